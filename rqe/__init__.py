@@ -1,0 +1,56 @@
+"""rqe: risk-averse quantal response equilibria, logit QRE and Nash equilibria.
+
+The public names are imported lazily, so ``import rqe`` is fast and a
+subpackage is loaded only when one of its names is first used.
+
+Examples
+--------
+>>> import rqe
+>>> game = rqe.games.catalog.matching_pennies()
+>>> res = rqe.solve(game, tau=1.0, epsilon=0.5)
+>>> res.success, [round(float(v), 6) for v in res.strategies[0]]
+(True, [0.5, 0.5])
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "NormalFormGame": "rqe.games.normal_form",
+    "GaussianGame": "rqe.games.gaussian",
+    "solve": "rqe.solvers.rqe",
+    "solve_qre": "rqe.solvers.rqe",
+    "solve_all": "rqe.solvers.all",
+    "solve_nash": "rqe.solvers.nash",
+    "qre_path": "rqe.solvers.continuation",
+    "rqe_path": "rqe.solvers.continuation",
+    "sweep": "rqe.analysis.sweep",
+    "fit": "rqe.analysis.fitting",
+    "EquilibriumResult": "rqe.solvers._result",
+    "EquilibriumSet": "rqe.solvers._result",
+    "ConvergenceWarning": "rqe._exceptions",
+    "TractabilityWarning": "rqe._exceptions",
+    "KL": "rqe.risk",
+    "ReverseKL": "rqe.risk",
+    "Entropy": "rqe.regularizers",
+    "LogBarrier": "rqe.regularizers",
+}
+_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers"}
+
+__all__ = sorted([*_LAZY, *_SUBMODULES])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"rqe.{name}")
+    else:
+        raise AttributeError(f"module 'rqe' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,95 @@
+"""Checks shared by the public functions, with scikit-learn style messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def per_player(
+    value,
+    n_players: int,
+    *,
+    name: str,
+    func: str,
+    low: float = 0.0,
+    low_inclusive: bool = True,
+    high: float = np.inf,
+) -> np.ndarray:
+    """Broadcast a scalar or per-player parameter to a float array of length ``n_players``.
+
+    Raises a ``ValueError`` naming ``name`` and ``func`` when the value is not
+    finite, has the wrong shape, or lies outside ``[low, high)`` (``(low, high)``
+    when ``low_inclusive`` is false).
+    """
+    bracket = "[" if low_inclusive else "("
+    accepted = (
+        f"a float in {bracket}{low:g}, {'inf' if np.isinf(high) else f'{high:g}'})"
+        f" or an array of shape ({n_players},)"
+    )
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"The {name!r} parameter of {func} must be {accepted}. Got {value!r} instead."
+        ) from None
+    if arr.ndim == 0:
+        arr = np.full(n_players, float(arr))
+    if arr.shape != (n_players,):
+        raise ValueError(
+            f"The {name!r} parameter of {func} must be {accepted}. Got an array of shape {arr.shape} instead."
+        )
+    bad = ~np.isfinite(arr) | (arr < low if low_inclusive else arr <= low) | (arr >= high)
+    if bad.any():
+        shown = value if np.ndim(value) == 0 else arr.tolist()
+        raise ValueError(f"The {name!r} parameter of {func} must be {accepted}. Got {shown!r} instead.")
+    return arr
+
+
+def positive_int(value, *, name: str, func: str, low: int = 1) -> int:
+    """Check an integer option such as ``max_iter``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"The {name!r} parameter of {func} must be an int >= {low}. Got {value!r} instead.")
+    return int(value)
+
+
+def positive_float(value, *, name: str, func: str) -> float:
+    """Check a strictly positive finite float option such as ``tol``."""
+    if isinstance(value, bool) or not isinstance(value, _NUMBER) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"The {name!r} parameter of {func} must be a float in (0, inf). Got {value!r} instead.")
+    return float(value)
+
+
+def choice(value, options: Iterable[str], *, name: str, func: str) -> str:
+    """Check a string option against its list of valid values."""
+    options = list(options)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"The {name!r} parameter of {func} must be one of {options}. Got {value!r} instead.")
+    return value
+
+
+def finite_array(value, *, name: str, func: str) -> np.ndarray:
+    """Convert to a float array, rejecting ragged, non-numeric and non-finite entries."""
+    if np.iscomplexobj(value):
+        raise TypeError(f"The {name!r} parameter of {func} must be real. Got complex numbers instead.")
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+            raise ValueError(
+                f"The {name!r} parameter of {func} must be a rectangular array. "
+                f"Got ragged nested sequences instead."
+            ) from None
+        raise TypeError(
+            f"The {name!r} parameter of {func} must be an array of finite real numbers. "
+            f"Got non-numeric data ({exc}) instead."
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"The {name!r} parameter of {func} must contain only finite numbers. "
+            f"Got {int(np.sum(~np.isfinite(arr)))} non-finite entries (NaN or inf)."
+        )
+    return arr

@@ -1,0 +1,1 @@
+"""Equilibrium solvers: RQE, logit QRE, Nash, Gaussian games and continuation paths."""
