@@ -1,0 +1,69 @@
+"""Small numerical kernels: a fast 1-D log-sum-exp and the scalar root of ``sum_b c_b / (d_b + w) = 1`` for ``w > 0``, in log coordinates.
+
+Both the reverse-KL adversary (spec 2.2) and the log-barrier quantal response (spec 2.3)
+reduce to this equation, with ``d_b >= 0`` and ``min_b d_b = 0``.  The left-hand side is
+decreasing in ``w``; we solve ``F(u) = logsumexp(log c - log(d + e^u)) = 0`` for
+``u = log w`` by Newton's method safeguarded by bisection on the bracket
+
+    u_lo = max_{b: d_b = 0} log c_b   (that term alone is >= 1, so F >= 0)
+    u_hi = logsumexp(log c)           (every term is <= c_b / w, so F <= 0).
+
+Working with ``log c`` keeps the answer exact when some ``c_b`` underflow (weights 1e-300).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_MAX_STEPS = 200
+
+
+def logsumexp(a: np.ndarray) -> float:
+    """``log(sum(exp(a)))`` of a 1-D array without overflow (faster than scipy's for small arrays)."""
+    m = a.max()
+    if not np.isfinite(m):
+        return float(m)
+    return float(m + np.log(np.exp(a - m).sum()))
+
+
+def log_inverse_sum_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Return ``log(d + w)`` where ``w > 0`` solves ``sum exp(log_c) / (d + w) = 1``.
+
+    Parameters
+    ----------
+    log_c : ndarray
+        Logs of the positive weights ``c_b`` (may be very negative).
+    d : ndarray
+        Nonnegative offsets with ``min(d) == 0``.
+    """
+    if len(d) == 2 and np.min(log_c) > -500.0:
+        return np.log(d + _two_term_root(np.exp(log_c), d))
+    log_d = np.log(d, where=d > 0, out=np.full_like(d, -np.inf))
+    u_lo = float(np.max(log_c[d <= 0]))
+    u_hi = float(logsumexp(log_c))
+    u = u_hi
+    for _ in range(_MAX_STEPS):
+        log_den = np.logaddexp(log_d, u)
+        terms = log_c - log_den
+        F = float(logsumexp(terms))
+        if F > 0:
+            u_lo = u
+        else:
+            u_hi = u
+        slope = -float(np.sum(np.exp(terms - F + u - log_den)))
+        step = -F / slope if slope < 0 else u_lo - u
+        if abs(step) <= 4e-16 * max(1.0, abs(u)):
+            u += step
+            break
+        u = u + step if u_lo < u + step < u_hi else 0.5 * (u_lo + u_hi)
+    return np.logaddexp(log_d, u)
+
+
+def _two_term_root(c: np.ndarray, d: np.ndarray) -> float:
+    """Closed form for two terms: ``w^2 + B w - C = 0`` with ``C >= 0`` (stable branch)."""
+    k = int(np.argmax(d))
+    D = float(d[k])
+    B = D - c[0] - c[1]
+    C = float(c[1 - k]) * D
+    disc = np.sqrt(B * B + 4.0 * C)
+    return (disc - B) / 2.0 if B <= 0 else 2.0 * C / (B + disc)

@@ -1,0 +1,120 @@
+"""Risk measures: the adversary's penalty ``D(p, q)`` in the risk-adjusted utility.
+
+Player ``i``'s risk-adjusted utility (paper eq. 1, spec 2.1) is
+
+    U_i^tau(x_i, x_-i) = min_p  p . g  +  (1/tau_i) D(p, q),      g = M_i^T x_i,
+
+where ``q = x_-i`` is the product distribution of the other players over their *joint*
+actions and ``p`` ranges over all (possibly correlated) joint distributions.
+
+Protocol
+--------
+A risk measure is any object with
+
+``name`` : str
+    Used in results and messages.
+``adversary(g, log_q, tau) -> log_p``
+    Log of the minimiser ``p`` of ``p . g + (1/tau) D(p, q)`` over the simplex, for
+    ``tau > 0``; ``g`` and ``log_q`` are 1-D arrays of the same length.
+``penalty(log_p, log_q) -> float``
+    ``D(p, q)``.
+
+and optionally ``adversary_jvp(log_p, log_q, tau, dlogq, dg) -> dp``, the derivative of
+``p`` along directions ``dlogq`` (of ``log q``) and ``dg`` (of ``g``), given as 2-D arrays
+with one direction per row.  Without it, :func:`rqe.solve` differentiates by finite
+differences.  Pass the object as ``risk=`` to the solvers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from rqe.risk import KL
+>>> p = np.exp(KL().adversary(np.array([1.0, 0.0]), np.log([0.5, 0.5]), tau=np.log(3)))
+>>> [round(float(v), 6) for v in p]
+[0.25, 0.75]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rqe._numeric import log_inverse_sum_root, logsumexp
+
+__all__ = ["KL", "ReverseKL", "get_risk"]
+
+
+def _kl(log_a: np.ndarray, log_b: np.ndarray) -> float:
+    """``KL(a || b) = sum a (log a - log b)`` from logs, with ``0 log 0 = 0``."""
+    a = np.exp(log_a)
+    keep = a > 0
+    return float(np.sum(a[keep] * (log_a[keep] - log_b[keep])))
+
+
+class KL:
+    """Entropic risk: ``D(p, q) = KL(p || q)`` (paper eq. 1, spec 2.2).
+
+    The adversary tilts the others' play towards what hurts the player:
+    ``p = softmax(log q - tau g)``, and ``U^tau = -(1/tau) log E_q exp(-tau g)``.
+    """
+
+    name = "kl"
+
+    def adversary(self, g, log_q, tau):
+        s = log_q - tau * g
+        return s - logsumexp(s)
+
+    def penalty(self, log_p, log_q):
+        return _kl(log_p, log_q)
+
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+        p = np.exp(log_p)
+        ds = dlogq - tau * dg
+        return p * (ds - (ds @ p)[:, None])
+
+    def __repr__(self):
+        return "KL()"
+
+
+class ReverseKL:
+    """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (spec 2.2).
+
+    The adversary is ``p_b = q_b / (tau (g_b + mu))`` with the scalar ``mu > -min g``
+    fixed by ``sum p = 1``.
+    """
+
+    name = "reverse_kl"
+
+    def adversary(self, g, log_q, tau):
+        d = g - np.min(g)
+        log_c = log_q - np.log(tau)
+        return log_c - log_inverse_sum_root(log_c, d)
+
+    def penalty(self, log_p, log_q):
+        return _kl(log_q, log_p)
+
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+        p = np.exp(log_p)
+        log_w = log_q - np.log(tau) - log_p  # log(g_b + mu)
+        r = np.exp(log_p - log_w)
+        dmu = (dlogq @ p - dg @ r) / r.sum()
+        return p * dlogq - r * (dg + dmu[:, None])
+
+    def __repr__(self):
+        return "ReverseKL()"
+
+
+_BY_NAME = {"kl": KL, "reverse_kl": ReverseKL}
+
+
+def get_risk(risk, *, func: str = "rqe.solve"):
+    """Resolve ``risk`` (a name or a protocol object) to a risk-measure object."""
+    if isinstance(risk, str):
+        if risk not in _BY_NAME:
+            raise ValueError(
+                f"The 'risk' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
+                f"'adversary' and 'penalty' methods. Got {risk!r} instead.")
+        return _BY_NAME[risk]()
+    if not (callable(getattr(risk, "adversary", None)) and callable(getattr(risk, "penalty", None))):
+        raise TypeError(
+            f"The 'risk' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
+            f"'adversary' and 'penalty' methods. Got {risk!r} instead.")
+    return risk

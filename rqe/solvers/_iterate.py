@@ -1,0 +1,100 @@
+"""Local solvers for ``F(z) = z - T(z) = 0``: damped fixed point and globalised Newton.
+
+Both return an :class:`Outcome`; neither raises on non-convergence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, lu_factor, lu_solve
+from scipy.sparse.linalg import LinearOperator, gmres
+
+from rqe.solvers._system import RQESystem, State
+
+DENSE_MAX = 500          # largest system solved with a dense Jacobian; above, matrix-free GMRES
+_ARMIJO = 1e-4
+_MIN_STEP = 2.0 ** -30
+
+
+@dataclass
+class Outcome:
+    state: State
+    nit: int
+    status: int          # 0 converged, 1 iteration limit, 2 numerical failure
+    detail: str
+
+
+def converged(system: RQESystem, state: State, tol: float) -> bool:
+    return system.residual(state) <= tol
+
+
+def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
+                damping: float = 1.0) -> Outcome:
+    """Damped iteration ``z <- z + a (T(z) - z)`` in log coordinates with adaptive ``a``.
+
+    The damping halves whenever the residual grows and recovers slowly otherwise
+    (spec 2.5, recipe S1).
+    """
+    state = system.evaluate(system.normalize(z0))
+    a = damping
+    res = system.residual(state)
+    for k in range(1, max_iter + 1):
+        if res <= tol:
+            return Outcome(state, k - 1, 0, "damped fixed point")
+        trial = system.evaluate(system.normalize(state.z + a * (state.Tz - state.z)))
+        res_trial = system.residual(trial)
+        if res_trial < res or a < 1e-6:
+            state, res = trial, res_trial
+            a = min(damping, 1.25 * a)
+        else:
+            a *= 0.5
+    status = 0 if res <= tol else 1
+    return Outcome(state, max_iter, status, f"damped fixed point (final damping {a:.2g})")
+
+
+def _newton_direction(system: RQESystem, state: State) -> np.ndarray | None:
+    if system.size <= DENSE_MAX:
+        try:
+            lu = lu_factor(system.jacobian(state), check_finite=True)
+        except (LinAlgError, ValueError):
+            return None
+        step = lu_solve(lu, -state.F)
+        return step if np.all(np.isfinite(step)) else None
+    op = LinearOperator((system.size, system.size), dtype=float,
+                        matvec=lambda v: v - system.jvp(state, v[None, :])[0])
+    step, info = gmres(op, -state.F, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
+    return step if np.all(np.isfinite(step)) else None
+
+
+def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> Outcome:
+    """Newton's method on ``F`` with an Armijo backtracking line search on ``||F||_2``.
+
+    Dense LU for up to ``DENSE_MAX`` unknowns, restarted GMRES with exact
+    Jacobian-vector products above.  Once the residual is below ``tol`` one more
+    step is taken when it still reduces ``||F||`` (quadratic convergence makes it cheap).
+    """
+    state = system.evaluate(system.normalize(z0))
+    norm = float(np.linalg.norm(state.F))
+    for k in range(1, max_iter + 1):
+        done = converged(system, state, tol)
+        step = _newton_direction(system, state)
+        if step is None:
+            return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
+        a = 1.0
+        while True:
+            trial = system.evaluate(system.normalize(state.z + a * step))
+            trial_norm = float(np.linalg.norm(trial.F))
+            if np.isfinite(trial_norm) and trial_norm <= (1 - _ARMIJO * a) * norm:
+                break
+            a *= 0.5
+            if done:
+                return Outcome(state, k - 1, 0, "Newton")
+            if a < _MIN_STEP:
+                return Outcome(state, k - 1, 2, "Newton (line search stalled)")
+        state, norm = trial, trial_norm
+        if done:
+            return Outcome(state, k, 0, "Newton")
+    status = 0 if converged(system, state, tol) else 1
+    return Outcome(state, max_iter, status, "Newton")

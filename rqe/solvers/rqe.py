@@ -1,0 +1,238 @@
+"""Risk-averse quantal response equilibria (RQE) and logit QRE of normal-form games.
+
+Implements the equilibrium of Mazumdar, Panaganti and Shi (ICLR 2025, Definition 5) as used
+by Qu, Zhang, Lanzetti and Mazumdar, *Training Generalizable Collaborative Agents via
+Strategic Risk Aversion* (arXiv 2602.21515), eqs. (1)-(2): each player ``i`` maximises
+
+    U_i^{tau,epsilon}(x_i, x_-i) = min_p E_{x_i, p}[u_i] + (1/tau_i) D(p, x_-i) - epsilon_i nu(x_i),
+
+with the adversary's minimiser in closed form (spec 2.2) and the quantal response of
+spec 2.3, solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from rqe._exceptions import ConvergenceWarning
+from rqe._validation import choice, per_player, positive_float, positive_int
+from rqe.games.normal_form import NormalFormGame
+from rqe.regularizers import get_regularizer
+from rqe.risk import get_risk
+from rqe.solvers._iterate import Outcome, fixed_point, newton
+from rqe.solvers._result import EquilibriumResult
+from rqe.solvers._system import RQESystem
+from rqe.solvers._tracer import trace
+
+__all__ = ["solve", "solve_qre"]
+
+METHODS = ("auto", "newton", "fixed_point", "homotopy")
+_TINY = 1e-300
+
+
+def _initial_logs(system: RQESystem, x0, func: str) -> np.ndarray:
+    if x0 is None:
+        return system.uniform()
+    if len(x0) != system.N:
+        raise ValueError(f"The 'x0' parameter of {func} must hold {system.N} strategies, one per player. "
+                         f"Got {len(x0)}.")
+    logs = []
+    for i, x in enumerate(x0):
+        x = np.asarray(x, dtype=float)
+        if x.shape != (system.n[i],) or not np.all(np.isfinite(x)) or np.any(x < 0) or x.sum() <= 0:
+            raise ValueError(f"The 'x0' parameter of {func} must hold nonnegative vectors; entry {i} must have "
+                             f"length {system.n[i]} and a positive sum. Got {x.tolist()}.")
+        logs.append(np.log(np.maximum(x / x.sum(), _TINY)))
+    return np.concatenate(logs)
+
+
+def homotopy(system: RQESystem, *, tol: float, max_iter: int) -> Outcome:
+    """Follow the branch from uniform play at payoff scale 0 to the game at scale 1.
+
+    At scale 0 the unique solution is uniform play; generically the branch through it
+    reaches scale 1 (a Browder-type argument: solutions stay bounded for scales in [0, 1]),
+    so this is globally convergent where Newton from a poor start is not.
+    """
+    def at(s):
+        return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
+
+    path = trace(at, system.uniform(), 0.0, 1.0, tol=min(tol, 1e-9), h0=0.1, max_steps=max_iter,
+                 record=False)
+    if path.status == 0:
+        return Outcome(system.evaluate(path.z[-1]), path.nit, 0, "homotopy in the payoff scale")
+    return Outcome(system.evaluate(system.uniform()), path.nit, 3 if path.status == 3 else 1,
+                   "homotopy in the payoff scale")
+
+
+def _message(outcome: Outcome, residual: float, tol: float, max_iter: int) -> str:
+    if outcome.status == 0:
+        return f"Converged: residual {residual:.2e} <= tol {tol:.0e} ({outcome.detail}, {outcome.nit} iterations)."
+    hint = ("Try method='homotopy' (globally convergent), a larger max_iter, or a warm start x0 from "
+            "nearby parameters (rqe.sweep does this).")
+    if outcome.status == 1:
+        return f"Iteration limit max_iter={max_iter} reached with residual {residual:.2e} > tol {tol:.0e} ({outcome.detail}). {hint}"
+    return f"Numerical failure ({outcome.detail}) with residual {residual:.2e} > tol {tol:.0e}. {hint}"
+
+
+def _params(system: RQESystem, risk, regularizer, tol) -> dict:
+    return {"tau": tuple(float(t) for t in system.tau), "epsilon": tuple(float(e) for e in system.epsilon),
+            "risk": getattr(risk, "name", repr(risk)), "regularizer": getattr(regularizer, "name", repr(regularizer)),
+            "tol": tol}
+
+
+def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: float, max_iter: int,
+                      risk, regularizer) -> EquilibriumResult:
+    """Package a state of ``system`` as an :class:`EquilibriumResult` with its certificate."""
+    state = outcome.state
+    residual = system.residual(state)
+    success = outcome.status == 0 and residual <= tol
+    status = outcome.status if outcome.status != 0 or success else 1
+    adversaries = tuple(
+        np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
+    return EquilibriumResult(
+        message=_message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter),
+        success=success,
+        strategies=tuple(np.exp(lx) for lx in state.log_x),
+        adversaries=adversaries,
+        values=system.values(state),
+        residual=residual,
+        gap=float(np.max(system.gaps(state))),
+        status=status,
+        nit=outcome.nit,
+        method=method,
+        params=_params(system, risk, regularizer, tol),
+    )
+
+
+def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[RQESystem, object, object]:
+    """Validate the common arguments and build the fixed-point system."""
+    if not isinstance(game, NormalFormGame):
+        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame or rqe.GaussianGame. "
+                        f"Got {type(game).__name__} instead.")
+    n = game.n_players
+    tau = per_player(tau, n, name="tau", func=func)
+    epsilon = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
+    risk_obj = get_risk(risk, func=func)
+    reg_obj = get_regularizer(regularizer, func=func)
+    return RQESystem(game, tau, epsilon, risk_obj, reg_obj), risk_obj, reg_obj
+
+
+def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
+          tol: float = 1e-10, max_iter: int = 1000, x0=None):
+    """Compute a risk-averse quantal response equilibrium (RQE).
+
+    Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
+    players: every player ``i`` plays the regularised best response to an adversary that
+    perturbs the *joint* play of the others, penalised by ``D(p, x_-i) / tau_i``.  The
+    adversary and the quantal response are in closed form (spec 2.2-2.3), so an RQE is a
+    zero of ``F(z) = z - T(z)`` in log-probabilities.
+
+    Parameters
+    ----------
+    game : NormalFormGame or GaussianGame
+        Payoffs are maximised.  A :class:`rqe.GaussianGame` is solved in closed form by
+        :func:`rqe.solvers.gaussian.solve_gaussian` (only ``tau``, ``epsilon`` and ``tol``
+        apply).
+    tau : float or array_like, default 1.0
+        Degree of risk aversion, ``>= 0``, scalar or one per player; ``0`` is risk-neutral.
+    epsilon : float or array_like, default 0.1
+        Degree of bounded rationality (temperature), ``> 0``, scalar or one per player.
+    risk : {"kl", "reverse_kl"} or object
+        The adversary's penalty ``D(p, q)`` (see :mod:`rqe.risk` for the protocol).
+    regularizer : {"entropy", "log_barrier"} or object
+        The player's regulariser ``nu`` (see :mod:`rqe.regularizers`).
+    method : {"auto", "newton", "fixed_point", "homotopy"}
+        ``"newton"``: Newton's method with a line search from ``x0`` (uniform play by default).
+        ``"fixed_point"``: damped iteration of the response map.  ``"homotopy"``:
+        pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game;
+        globally convergent.  ``"auto"``: Newton, then the homotopy if Newton fails.
+    tol : float, default 1e-10
+        Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
+    max_iter : int, default 1000
+        Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps).
+    x0 : sequence of array_like, optional
+        Starting strategies (a warm start).
+
+    Returns
+    -------
+    EquilibriumResult
+        ``strategies``, ``adversaries``, ``values`` and the certificate ``residual`` and
+        ``gap``; ``success=False`` (with a :class:`rqe.ConvergenceWarning`) if ``tol`` was
+        not reached.
+
+    Examples
+    --------
+    >>> import rqe
+    >>> game = rqe.games.catalog.free_riding_game(cost=0.4)
+    >>> res = rqe.solve(game, tau=5.0, epsilon=0.2)
+    >>> res.success, [round(float(x[0]), 4) for x in res.strategies]
+    (True, [0.7722, 0.7722])
+    >>> res.residual < 1e-10 and res.gap < 1e-10
+    True
+    """
+    if type(game).__name__ == "GaussianGame":
+        from rqe.solvers.gaussian import solve_gaussian
+
+        return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol)
+    func = "rqe.solve"
+    system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
+                                             regularizer=regularizer, func=func)
+    choice(method, METHODS, name="method", func=func)
+    tol = positive_float(tol, name="tol", func=func)
+    max_iter = positive_int(max_iter, name="max_iter", func=func)
+    z0 = _initial_logs(system, x0, func)
+    if method == "fixed_point":
+        outcome, used = fixed_point(system, z0, tol=tol, max_iter=max_iter), "fixed_point"
+    elif method == "homotopy":
+        outcome, used = homotopy(system, tol=tol, max_iter=max_iter), "homotopy"
+    else:
+        outcome, used = newton(system, z0, tol=tol, max_iter=max_iter), "newton"
+        if outcome.status != 0 and method == "auto":
+            fallback = homotopy(system, tol=tol, max_iter=max_iter)
+            fallback.nit += outcome.nit
+            outcome, used = fallback, "newton+homotopy"
+    result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
+                               risk=risk_obj, regularizer=reg_obj)
+    if not result.success:
+        warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float = 1e-10,
+              max_iter: int = 1000, x0=None):
+    """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
+
+    ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
+    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (spec 3).
+
+    Parameters
+    ----------
+    game : NormalFormGame
+    epsilon : float or array_like, optional
+        Temperature ``> 0`` (scalar or per player).  Give exactly one of ``epsilon``, ``lam``.
+    lam : float or array_like, optional
+        Precision ``lambda = 1/epsilon > 0`` (scalar or per player).
+    method, tol, max_iter, x0
+        As for :func:`solve`.
+
+    Examples
+    --------
+    >>> import rqe
+    >>> res = rqe.solve_qre(rqe.games.catalog.stag_hunt(), lam=2.0)
+    >>> [round(float(v), 4) for v in res.strategies[0]]
+    [0.1071, 0.8929]
+    """
+    func = "rqe.solve_qre"
+    if (epsilon is None) == (lam is None):
+        raise ValueError(f"{func} needs exactly one of 'epsilon' and 'lam'. "
+                         f"Got epsilon={epsilon!r} and lam={lam!r}.")
+    if not isinstance(game, NormalFormGame):
+        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame. Got {type(game).__name__} instead.")
+    if lam is not None:
+        epsilon = 1.0 / per_player(lam, game.n_players, name="lam", func=func, low_inclusive=False)
+    else:
+        epsilon = per_player(epsilon, game.n_players, name="epsilon", func=func, low_inclusive=False)
+    return solve(game, tau=0.0, epsilon=epsilon, risk="kl", regularizer="entropy", method=method, tol=tol,
+                 max_iter=max_iter, x0=x0)
