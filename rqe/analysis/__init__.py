@@ -1,0 +1,39 @@
+"""Analyses built on the solvers: admissible risk aversion, collaboration (Theorem 1), symbolic checks.
+
+Names are imported lazily (PEP 562), so ``import rqe.analysis`` loads nothing heavy.  A public
+function never shares its name with the module that defines it (``collaboration`` lives in
+``_collaboration``): importing a submodule binds its name on the package, which would shadow
+the function.
+
+Examples
+--------
+>>> import rqe
+>>> round(rqe.analysis.admissible_tau(rqe.games.catalog.two_robots(), epsilon=0.5), 6)
+4.0
+"""
+
+from importlib import import_module
+
+_LAZY = {
+    "admissible_tau": "rqe.analysis.admissible",
+    "collaboration": "rqe.analysis._collaboration",
+    "CollaborationResult": "rqe.analysis._collaboration",
+}
+_SUBMODULES = {"symbolic"}
+
+__all__ = sorted([*_LAZY, *_SUBMODULES])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"rqe.analysis.{name}")
+    else:
+        raise AttributeError(f"module 'rqe.analysis' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,137 @@
+"""Risk induces collaboration: the expected shared reward along a path of risk aversion.
+
+Theorem 1 of Qu, Zhang, Lanzetti and Mazumdar (arXiv 2602.21515, section 4.1, general form in
+App. B.1.2): in the aggregative collaborative game, at the unique Gaussian RQE the expected
+shared reward ``J(tau_1, ..., tau_N) = E[R]`` is strictly increasing in each ``tau_i`` on the
+domain of eq. 14.  :func:`collaboration` evaluates ``J`` and each player's expected utility
+along a grid of common ``tau`` or a path in per-player ``tau`` space, with the Gaussian RQE of
+:func:`rqe.solvers.gaussian.solve_gaussian`, and checks the monotonicity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from rqe._validation import finite_array, per_player
+from rqe.games.gaussian import GaussianGame
+from rqe.solvers._result import _plain
+from rqe.solvers.gaussian import solve_gaussian, tau_bounds
+
+__all__ = ["CollaborationResult", "collaboration"]
+
+
+@dataclass(frozen=True)
+class CollaborationResult:
+    """Expected shared reward and utilities along a path of risk aversion.
+
+    Attributes
+    ----------
+    message : str
+    increasing : bool
+        True when ``shared_reward`` strictly increases from each grid point to the next.
+    theorem_applies : bool
+        True when each step of the path raises every ``tau_i`` weakly and some strictly, so
+        that Theorem 1 predicts ``increasing``.
+    tau : ndarray
+        The grid, shape ``(K,)`` (common ``tau``) or ``(K, N)`` (per-player path).
+    shared_reward : ndarray
+        ``J`` at each grid point, shape ``(K,)``.
+    expected_utilities : ndarray
+        ``E[u_i]`` at each grid point, shape ``(K, N)``.
+    means : ndarray
+        Stacked equilibrium means at each grid point, shape ``(K, D)``.
+    min_increase : float
+        ``min_k J[k+1] - J[k]`` (negative when ``J`` decreases somewhere).
+    params : dict
+        ``epsilon`` (per player) and the admissible per-player bounds ``tau_bounds``.
+    """
+
+    message: str
+    increasing: bool
+    theorem_applies: bool
+    tau: np.ndarray
+    shared_reward: np.ndarray
+    expected_utilities: np.ndarray = field(repr=False)
+    means: np.ndarray = field(repr=False)
+    min_increase: float = 0.0
+    params: dict = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """Plain Python types, ready for ``json.dumps``."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
+    """Expected shared reward ``J`` of a collaborative Gaussian game along a grid of ``tau`` (Theorem 1).
+
+    Parameters
+    ----------
+    game : GaussianGame
+        Built by :meth:`rqe.GaussianGame.collaborative`.
+    epsilon : float or array_like, shape (N,)
+        Bounded rationality ``epsilon_i > 0``.
+    tau : array_like, shape (K,) or (K, N)
+        ``K >= 2`` values of a common ``tau``, or a path of per-player ``(tau_1, ..., tau_N)``;
+        every point must lie in the admissible domain (eq. 14,
+        :func:`rqe.analysis.admissible_tau`).
+
+    Returns
+    -------
+    CollaborationResult
+
+    Raises
+    ------
+    ValueError
+        A non-collaborative game, a badly shaped or negative ``tau``, or a point outside the domain.
+
+    Examples
+    --------
+    Example 2 of the paper: ``J`` increases on ``[0, 2/epsilon)``.
+
+    >>> import numpy as np, rqe
+    >>> from rqe.analysis import collaboration
+    >>> res = collaboration(rqe.games.catalog.two_robots(), epsilon=1.0, tau=np.linspace(0, 1.9, 5))
+    >>> res.increasing, [round(float(j), 4) for j in res.shared_reward]
+    (True, [-0.5556, -0.5381, -0.5216, -0.5079, -0.5003])
+    """
+    func = "rqe.analysis.collaboration"
+    if not isinstance(game, GaussianGame) or not game.is_collaborative:
+        raise ValueError(
+            f"The 'game' parameter of {func} must be a collaborative GaussianGame "
+            f"(built by GaussianGame.collaborative). Got {game!r} instead.")
+    n = game.n_players
+    eps_arr = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
+    grid = finite_array(tau, name="tau", func=func)
+    if grid.ndim not in (1, 2) or grid.shape[0] < 2 or (grid.ndim == 2 and grid.shape[1] != n) or np.any(grid < 0):
+        raise ValueError(
+            f"The 'tau' parameter of {func} must be an array of shape (K,) or (K, {n}) with K >= 2 and "
+            f"nonnegative entries. Got an array of shape {grid.shape} instead.")
+    path = grid[:, None] * np.ones(n) if grid.ndim == 1 else grid
+    bounds = tau_bounds(game, eps_arr)
+    outside = np.any(path >= bounds, axis=1)
+    if outside.any():
+        k = int(np.argmax(outside))
+        raise ValueError(
+            f"The 'tau' parameter of {func} must stay in the admissible domain (SRPO eq. 14): tau_i < "
+            f"{bounds.tolist()} (common tau < {bounds.min():.6g}). Got {grid[k].tolist()!r} at grid point {k}.")
+    results = [solve_gaussian(game, tau=row, epsilon=eps_arr) for row in path]
+    J = np.array([r.shared_reward for r in results])
+    steps = np.diff(J)
+    moves = np.diff(path, axis=0)
+    increasing = bool(np.all(steps > 0))
+    theorem_applies = bool(np.all(moves >= 0) and np.all(np.any(moves > 0, axis=1)))
+    message = ("J strictly increases along the grid." if increasing
+               else f"J does not strictly increase along the grid (smallest step {steps.min():.3g}).")
+    return CollaborationResult(
+        message=message,
+        increasing=increasing,
+        theorem_applies=theorem_applies,
+        tau=grid,
+        shared_reward=J,
+        expected_utilities=np.array([r.expected_utilities for r in results]),
+        means=np.array([np.concatenate(r.means) for r in results]),
+        min_increase=float(steps.min()),
+        params={"epsilon": eps_arr.tolist(), "tau_bounds": bounds.tolist()},
+    )
