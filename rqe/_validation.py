@@ -73,7 +73,7 @@ def choice(value, options: Iterable[str], *, name: str, func: str) -> str:
 
 def finite_array(value, *, name: str, func: str) -> np.ndarray:
     """Convert to a float array, rejecting ragged, non-numeric and non-finite entries."""
-    if np.iscomplexobj(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "c":
         raise TypeError(f"The {name!r} parameter of {func} must be real. Got complex numbers instead.")
     try:
         arr = np.array(value, dtype=float)
@@ -85,7 +85,7 @@ def finite_array(value, *, name: str, func: str) -> np.ndarray:
             ) from None
         raise TypeError(
             f"The {name!r} parameter of {func} must be an array of finite real numbers. "
-            f"Got non-numeric data ({exc}) instead."
+            f"Got non-numeric or complex data ({exc}) instead."
         ) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(

@@ -146,7 +146,7 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
     >>> eqs.complete, len(eqs)
     (True, 3)
     >>> [[round(float(x[0]), 3) for x in e.strategies] for e in eqs]
-    [[0.06, 0.954], [0.659, 0.659], [0.954, 0.06]]
+    [[0.28, 0.843], [0.584, 0.584], [0.843, 0.28]]
     """
     func = "rqe.solve_all"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,

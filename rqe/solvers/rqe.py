@@ -168,7 +168,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     >>> game = rqe.games.catalog.free_riding_game(cost=0.4)
     >>> res = rqe.solve(game, tau=5.0, epsilon=0.2)
     >>> res.success, [round(float(x[0]), 4) for x in res.strategies]
-    (True, [0.7722, 0.7722])
+    (True, [0.7268, 0.7268])
     >>> res.residual < 1e-10 and res.gap < 1e-10
     True
     """
@@ -220,9 +220,9 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     Examples
     --------
     >>> import rqe
-    >>> res = rqe.solve_qre(rqe.games.catalog.stag_hunt(), lam=2.0)
+    >>> res = rqe.solve_qre(rqe.games.catalog.battle_of_the_sexes(), lam=2.0)
     >>> [round(float(v), 4) for v in res.strategies[0]]
-    [0.1071, 0.8929]
+    [0.5713, 0.4287]
     """
     func = "rqe.solve_qre"
     if (epsilon is None) == (lam is None):
