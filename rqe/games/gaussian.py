@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.linalg import block_diag
 
-from rqe._validation import finite_array, per_player
+from rqe._validation import finite_array, per_player, positive_int
 
 __all__ = ["GaussianGame"]
 
@@ -157,11 +157,8 @@ class GaussianGame:
         -0.105556
         """
         func = "rqe.GaussianGame.collaborative"
-        for name, value in (("n_players", n_players), ("dim", dim)):
-            low = 2 if name == "n_players" else 1
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"The {name!r} parameter of {func} must be an int >= {low}. Got {value!r} instead.")
-        n, d = int(n_players), int(dim)
+        n = positive_int(n_players, name="n_players", func=func, low=2)
+        d = positive_int(dim, name="dim", func=func)
         Hs = finite_array(H, name="H", func=func)
         if Hs.ndim == 0:
             Hs = float(Hs) * np.eye(d)

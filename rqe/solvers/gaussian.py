@@ -162,12 +162,15 @@ def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-
     eps_arr = per_player(epsilon, n, name="epsilon", func=_FUNC, low_inclusive=False)
     tol = positive_float(tol, name="tol", func=_FUNC)
     max_iter = positive_int(max_iter, name="max_iter", func=_FUNC)
-    _check_domain(game, tau, tau_arr, epsilon, eps_arr, _FUNC)
+    _check_domain(game, tau, tau_arr, eps_arr, _FUNC)
     covs = _quantal_covariances(game, eps_arr)
     T, k = _means_game(game, covs, tau_arr)
     L = np.eye(T.shape[0]) - T
     singular = np.linalg.matrix_rank(L) < L.shape[0]
-    solve = (lambda rhs: np.linalg.lstsq(L, rhs, rcond=None)[0]) if singular else (lambda rhs: np.linalg.solve(L, rhs))
+
+    def solve(rhs):
+        return np.linalg.lstsq(L, rhs, rcond=None)[0] if singular else np.linalg.solve(L, rhs)
+
     m = solve(k)
     nit = 1
     residual = _residual(T, k, m)
@@ -319,7 +322,7 @@ def _bounds(game: GaussianGame, covs) -> np.ndarray:
     return out
 
 
-def _check_domain(game, tau, tau_arr, epsilon, eps_arr, func) -> None:
+def _check_domain(game, tau, tau_arr, eps_arr, func) -> None:
     bounds = tau_bounds(game, eps_arr)
     if np.all(tau_arr < bounds):
         return
