@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["EquilibriumResult", "EquilibriumSet"]
+__all__ = ["EquilibriumResult", "EquilibriumSet", "Path", "PathEvent"]
 
 
 def _plain(value):
@@ -112,4 +112,62 @@ class EquilibriumSet:
         """Plain Python types, ready for ``json.dumps``."""
         out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "equilibria"}
         out["equilibria"] = [e.to_dict() for e in self.equilibria]
+        return out
+
+
+@dataclass(frozen=True)
+class PathEvent:
+    """A special point met along an equilibrium path.
+
+    ``kind`` is ``"fold"`` (the path turns back in its parameter: equilibria appear or merge
+    there) or ``"branch_point"`` (another branch crosses: a pitchfork or transcritical
+    bifurcation).  ``parameter`` is where it happens; ``index`` is the position in the path's
+    arrays of the first point recorded after it.
+    """
+
+    kind: str
+    parameter: float
+    index: int
+
+
+@dataclass(frozen=True)
+class Path:
+    """An equilibrium branch traced in one parameter.
+
+    Attributes
+    ----------
+    message : str
+    success : bool
+        True when the branch reached the requested end of the parameter range.
+    parameter : ndarray
+        The parameter (``lam`` for :func:`rqe.qre_path`, ``tau`` for :func:`rqe.rqe_path`)
+        at each recorded point, in the order of the path (it goes back on itself at folds).
+    strategies : tuple of ndarray
+        ``strategies[i][k]`` is player ``i``'s strategy at point ``k``.
+    residual : ndarray
+        Fixed-point residual at each point.
+    events : tuple of PathEvent
+    status : int
+        0 reached the end, 1 step limit, 3 step-size underflow, 4 left the parameter range.
+    nit : int
+    params : dict
+    """
+
+    message: str
+    success: bool
+    parameter: np.ndarray = field(repr=False)
+    strategies: tuple = field(repr=False)
+    residual: np.ndarray = field(repr=False)
+    events: tuple = ()
+    status: int = 0
+    nit: int = 0
+    params: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.parameter)
+
+    def to_dict(self) -> dict:
+        """Plain Python types, ready for ``json.dumps``."""
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "events"}
+        out["events"] = [{"kind": e.kind, "parameter": e.parameter, "index": e.index} for e in self.events]
         return out

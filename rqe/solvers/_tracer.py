@@ -49,62 +49,96 @@ def _tangent(J: np.ndarray, previous: np.ndarray) -> tuple[np.ndarray, float]:
     return t, float(np.linalg.slogdet(np.vstack([J, t]))[0])
 
 
+def _correct(system_at, y_pred: np.ndarray, t: np.ndarray, tol: float, ds: float, h: float):
+    """Newton corrector on ``[F(y); t . (y - y_pred)] = 0``; ``None`` if it fails."""
+    y = y_pred.copy()
+    for iters in range(1, _CORRECTOR_ITERS + 1):
+        F, J, system, state = _augmented(system_at, y[:-1], y[-1], ds)
+        if iters > 1 and np.max(np.abs(F)) <= tol * max(1.0, float(np.max(np.abs(y[:-1])))):
+            return y, J, system, state, iters
+        try:
+            delta = np.linalg.solve(np.vstack([J, t]), -np.append(F, t @ (y - y_pred)))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(delta)) or np.linalg.norm(delta) > 0.5 * h + 1e-12:
+            return None
+        y = y + delta
+    return None
+
+
+def _refine(system_at, y, t, h, tol, ds, kind: str) -> float:
+    """Locate a fold or branch point inside the arclength step ``(0, h]`` from ``y`` by bisection.
+
+    A fold is where the tangent's ``s``-component changes sign; a branch point is where the
+    determinant of the augmented Jacobian does.
+    """
+    def side(J):
+        t_mid, det_sign = _tangent(J, t)
+        return t_mid[-1] * t[-1] > 0 if kind == "fold" else det_sign == reference
+
+    reference = _tangent(_augmented(system_at, y[:-1], y[-1], ds)[1], t)[1]
+    lo, hi = 0.0, h
+    location = float(y[-1])
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        corrected = _correct(system_at, y + mid * t, t, tol, ds, max(mid, 1e-12))
+        if corrected is None:
+            break
+        location = float(corrected[0][-1])
+        if side(corrected[1]):
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-10 * max(1.0, h):
+            break
+    return location
+
+
 def trace(system_at: Callable[[float], RQESystem], z0: np.ndarray, s0: float, s_end: float, *,
           tol: float = 1e-10, h0: float = 0.05, h_max: float = 1.0, max_steps: int = 2000,
-          ds: float = 1e-7, record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None) -> Trace:
+          ds: float = 1e-7, record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None,
+          s_range: tuple[float, float] = (-np.inf, np.inf)) -> Trace:
     """Follow the branch through ``(z0, s0)`` until ``s`` reaches ``s_end``.
 
     ``z0`` must solve ``F(z0; s0) = 0``.  The branch leaves ``s0`` towards ``s_end``; it may
     fold back and forth on the way.  The last point is corrected at exactly ``s = s_end``.
-    ``stop(z, s)`` may end the trace early (status 0).
+    ``stop(z, s)`` may end the trace early (status 0); leaving ``s_range`` ends it with
+    status 4.
     """
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
     y = np.append(z0, s0)
-    n = len(z0)
-    prev_t = np.zeros(n + 1)
+    prev_t = np.zeros(len(y))
     prev_t[-1] = direction
-    F, J, system, state = _augmented(system_at, z0, s0, ds)
+    _, J, system, state = _augmented(system_at, z0, s0, ds)
     t, sign = _tangent(J, prev_t)
     h = h0
     if record:
         out.s.append(s0), out.z.append(z0.copy()), out.residual.append(system.residual(state))
     for step in range(max_steps):
         out.nit = step + 1
-        accepted = False
-        while not accepted:
-            y_pred = y + h * t
-            y_new, iters = y_pred.copy(), 0
-            for iters in range(1, _CORRECTOR_ITERS + 1):
-                F, J, system, state = _augmented(system_at, y_new[:-1], y_new[-1], ds)
-                G = np.append(F, t @ (y_new - y_pred))
-                if np.max(np.abs(F)) <= tol and iters > 1:
-                    accepted = True
-                    break
-                try:
-                    delta = np.linalg.solve(np.vstack([J, t]), -G)
-                except np.linalg.LinAlgError:
-                    break
-                if not np.all(np.isfinite(delta)) or np.linalg.norm(delta) > 0.5 * h + 1e-12:
-                    break
-                y_new = y_new + delta
-            if not accepted:
-                h *= 0.5
-                if h < 1e-12:
-                    out.status = 3
-                    return out
-        crossed = direction * (y_new[-1] - s_end) > 0
-        if crossed:
+        corrected = _correct(system_at, y + h * t, t, tol, ds, h)
+        while corrected is None:
+            h *= 0.5
+            if h < 1e-12:
+                out.status = 3
+                return out
+            corrected = _correct(system_at, y + h * t, t, tol, ds, h)
+        y_new, J, system, state, iters = corrected
+        if direction * (y_new[-1] - s_end) > 0:
             return _land(system_at, y, y_new, s_end, tol, out, record)
         new_t, new_sign = _tangent(J, t)
         if new_t[-1] * t[-1] < 0:
-            out.events.append(("fold", float(y_new[-1]), len(out.s)))
+            out.events.append(("fold", _refine(system_at, y, t, h, tol, ds, "fold"), len(out.s)))
         elif new_sign != sign:
-            out.events.append(("branch_point", float(y_new[-1]), len(out.s)))
+            out.events.append(("branch_point", _refine(system_at, y, t, h, tol, ds, "branch_point"), len(out.s)))
         y, t, sign = y_new, new_t, new_sign
         if record:
             out.s.append(float(y[-1])), out.z.append(y[:-1].copy()), out.residual.append(system.residual(state))
         if stop is not None and stop(y[:-1], float(y[-1])):
+            return out
+        if not s_range[0] <= y[-1] <= s_range[1]:
+            out.status = 4
             return out
         h = min(h * _GROW, h_max) if iters <= 3 else h
     out.status = 1
