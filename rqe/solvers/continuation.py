@@ -80,10 +80,15 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e6, weights=None, regret
 
     Examples
     --------
+    The principal branch of the battle of the sexes keeps the game's symmetry and ends at the
+    mixed equilibrium; the other branches split off at a pitchfork:
+
     >>> import rqe
     >>> path = rqe.qre_path(rqe.games.catalog.battle_of_the_sexes())
     >>> path.success, [round(float(x[-1][0]), 4) for x in path.strategies]
-    (True, [1.0, 1.0])
+    (True, [0.6, 0.4])
+    >>> [e.kind for e in path.events]
+    ['branch_point']
     """
     func = "rqe.qre_path"
     if not isinstance(game, NormalFormGame):
