@@ -181,6 +181,41 @@ def test_epsilon_scales_covariances_only_at_tau_zero():
     assert np.allclose(b.covariances[1], 4 * a.covariances[1], rtol=0, atol=CLOSED_FORM_TOL)
 
 
+# --------------------------------------------------------------------------- properties
+def test_relabelling_players_permutes_the_equilibrium():
+    game = random_game(np.random.default_rng(12), [2, 1, 1], coupling=0.3)
+    tau, eps = np.array([0.4, 0.9, 0.2]), np.array([0.3, 0.2, 0.5])
+    perm = [2, 0, 1]
+    starts = np.cumsum([0, *game.dims])
+    coords = np.concatenate([np.arange(starts[j], starts[j + 1]) for j in perm])
+    relabelled = GaussianGame(np.array([game.H[j][np.ix_(coords, coords)] for j in perm]),
+                              np.array([game.h[j][coords] for j in perm]), [game.dims[j] for j in perm])
+    a = solve_gaussian(game, tau=tau, epsilon=eps)
+    b = solve_gaussian(relabelled, tau=tau[perm], epsilon=eps[perm])
+    for k, j in enumerate(perm):
+        assert np.allclose(b.means[k], a.means[j], rtol=0, atol=CLOSED_FORM_TOL)
+        assert np.allclose(b.covariances[k], a.covariances[j], rtol=0, atol=CLOSED_FORM_TOL)
+
+
+def test_constants_change_utilities_not_the_equilibrium():
+    game = random_game(np.random.default_rng(13), [1, 2])
+    shifted = GaussianGame(game.H, game.h, game.dims, const=[3.0, -1.0])
+    a, b = solve_gaussian(game, tau=0.5, epsilon=0.2), solve_gaussian(shifted, tau=0.5, epsilon=0.2)
+    assert np.allclose(np.concatenate(a.means), np.concatenate(b.means), rtol=0, atol=CLOSED_FORM_TOL)
+    assert np.allclose(b.expected_utilities - a.expected_utilities, [3.0, -1.0], rtol=0, atol=CLOSED_FORM_TOL)
+
+
+def test_scaling_payoffs_rescales_tau_and_epsilon():
+    # RQE(c u; epsilon, tau) = RQE(u; epsilon / c, c tau) (spec section 1 conventions).
+    game = random_game(np.random.default_rng(14), [1, 1, 2], coupling=0.3)
+    c, tau, eps = 2.5, np.array([0.2, 0.3, 0.1]), np.array([0.4, 0.3, 0.6])
+    scaled = GaussianGame(c * game.H, c * game.h, game.dims)
+    a, b = solve_gaussian(scaled, tau=tau, epsilon=eps), solve_gaussian(game, tau=c * tau, epsilon=eps / c)
+    assert np.allclose(np.concatenate(a.means), np.concatenate(b.means), rtol=0, atol=CLOSED_FORM_TOL)
+    for Sa, Sb in zip(a.covariances, b.covariances):
+        assert np.allclose(Sa, Sb, rtol=0, atol=CLOSED_FORM_TOL)
+
+
 # --------------------------------------------------------------------------- certificate
 def test_gap_zero_at_solution_positive_when_perturbed():
     rng = np.random.default_rng(9)
