@@ -1,0 +1,133 @@
+"""qre_path, rqe_path and nash_from_qre against equations written here and nashpy."""
+
+import nashpy
+import numpy as np
+import pytest
+from scipy.special import logsumexp, softmax
+
+import oracles
+import rqe
+from rqe.games import catalog
+from rqe.solvers.continuation import nash_from_qre
+
+PATH_TOL = 1e-9       # path points satisfy their equations (issue: 1e-9)
+NASH_TOL = 1e-9       # polished Nash equilibria: max regret
+LIMIT_TOL = 1e-5      # end of the logit branch against nashpy's equilibria
+FOLD_TOL = 1e-6       # location of the fold of Example 5 from two independent events
+EXAMPLE5_EPS = 0.2
+
+
+def _regret(payoffs, xs):
+    """Max gain of a pure deviation, computed with einsum (independent of rqe)."""
+    N = len(xs)
+    worst = 0.0
+    for i in range(N):
+        u = payoffs[i]
+        for j in reversed(range(N)):
+            if j != i:
+                u = np.tensordot(u, xs[j], axes=([j], [0]))
+        worst = max(worst, float(u.max() - u @ xs[i]))
+    return worst
+
+
+def test_qre_path_points_satisfy_logit_equations(rng):
+    R1, R2 = rng.random((4, 3)), rng.random((4, 3))
+    path = rqe.qre_path(rqe.NormalFormGame.from_bimatrix(R1, R2))
+    assert path.success
+    for lam, x, y in zip(path.parameter, *path.strategies):
+        if lam > 1e3:
+            break
+        np.testing.assert_allclose(np.log(x), lam * (R1 @ y) - logsumexp(lam * (R1 @ y)), atol=PATH_TOL)
+        np.testing.assert_allclose(np.log(y), lam * (R2.T @ x) - logsumexp(lam * (R2.T @ x)), atol=PATH_TOL)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_qre_path_ends_at_a_nash_equilibrium_of_nashpy(seed):
+    gen = np.random.default_rng(seed)
+    R1, R2 = gen.random((4, 4)), gen.random((4, 4))
+    path = rqe.qre_path(rqe.NormalFormGame.from_bimatrix(R1, R2))
+    end = [s[-1] for s in path.strategies]
+    assert _regret(np.array([R1, R2]), end) < 1e-6
+    equilibria = list(nashpy.Game(R1, R2).support_enumeration())
+    assert min(max(np.abs(end[0] - a).max(), np.abs(end[1] - b).max()) for a, b in equilibria) < LIMIT_TOL
+
+
+def test_nash_from_qre_three_players(rng):
+    U = rng.normal(size=(3, 3, 3, 2))
+    strategies, regret, path = nash_from_qre(rqe.NormalFormGame(U))
+    assert regret <= NASH_TOL and _regret(U, strategies) <= NASH_TOL
+    assert all(abs(x.sum() - 1) < 1e-12 and x.min() >= 0 for x in strategies)
+
+
+def test_nash_from_qre_matching_pennies_three_player_mixed():
+    # Three-player game whose only equilibrium is fully mixed: player i wants to match i+1.
+    U = np.zeros((3, 2, 2, 2))
+    for a in np.ndindex(2, 2, 2):
+        for i in range(3):
+            U[(i,) + a] = 1.0 if a[i] == a[(i + 1) % 3] else -1.0
+        U[(2,) + a] *= -1  # the last player mismatches: no pure equilibrium
+    strategies, regret, _ = nash_from_qre(rqe.NormalFormGame(U))
+    assert regret <= NASH_TOL
+    assert _regret(U, strategies) <= NASH_TOL
+
+
+def test_example5_rqe_paths_find_the_merge():
+    game = catalog.free_riding_game(cost=0.4)
+    asym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, x0=[[0.2, 0.8], [0.9, 0.1]])
+    sym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS)
+    folds = [e.parameter for e in asym.events if e.kind == "fold"]
+    branch = [e.parameter for e in sym.events if e.kind == "branch_point"]
+    assert asym.success and asym.status == 4 and sym.success and sym.status == 0
+    assert len(folds) == 1 and len(branch) == 1
+    tau_star = folds[0]
+    assert abs(branch[0] - tau_star) < FOLD_TOL
+    # Independent: the brute-force enumerator counts 3 RQE just below and 1 just above.
+    assert len(oracles.all_equilibria_2x2(game.payoffs[0], game.payoffs[1], tau_star - 0.01, EXAMPLE5_EPS)) == 3
+    assert len(oracles.all_equilibria_2x2(game.payoffs[0], game.payoffs[1], tau_star + 0.01, EXAMPLE5_EPS)) == 1
+    # Through the merge the branch comes back as the mirror free-riding branch (roles swapped),
+    # and tau never exceeds the fold.
+    x, y = asym.strategies
+    assert x[0][0] < y[0][0] and x[-1][0] > y[-1][0]
+    assert asym.parameter.max() <= tau_star + 1e-9
+
+
+def test_rqe_path_points_satisfy_fixed_point_equations(rng):
+    R1, R2 = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    A1, A2 = R1, R2.T
+    eps = np.array([0.3, 0.5])
+    path = rqe.rqe_path(rqe.NormalFormGame.from_bimatrix(R1, R2), tau=(0.0, 3.0), epsilon=eps,
+                        direction=[1.0, 0.5])
+    assert path.success
+    for tau, x, y in zip(path.parameter, *path.strategies):
+        t1, t2 = tau, 0.5 * tau
+        p1 = softmax(np.log(y) - t1 * (A1.T @ x))
+        p2 = softmax(np.log(x) - t2 * (A2.T @ y))
+        np.testing.assert_allclose(x, softmax(A1 @ p1 / eps[0]), atol=PATH_TOL)
+        np.testing.assert_allclose(y, softmax(A2 @ p2 / eps[1]), atol=PATH_TOL)
+
+
+def test_path_errors():
+    game = catalog.matching_pennies()
+    with pytest.raises(ValueError, match="'tau' parameter of rqe.rqe_path must be a pair"):
+        rqe.rqe_path(game, tau=1.0)
+    with pytest.raises(ValueError, match="'tau'"):
+        rqe.rqe_path(game, tau=(-1.0, 2.0))
+    with pytest.raises(ValueError, match="'direction'"):
+        rqe.rqe_path(game, tau=(0.0, 1.0), direction=[1.0, -1.0])
+    with pytest.raises(ValueError, match="'max_steps'"):
+        rqe.rqe_path(game, tau=(0.0, 1.0), max_steps=0)
+    with pytest.raises(TypeError, match="'game'"):
+        rqe.qre_path("pennies")
+    with pytest.raises(ValueError, match="'lam_max'"):
+        rqe.qre_path(game, lam_max=-1.0)
+    with pytest.raises(ValueError, match="'weights'"):
+        rqe.qre_path(game, weights=[1.0, 0.0])
+    with pytest.raises(ValueError, match="'regret_tol'"):
+        rqe.qre_path(game, regret_tol=0.0)
+    with pytest.raises(ValueError, match="'max_steps'"):
+        rqe.qre_path(game, max_steps=0)
+
+
+def test_path_step_limit_is_reported(rng):
+    path = rqe.qre_path(rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3))), max_steps=2)
+    assert not path.success and path.status == 1 and "max_steps" in path.message
