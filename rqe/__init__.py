@@ -29,6 +29,8 @@ _LAZY = {
     "fit": "rqe.analysis.fitting",
     "EquilibriumResult": "rqe.solvers._result",
     "EquilibriumSet": "rqe.solvers._result",
+    "Path": "rqe.solvers._result",
+    "GaussianResult": "rqe.solvers.gaussian",
     "ConvergenceWarning": "rqe._exceptions",
     "TractabilityWarning": "rqe._exceptions",
     "KL": "rqe.risk",

@@ -18,6 +18,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, per_player, positive_float, positive_int
+from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
@@ -25,6 +26,7 @@ from rqe.solvers._iterate import Outcome, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import trace
+from rqe.solvers.gaussian import solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
 
@@ -133,8 +135,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     ----------
     game : NormalFormGame or GaussianGame
         Payoffs are maximised.  A :class:`rqe.GaussianGame` is solved in closed form by
-        :func:`rqe.solvers.gaussian.solve_gaussian` (only ``tau``, ``epsilon`` and ``tol``
-        apply).
+        :func:`rqe.solvers.gaussian.solve_gaussian` (only ``tau``, ``epsilon``, ``tol`` and
+        ``max_iter`` apply) and returns a :class:`rqe.solvers.gaussian.GaussianResult`.
     tau : float or array_like, default 1.0
         Degree of risk aversion, ``>= 0``, scalar or one per player; ``0`` is risk-neutral.
     epsilon : float or array_like, default 0.1
@@ -172,10 +174,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     >>> res.residual < 1e-10 and res.gap < 1e-10
     True
     """
-    if type(game).__name__ == "GaussianGame":
-        from rqe.solvers.gaussian import solve_gaussian
-
-        return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol)
+    if isinstance(game, GaussianGame):
+        return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
     func = "rqe.solve"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
                                              regularizer=regularizer, func=func)
