@@ -1,4 +1,5 @@
-"""Analyses built on the solvers: admissible risk aversion, collaboration (Theorem 1), symbolic checks.
+"""Analyses built on the solvers: sweeps, collaboration (Theorem 1), free-riding (Theorem 4),
+tractability, admissible risk aversion, fitting to data, symbolic checks.
 
 Names are imported lazily (PEP 562), so ``import rqe.analysis`` loads nothing heavy.  A public
 function never shares its name with the module that defines it (``collaboration`` lives in
@@ -18,6 +19,13 @@ _LAZY = {
     "admissible_tau": "rqe.analysis.admissible",
     "collaboration": "rqe.analysis._collaboration",
     "CollaborationResult": "rqe.analysis._collaboration",
+    "tractability": "rqe.analysis._tractability",
+    "Tractability": "rqe.analysis._tractability",
+    "sweep": "rqe.analysis._sweep",
+    "SweepResult": "rqe.analysis._sweep",
+    "free_riding": "rqe.analysis._free_riding",
+    "FreeRidingResult": "rqe.analysis._free_riding",
+    "fit": "rqe.analysis.fitting",
 }
 _SUBMODULES = {"symbolic"}
 

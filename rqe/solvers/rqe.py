@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from rqe._exceptions import ConvergenceWarning
+from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
@@ -122,7 +122,7 @@ def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[R
 
 
 def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
-          tol: float = 1e-10, max_iter: int = 1000, x0=None):
+          tol: float = 1e-10, max_iter: int = 1000, x0=None, check_tractability: bool = False):
     """Compute a risk-averse quantal response equilibrium (RQE).
 
     Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
@@ -156,6 +156,9 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps).
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
+    check_tractability : bool, default False
+        For two-player games, warn with a :class:`rqe.TractabilityWarning` when no known
+        uniqueness condition holds (:func:`rqe.analysis.tractability`).
 
     Returns
     -------
@@ -197,6 +200,12 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
                                risk=risk_obj, regularizer=reg_obj)
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+    if check_tractability and game.n_players == 2:
+        from rqe.analysis._tractability import tractability
+
+        verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
+        if verdict.holds is False:
+            warnings.warn(verdict.message, TractabilityWarning, stacklevel=2)
     return result
 
 
