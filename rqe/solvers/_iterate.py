@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, lu_factor, lu_solve
 from scipy.sparse.linalg import LinearOperator, gmres
 
 from rqe.solvers._system import RQESystem, State
@@ -56,11 +55,12 @@ def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
 
 def _newton_direction(system: RQESystem, state: State) -> np.ndarray | None:
     if system.size <= DENSE_MAX:
+        # numpy's solver, not scipy's: the two wheels bundle separate OpenBLAS thread pools that
+        # contend on small machines (scipy/scipy#15129), and the Jacobian is built with numpy.
         try:
-            lu = lu_factor(system.jacobian(state), check_finite=True)
-        except (LinAlgError, ValueError):
+            step = np.linalg.solve(system.jacobian(state), -state.F)
+        except np.linalg.LinAlgError:
             return None
-        step = lu_solve(lu, -state.F)
         return step if np.all(np.isfinite(step)) else None
     op = LinearOperator((system.size, system.size), dtype=float,
                         matvec=lambda v: v - system.jvp(state, v[None, :])[0])

@@ -97,13 +97,14 @@ def _refine(system_at, y, t, h, tol, ds, kind: str) -> float:
 def trace(system_at: Callable[[float], RQESystem], z0: np.ndarray, s0: float, s_end: float, *,
           tol: float = 1e-10, h0: float = 0.05, h_max: float = 1.0, max_steps: int = 2000,
           ds: float = 1e-7, record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None,
-          s_range: tuple[float, float] = (-np.inf, np.inf)) -> Trace:
+          s_range: tuple[float, float] = (-np.inf, np.inf), locate_events: bool = True) -> Trace:
     """Follow the branch through ``(z0, s0)`` until ``s`` reaches ``s_end``.
 
     ``z0`` must solve ``F(z0; s0) = 0``.  The branch leaves ``s0`` towards ``s_end``; it may
     fold back and forth on the way.  The last point is corrected at exactly ``s = s_end``.
     ``stop(z, s)`` may end the trace early (status 0); leaving ``s_range`` ends it with
-    status 4.
+    status 4.  ``locate_events=False`` skips detecting folds and branch points (faster when
+    only the end point matters).
     """
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
@@ -128,9 +129,9 @@ def trace(system_at: Callable[[float], RQESystem], z0: np.ndarray, s0: float, s_
         if direction * (y_new[-1] - s_end) > 0:
             return _land(system_at, y, y_new, s_end, tol, out, record)
         new_t, new_sign = _tangent(J, t)
-        if new_t[-1] * t[-1] < 0:
+        if locate_events and new_t[-1] * t[-1] < 0:
             out.events.append(("fold", _refine(system_at, y, t, h, tol, ds, "fold"), len(out.s)))
-        elif new_sign != sign:
+        elif locate_events and new_sign != sign:
             out.events.append(("branch_point", _refine(system_at, y, t, h, tol, ds, "branch_point"), len(out.s)))
         y, t, sign = y_new, new_t, new_sign
         if record:

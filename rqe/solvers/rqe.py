@@ -61,7 +61,7 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int) -> Outcome:
         return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
 
     path = trace(at, system.uniform(), 0.0, 1.0, tol=min(tol, 1e-9), h0=0.1, max_steps=max_iter,
-                 record=False)
+                 record=False, locate_events=False)
     if path.status == 0:
         return Outcome(system.evaluate(path.z[-1]), path.nit, 0, "homotopy in the payoff scale")
     return Outcome(system.evaluate(system.uniform()), path.nit, 3 if path.status == 3 else 1,
