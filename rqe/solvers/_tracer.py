@@ -133,13 +133,15 @@ def trace(system_at: Callable[[float], RQESystem], z0: np.ndarray, s0: float, s_
             out.events.append(("fold", _refine(system_at, y, t, h, tol, ds, "fold"), len(out.s)))
         elif locate_events and new_sign != sign:
             out.events.append(("branch_point", _refine(system_at, y, t, h, tol, ds, "branch_point"), len(out.s)))
+        if not s_range[0] <= y_new[-1] <= s_range[1]:
+            edge = s_range[0] if y_new[-1] < s_range[0] else s_range[1]
+            out = _land(system_at, y, y_new, edge, tol, out, record)
+            out.status = 4 if out.status == 0 else out.status
+            return out
         y, t, sign = y_new, new_t, new_sign
         if record:
             out.s.append(float(y[-1])), out.z.append(y[:-1].copy()), out.residual.append(system.residual(state))
         if stop is not None and stop(y[:-1], float(y[-1])):
-            return out
-        if not s_range[0] <= y[-1] <= s_range[1]:
-            out.status = 4
             return out
         h = min(h * _GROW, h_max) if iters <= 3 else h
     out.status = 1

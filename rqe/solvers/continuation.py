@@ -226,7 +226,7 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     z0 = np.log(np.concatenate(start.strategies))
     lo, hi = min(t0, t1), max(t0, t1)
     path = trace(at, z0, t0, t1, tol=tol, h0=0.02 * max(hi - lo, 1e-3), h_max=0.05 * max(hi - lo, 1e-3),
-                 max_steps=max_steps, s_range=(lo - 1e-12, hi + 1e-12))
+                 max_steps=max_steps, s_range=(lo, hi))
     done = path.status == 0
     folds = [e for e in path.events if e[0] == "fold"]
     if done:
