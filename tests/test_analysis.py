@@ -1,0 +1,195 @@
+"""Sweeps, free-riding (Theorem 4), tractability and the Figure 1 script."""
+
+import runpy
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import softmax
+
+import oracles
+import rqe
+from rqe.analysis import free_riding, tractability
+from rqe.analysis._free_riding import shared_reward_form, theorem4_bound
+from rqe.games import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+EQ_TOL = 1e-9
+EPS5 = 0.2
+
+
+def _check_rqe_kl_entropy(game, tau, eps, x, y):
+    """The KL + entropy fixed point written out for two players (spec 2.3)."""
+    A1, A2 = game.own_rows
+    p1 = softmax(np.log(y) - tau[0] * (A1.T @ x))
+    p2 = softmax(np.log(x) - tau[1] * (A2.T @ y))
+    np.testing.assert_allclose(x, softmax(A1 @ p1 / eps[0]), atol=EQ_TOL)
+    np.testing.assert_allclose(y, softmax(A2 @ p2 / eps[1]), atol=EQ_TOL)
+
+
+# ---------------------------------------------------------------- sweep
+def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
+    game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3)))
+    taus = np.linspace(0, 3, 7)
+    res = rqe.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False)
+    assert res.complete and len(res) == 14 and res.success.all()
+    np.testing.assert_array_equal(res.line, np.repeat([0, 1], 7))
+    np.testing.assert_allclose(res.tau[:7, 0], taus)
+    for k in range(len(res)):
+        _check_rqe_kl_entropy(game, res.tau[k], res.epsilon[k], res.strategies[0][k], res.strategies[1][k])
+
+
+def test_sweep_per_player_grids(rng):
+    game = rqe.NormalFormGame.from_bimatrix(rng.random((2, 3)), rng.random((2, 3)))
+    taus = np.column_stack([np.linspace(0, 2, 4), np.linspace(1, 0, 4)])
+    res = rqe.sweep(game, tau=taus, epsilon=np.array([[0.5, 0.2]]), progress=False)
+    np.testing.assert_allclose(res.tau, taus)
+    for k in range(len(res)):
+        _check_rqe_kl_entropy(game, res.tau[k], res.epsilon[k], res.strategies[0][k], res.strategies[1][k])
+
+
+def test_sweep_process_pool_equals_in_process(rng):
+    game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 2)), rng.random((3, 2)))
+    kw = dict(tau=np.linspace(0, 2, 5), epsilon=[0.2, 0.4, 0.8], progress=False)
+    local = rqe.sweep(game, **kw)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        remote = rqe.sweep(game, executor=pool, **kw)
+    for a, b in zip(local.strategies, remote.strategies):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(local.line, remote.line)
+
+
+def test_sweep_save_load_and_frame(tmp_path):
+    res = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 1.0], epsilon=0.5, progress=False)
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = rqe.SweepResult.load(path)
+    for name in ("tau", "epsilon", "residual", "gap", "success", "line", "values"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(res, name))
+    np.testing.assert_array_equal(back.strategies[1], res.strategies[1])
+    assert back.params == res.params and back.complete
+    frame = res.to_frame()
+    assert list(frame.columns[:4]) == ["tau_P1", "tau_P2", "epsilon_P1", "epsilon_P2"]
+    assert frame["p_P1_S"].tolist() == res.strategies[0][:, 0].tolist()
+
+
+class _InterruptingKL:
+    """KL risk that raises KeyboardInterrupt after a number of adversary calls."""
+
+    name = "kl"
+
+    def __init__(self, calls):
+        self.calls = calls
+        self.inner = rqe.KL()
+
+    def adversary(self, g, log_q, tau):
+        self.calls -= 1
+        if self.calls < 0:
+            raise KeyboardInterrupt
+        return self.inner.adversary(g, log_q, tau)
+
+    def penalty(self, log_p, log_q):
+        return self.inner.penalty(log_p, log_q)
+
+
+def test_interrupted_sweep_keeps_computed_points():
+    game = catalog.free_riding_game()
+    full = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, progress=False)
+    part = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, risk=_InterruptingKL(150), progress=False)
+    assert not part.complete and 0 < len(part) < 6
+    np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
+
+
+def test_sweep_errors():
+    game = catalog.stag_hunt()
+    with pytest.raises(ValueError, match="'tau' parameter of rqe.sweep must lie in"):
+        rqe.sweep(game, tau=[-1.0, 1.0])
+    with pytest.raises(ValueError, match="'epsilon' parameter of rqe.sweep must lie in"):
+        rqe.sweep(game, tau=[1.0], epsilon=0.0)
+    with pytest.raises(ValueError, match=r"shape \(K, 2\)"):
+        rqe.sweep(game, tau=np.ones((3, 3)))
+    with pytest.raises(TypeError, match="Executor"):
+        rqe.sweep(game, tau=[1.0], executor="pool")
+    with pytest.raises(TypeError, match="collaboration"):
+        rqe.sweep(catalog.two_robots(), tau=[1.0])
+
+
+# ---------------------------------------------------------------- free-riding and Theorem 4
+def test_theorem4_bound_matches_the_formula_for_example_5():
+    game = catalog.free_riding_game(cost=0.4)
+    R, c = shared_reward_form(game)
+    np.testing.assert_allclose(c, [0.0, -0.4])     # c(C) - c(D) = 0.4, up to a constant
+    np.testing.assert_allclose(R, R.T)
+    vbar = (1.0 - 0.0) - (0.0 - 0.4)
+    delta = 0.1
+    assert theorem4_bound(game, EPS5, delta) == pytest.approx(
+        2 * (EPS5 * np.log(2) + vbar) * 0.4 ** 2 / (EPS5 * delta ** 2), rel=1e-12)
+
+
+def test_free_riding_measurement_against_brute_force():
+    game = catalog.free_riding_game(cost=0.4)
+    res = free_riding(game, epsilon=EPS5, tau=np.linspace(0, 1.5, 4))
+    R1, R2 = game.payoffs
+    assert [len(e) for e in res.equilibria] == [3, 3, 1, 1]
+    below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5)
+    above = oracles.all_equilibria_2x2(R1, R2, res.tau_star + 0.01, EPS5)
+    assert len(below) == 3 and len(above) == 1
+    row = res.comparison[0]
+    c = 0.4  # degree = 0.4 |P1(C) - P2(C)|
+    before = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] - 0.01, EPS5))
+    after = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] + 0.01, EPS5))
+    assert before > row["delta"] > after
+    assert all(r["bound"] > r["measured"] for r in res.comparison)
+
+
+def test_theorem4_bound_is_valid_where_it_applies():
+    game = catalog.free_riding_game(cost=0.4)
+    delta = 0.2
+    bound = float(theorem4_bound(game, EPS5, delta))
+    eqs = rqe.solve_all(game, tau=1.01 * bound, epsilon=EPS5)
+    assert eqs.complete and all(0.4 * abs(e.strategies[0][0] - e.strategies[1][0]) <= delta for e in eqs)
+
+
+def test_free_riding_errors():
+    with pytest.raises(ValueError, match="u_i = R"):
+        free_riding(catalog.battle_of_the_sexes(), epsilon=0.2, tau=[0.0, 1.0])
+    with pytest.raises(ValueError, match="same actions"):
+        free_riding(rqe.NormalFormGame.from_bimatrix(np.zeros((2, 3)), np.zeros((2, 3))), epsilon=0.2, tau=[0, 1])
+    with pytest.raises(ValueError, match="increasing 1-D grid"):
+        free_riding(catalog.free_riding_game(), epsilon=0.2, tau=[1.0, 0.5])
+    with pytest.raises(ValueError, match="'epsilon'"):
+        free_riding(catalog.free_riding_game(), epsilon=-0.2, tau=[0.0, 1.0])
+
+
+# ---------------------------------------------------------------- tractability
+def test_tractability_conditions_and_labels():
+    t = tractability([2.0, 1.0], [0.5, 1.0])
+    assert t.holds and [c.holds for c in t.conditions] == [True, True]
+    t = tractability([0.1, 1.0], [0.5, 1.0])        # product 0.05: MPS fails, 16 * 0.05 = 0.8 fails
+    assert t.holds is False and "may not be unique" in t.message
+    t = tractability([0.1, 1.0], [1.0, 1.0], risk="reverse_kl", regularizer="entropy")  # 0.1: only monotone
+    assert [c.holds for c in t.conditions] == [False, True]
+    t = tractability(1.0, 1.0, risk="kl", regularizer="entropy")
+    assert t.holds is None and all(c.holds is None for c in t.conditions)
+    assert all(c.source for c in t.conditions)
+
+
+def test_tractability_warning_and_errors():
+    with pytest.warns(rqe.TractabilityWarning, match="may not be unique"):
+        rqe.solve(catalog.stag_hunt(), tau=0.1, epsilon=0.1, regularizer="log_barrier", check_tractability=True)
+    with pytest.raises(ValueError, match="'tau' parameter of rqe.analysis.tractability"):
+        tractability([-1.0, 1.0], 1.0)
+    with pytest.raises(ValueError, match="'epsilon'"):
+        tractability(1.0, [1.0, 0.0])
+
+
+# ---------------------------------------------------------------- Figure 1
+def test_figure1_quick_writes_png_and_pdf(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["figure1.py", "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(ROOT / "paper_figures" / "figure1.py"), run_name="__main__")
+    assert (tmp_path / "figure1.png").stat().st_size > 10_000
+    assert (tmp_path / "figure1.pdf").stat().st_size > 5_000
+    printed = capsys.readouterr().out
+    assert "strictly increasing: True" in printed and "measured tau* = 0.8287" in printed
