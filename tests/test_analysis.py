@@ -186,9 +186,12 @@ def test_tractability_warning_and_errors():
 
 
 # ---------------------------------------------------------------- Figure 1
-def test_figure1_quick_writes_png_and_pdf(tmp_path, monkeypatch, capsys):
+def test_paper_figure_scripts_write_png_and_pdf(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["figure1.py", "--quick", "--out", str(tmp_path)])
     runpy.run_path(str(ROOT / "paper_figures" / "figure1.py"), run_name="__main__")
+    monkeypatch.setattr(sys, "argv", ["tractability_region.py", "--out", str(tmp_path)])
+    runpy.run_path(str(ROOT / "paper_figures" / "tractability_region.py"), run_name="__main__")
+    assert (tmp_path / "tractability_region.png").stat().st_size > 10_000
     assert (tmp_path / "figure1.png").stat().st_size > 10_000
     assert (tmp_path / "figure1.pdf").stat().st_size > 5_000
     printed = capsys.readouterr().out
