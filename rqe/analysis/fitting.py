@@ -13,12 +13,13 @@ multinomial coefficient, equal for every model of the same data, is left out).
   ``(1 - tremble) x + tremble / n_i``, so that the likelihood is finite; no free parameters.
   The game's equilibrium of highest likelihood is used (from :func:`rqe.solve_nash`).
 
-Equilibrium selection (RQE and QRE may have several equilibria): the equilibrium reached by
-:func:`rqe.solve` started at the observed frequencies, i.e. the one whose basin of attraction
-contains the observed play; this makes the likelihood a deterministic function of the
-parameters.  At the estimate every equilibrium of each 2x2 game is computed with
-:func:`rqe.solve_all`; their number is reported in ``n_equilibria`` and the message says when
-another equilibrium would fit a game better.
+Equilibrium selection (RQE and QRE may have several equilibria): continuation.  Each game's
+equilibrium is computed by Newton's method warm-started at the equilibrium of the previous
+likelihood evaluation, the first one at the observed frequencies (then from the observed
+frequencies, then by the payoff-scale homotopy of :func:`rqe.solve`), so the optimiser follows
+one branch.  Where the equilibrium is unique the rule does not matter: at the estimate every
+equilibrium of each 2x2 game is computed with :func:`rqe.solve_all`, their number is reported
+in ``n_equilibria`` and the message says when another equilibrium would fit a game better.
 
 Sharing (``share``), for two-action-per-player data from ``G`` games with ``N`` players:
 
@@ -391,7 +392,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
     generator = np.random.default_rng(rng)
     settings = {"risk": risk_name, "regularizer": reg_name, "tremble": float(tremble),
                 "n_obs": None if n_obs is None else float(n_obs), "n_starts": n_starts,
-                "selection": "equilibrium reached by rqe.solve started at the observed frequencies"}
+                "selection": "continuation from the observed frequencies along the optimiser's path"}
     observed = tuple(tuple(c / c.sum() for c in row) for row in counts)
     total = float(sum(c.sum() for row in counts for c in row))
 
