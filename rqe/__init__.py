@@ -28,6 +28,7 @@ _LAZY = {
     "sweep": "rqe.analysis._sweep",
     "SweepResult": "rqe.analysis._sweep",
     "fit": "rqe.analysis.fitting",
+    "likelihood_ratio_test": "rqe.analysis.fitting",
     "EquilibriumResult": "rqe.solvers._result",
     "EquilibriumSet": "rqe.solvers._result",
     "Path": "rqe.solvers._result",

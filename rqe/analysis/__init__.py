@@ -26,6 +26,9 @@ _LAZY = {
     "free_riding": "rqe.analysis._free_riding",
     "FreeRidingResult": "rqe.analysis._free_riding",
     "fit": "rqe.analysis.fitting",
+    "FitResult": "rqe.analysis.fitting",
+    "likelihood_ratio_test": "rqe.analysis.fitting",
+    "LikelihoodRatioTest": "rqe.analysis.fitting",
 }
 _SUBMODULES = {"symbolic"}
 
