@@ -74,44 +74,52 @@ def _sigmoid(l):
 def _place_labels(ax, xs, ys, labels, fontsize=7.0):
     """Write ``labels`` next to their points, greedily avoiding each other and the points.
 
-    Candidate offsets (in points) at growing distances and eight directions are tried in turn;
-    a label's box is estimated from its length (0.62 em per character).  Far offsets get a
-    thin leader line.  Call after the axis limits and scales are final.
+    Candidate offsets (in points) at growing distances and eight directions are tried in turn
+    until the label's rendered box overlaps neither an earlier label nor a point; far offsets
+    get a thin leader line.  Labels are kept out of the layout engine, so that placing them does
+    not move the axes.  Call after the axis limits and scales are final.
     """
+    from matplotlib.text import Text
+
     fig = ax.figure
-    fig.canvas.draw()  # settle layout and aspect so that transData is final
-    to_pt = 72.0 / fig.dpi
-    pts = ax.transData.transform(np.column_stack([xs, ys])) * to_pt
-    h = fontsize * 1.1
-    r_dot = 4.0
-    boxes = [(px - r_dot, py - r_dot, px + r_dot, py + r_dot) for px, py in pts]
-    angles = np.deg2rad([30, -30, 150, -150, 90, -90, 0, 180])
-    for x, y, (px, py), lab in zip(xs, ys, pts, labels):
-        w = 0.62 * fontsize * len(lab)
+    for _ in range(2):  # settle layout and aspect so that transData is final (constrained layout
+        fig.canvas.draw()  # converges over successive draws)
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72.0
+    pts = ax.transData.transform(np.column_stack([xs, ys]))
+    r_dot = 3.5 * px_per_pt
+    taken = [(px - r_dot, py - r_dot, px + r_dot, py + r_dot) for px, py in pts]
+    directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0)]
+    candidates = [(r, d) for r in (4.0, 9.0, 16.0, 26.0, 38.0, 52.0) for d in directions]
+
+    pad = 1.5 * px_per_pt   # breathing room, and slack for the layout's last adjustments
+
+    def overlap(b):
+        b = b.padded(pad)
+        return sum(max(0.0, min(b.x1, t[2]) - max(b.x0, t[0])) * max(0.0, min(b.y1, t[3]) - max(b.y0, t[1]))
+                   for t in taken)
+
+    def draw(x, y, lab, radius, sx, sy):
+        arrow = dict(arrowstyle="-", color="0.5", lw=0.5, shrinkA=0, shrinkB=2) if radius > 5 else None
+        ann = ax.annotate(lab, (x, y), xytext=(sx * radius, sy * radius), textcoords="offset points",
+                          fontsize=fontsize, ha={1: "left", -1: "right", 0: "center"}[sx],
+                          va={1: "bottom", -1: "top", 0: "center"}[sy], arrowprops=arrow, annotation_clip=False)
+        ann.set_in_layout(False)
+        ann.update_positions(renderer)
+        return ann, Text.get_window_extent(ann, renderer)   # the text alone, without the leader line
+
+    for x, y, lab in zip(xs, ys, labels):
         best = None
-        for radius in (6.0, 12.0, 20.0, 30.0, 42.0):
-            for a in angles:
-                dx, dy = radius * np.cos(a), radius * np.sin(a)
-                x0 = px + dx - (w if np.cos(a) < -1e-9 else (w / 2 if abs(np.cos(a)) < 1e-9 else 0.0))
-                y0 = py + dy - (h if np.sin(a) < -1e-9 else (h / 2 if abs(np.sin(a)) < 1e-9 else 0.0))
-                box = (x0, y0, x0 + w, y0 + h)
-                if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
-                    best = (dx, dy, box, radius)
-                    break
-            if best is not None:
+        for radius, (sx, sy) in candidates:
+            ann, box = draw(x, y, lab, radius, sx, sy)
+            cost = overlap(box)
+            ann.remove()
+            if best is None or cost < best[0]:
+                best = (cost, radius, sx, sy)
+            if cost == 0:
                 break
-        if best is None:
-            dx, dy = 6.0, 6.0
-            box = (px + dx, py + dy, px + dx + w, py + dy + h)
-            radius = 6.0
-        else:
-            dx, dy, box, radius = best
-        boxes.append(box)
-        ha = "left" if dx > 1e-9 else ("right" if dx < -1e-9 else "center")
-        va = "bottom" if dy > 1e-9 else ("top" if dy < -1e-9 else "center")
-        arrow = dict(arrowstyle="-", color="0.5", lw=0.5, shrinkA=0, shrinkB=3) if radius > 12 else None
-        ax.annotate(lab, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, ha=ha, va=va,
-                    arrowprops=arrow)
+        ann, box = draw(x, y, lab, *best[1:])
+        taken.append((box.x0, box.y0, box.x1, box.y1))
 
 
 def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy", ax=None,
