@@ -1,5 +1,6 @@
 """qre_path, rqe_path and nash_from_qre against equations written here and nashpy."""
 
+import dataclasses
 import nashpy
 import numpy as np
 import pytest
@@ -131,3 +132,30 @@ def test_path_errors():
 def test_path_step_limit_is_reported(rng):
     path = rqe.qre_path(rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3))), max_steps=2)
     assert not path.success and path.status == 1 and "max_steps" in path.message
+
+
+def test_rqe_path_reports_a_start_that_cannot_be_solved():
+    class BrokenRisk:
+        name = "broken"
+
+        def adversary(self, g, log_q, tau):
+            return np.full_like(g, np.nan)
+
+        def penalty(self, log_p, log_q):
+            return np.nan
+
+    with pytest.raises(ValueError, match="returned non-finite values"):
+        rqe.rqe_path(catalog.matching_pennies(), tau=(1.0, 2.0), risk=BrokenRisk(), max_steps=5)
+
+
+def test_rqe_path_reports_a_start_that_does_not_converge(monkeypatch):
+    import rqe.solvers.continuation as continuation
+
+    real = continuation.solve
+
+    def failing(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), success=False, message="Iteration limit reached.")
+
+    monkeypatch.setattr(continuation, "solve", failing)
+    with pytest.raises(ValueError, match="could not compute the starting RQE at tau = 1.0: Iteration limit"):
+        rqe.rqe_path(catalog.matching_pennies(), tau=(1.0, 2.0))

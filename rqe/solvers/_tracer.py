@@ -54,6 +54,8 @@ def _correct(system_at, y_pred: np.ndarray, t: np.ndarray, tol: float, ds: float
     y = y_pred.copy()
     for iters in range(1, _CORRECTOR_ITERS + 1):
         F, J, system, state = _augmented(system_at, y[:-1], y[-1], ds)
+        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(J))):
+            return None
         if iters > 1 and np.max(np.abs(F)) <= tol * max(1.0, float(np.max(np.abs(y[:-1])))):
             return y, J, system, state, iters
         try:
@@ -112,6 +114,9 @@ def trace(system_at: Callable[[float], RQESystem], z0: np.ndarray, s0: float, s_
     prev_t = np.zeros(len(y))
     prev_t[-1] = direction
     _, J, system, state = _augmented(system_at, z0, s0, ds)
+    if not np.all(np.isfinite(J)):
+        out.status = 3
+        return out
     t, sign = _tangent(J, prev_t)
     h = h0
     if record:

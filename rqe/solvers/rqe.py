@@ -186,6 +186,9 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     z0 = _initial_logs(system, x0, func)
+    if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
+        raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned non-finite "
+                         "values at the starting point; check their 'adversary' and 'response' methods.")
     if method == "fixed_point":
         outcome, used = fixed_point(system, z0, tol=tol, max_iter=max_iter), "fixed_point"
     elif method == "homotopy":
