@@ -416,7 +416,7 @@ def simplex(strategies_or_path, *, player=0, ax=None, labels=None, label=None, g
         ax.plot(x[:1], y[:1], marker="o", ls="none", color=line.get_color(), mfc="white", ms=7, label="_nolegend_")
         ax.plot(x[-1:], y[-1:], marker="*", ls="none", color=line.get_color(), ms=12, label="_nolegend_")
     if label is not None:
-        ax.legend(loc="upper right", fontsize="small", frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize="small", frameon=False)
     return ax
 
 
