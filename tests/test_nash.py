@@ -352,12 +352,31 @@ def brute_pure(payoffs):
 def test_pure_enumeration_matches_brute_loop(seed, shape):
     payoffs = np.random.default_rng(seed).integers(0, 3, size=(len(shape), *shape)).astype(float)
     game = rqe.NormalFormGame(payoffs)
-    res = solve_nash(game, exact=True)
+    res = solve_nash(game, method="pure", exact=True)
     assert res.method == "pure" and not res.complete
     assert "rqe.qre_path" in res.message and "not searched" in res.message
     expected = brute_pure(payoffs)
     assert sorted(tuple(s[0] for s in eq.support) for eq in res) == sorted(expected)
     assert all(eq.max_regret == 0 for eq in res)
+
+
+def test_auto_on_three_players_adds_the_logit_limit():
+    # Player i wants to match player i+1, except the last, who mismatches: no pure equilibrium,
+    # so the only equilibrium found is the (fully mixed) limit of the logit branch.
+    U = np.zeros((3, 2, 2, 2))
+    for a in np.ndindex(2, 2, 2):
+        for i in range(3):
+            U[(i,) + a] = (1.0 if a[i] == a[(i + 1) % 3] else -1.0) * (-1 if i == 2 else 1)
+    res = solve_nash(rqe.NormalFormGame(U))
+    assert res.method == "pure+qre_limit" and not res.complete and len(res) == 1
+    assert brute_pure(U) == []
+    x = res[0].strategies
+    for i in range(3):  # indifference, checked directly
+        u = U[i]
+        for j in reversed(range(3)):
+            if j != i:
+                u = np.tensordot(u, x[j], axes=([j], [0]))
+        assert abs(u[0] - u[1]) < 1e-9
 
 
 def test_pure_method_on_two_players():
@@ -407,5 +426,5 @@ def test_bad_options_raise(kwargs, match):
 @pytest.mark.parametrize("method", ["vertex_enumeration", "lemke_howson", "lp"])
 def test_two_player_methods_reject_three_players(method):
     game = rqe.NormalFormGame(np.zeros((3, 2, 2, 2)))
-    with pytest.raises(ValueError, match="must be 'pure' or 'auto'"):
+    with pytest.raises(ValueError, match="must be 'pure', 'qre_limit' or 'auto'"):
         solve_nash(game, method=method)

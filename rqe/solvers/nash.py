@@ -15,11 +15,15 @@ One front door, :func:`solve_nash`, with a registry of methods:
     theorem; :func:`scipy.optimize.linprog` with HiGHS), with a check of uniqueness.
 ``"pure"``
     All pure equilibria of an N-player game by vectorised enumeration of the profiles.
+``"qre_limit"``
+    One equilibrium of an N-player game as the limit of the principal logit-QRE branch
+    (McKelvey and Palfrey 1995; :func:`rqe.solvers.continuation.nash_from_qre`), polished on
+    its support and certified by its max regret.
 ``"auto"``
     ``"lp"`` for zero-sum two-player games, ``"vertex_enumeration"`` for two-player games
     of moderate size (see :data:`ENUMERATION_BUDGET`), ``"lemke_howson"`` for larger ones,
-    and ``"pure"`` for three or more players (the mixed equilibria of those are traced as
-    limits of the logit QRE branch by :func:`rqe.qre_path`).
+    and, for three or more players, every pure equilibrium plus the limit of the logit-QRE
+    branch (method ``"pure+qre_limit"``, not exhaustive).
 
 Every equilibrium carries its certificate ``max_regret``: the largest gain any player gets
 by a pure deviation, in payoff units.  Tolerances are relative to the payoff range.
@@ -45,7 +49,7 @@ from rqe.solvers._vertex_enum import enumerate_extreme_equilibria
 
 __all__ = ["NashEquilibrium", "solve_nash", "METHODS", "DEFAULT_TOL", "ENUMERATION_BUDGET"]
 
-METHODS = ("auto", "vertex_enumeration", "lemke_howson", "lp", "pure")
+METHODS = ("auto", "vertex_enumeration", "lemke_howson", "lp", "pure", "qre_limit")
 DEFAULT_TOL = 1e-9
 """Default tolerance on the equilibrium conditions, relative to the payoff range."""
 ENUMERATION_BUDGET = 1_000_000
@@ -327,6 +331,20 @@ def _pure(game, tol, exact):
     return _sort(equilibria), False, message
 
 
+def _qre_limit(game, tol):
+    """The end of the principal logit-QRE branch, polished on its support (any number of players)."""
+    from rqe.solvers.continuation import nash_from_qre
+
+    strategies, _, path = nash_from_qre(game)
+    eq = _equilibrium(game, strategies, tol, None)
+    if eq.max_regret <= tol * _scale(game):
+        message = (f"Found one equilibrium as the limit of the principal logit-QRE branch (traced to "
+                   f"lam = {path.parameter[-1]:.3g}), polished on its support; max regret {eq.max_regret:.1e}.")
+        return (eq,), message
+    return (), (f"The limit of the logit-QRE branch (traced to lam = {path.parameter[-1]:.3g}) did not polish to an "
+                f"equilibrium: max regret {eq.max_regret:.1e} > tol. {path.message}")
+
+
 def _upper_bound_vertices(game) -> int:
     """McMullen's upper bound on the vertex count of the smaller best-response polytope."""
     d = min(game.n_actions)
@@ -349,7 +367,7 @@ def solve_nash(
     Parameters
     ----------
     game : NormalFormGame
-    method : {"auto", "vertex_enumeration", "lemke_howson", "lp", "pure"}
+    method : {"auto", "vertex_enumeration", "lemke_howson", "lp", "pure", "qre_limit"}
         See the module docstring.  ``"auto"`` records the method it chose in ``method``.
     tol : float, default 1e-9
         Tolerance on the equilibrium conditions relative to the largest payoff range: a
@@ -404,7 +422,7 @@ def solve_nash(
     two_player = game.n_players == 2
     if method == "auto":
         if not two_player:
-            method = "pure"
+            method = "pure+qre_limit"
         elif game.is_zero_sum:
             method = "lp"
         elif _upper_bound_vertices(game) <= ENUMERATION_BUDGET:
@@ -415,9 +433,9 @@ def solve_nash(
         if value is not None and method != "lemke_howson":
             raise ValueError(f"The {name!r} parameter of {_FUNC} applies to method='lemke_howson' only. "
                              f"Got {name}={value!r} with method={method!r}.")
-    if method != "pure" and not two_player:
-        raise ValueError(f"The 'method' parameter of {_FUNC} must be 'pure' or 'auto' for a game with "
-                         f"{game.n_players} players. Got {method!r} instead.")
+    if method not in ("pure", "qre_limit", "pure+qre_limit") and not two_player:
+        raise ValueError(f"The 'method' parameter of {_FUNC} must be 'pure', 'qre_limit' or 'auto' for a game "
+                         f"with {game.n_players} players. Got {method!r} instead.")
     if method == "lp" and not game.is_zero_sum:
         raise ValueError(f"The 'method' parameter of {_FUNC} can be 'lp' only for zero-sum (constant-sum) games. "
                          "Got method='lp' for a game whose payoffs do not sum to a constant.")
@@ -437,6 +455,17 @@ def solve_nash(
         equilibria, complete, message = _lemke_howson(game, tol, exact, initial_dropped_label, max_iter)
     elif method == "lp":
         equilibria, complete, message = _lp(game, tol, exact)
-    else:
+    elif method == "qre_limit":
+        equilibria, message = _qre_limit(game, tol)
+        complete = False
+    elif method == "pure":
         equilibria, complete, message = _pure(game, tol, exact)
+    else:
+        pure, _, pure_message = _pure(game, tol, exact)
+        limit, limit_message = _qre_limit(game, tol)
+        fresh = [e for e in limit if not any(
+            max(np.abs(a - b).max() for a, b in zip(e.strategies, p.strategies)) <= 1e-6 for p in pure)]
+        equilibria, complete = _sort(list(pure) + fresh), False
+        message = (f"{pure_message.split(';')[0]}; {limit_message} Other mixed equilibria were not searched "
+                   "(not exhaustive for N >= 3 players).")
     return EquilibriumSet(message=message, complete=complete, equilibria=equilibria, method=method, params=params)
