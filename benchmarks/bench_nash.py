@@ -9,7 +9,9 @@ cannot hang the benchmark; their times are measured inside the child, after impo
 recomputed here from the strategies returned; rqe is timed after one warm-up call (imports).  Libraries that are not installed are
 skipped.  The last column is the peer's time divided by rqe's, measured in this run.
 
-Each section is one function taking the settings and printing its table.
+Each section is one function taking the settings and printing its table: all equilibria
+(5x5, 10x10, 15x15), one equilibrium (50x50, 200x200), and the logit-QRE branch (5x5, 20x20
+and a 3-player 4x4x4 game) against Gambit's ``logit_solve``.
 """
 
 from __future__ import annotations
@@ -173,6 +175,62 @@ def one_equilibrium(sizes, seeds, budget):
                            pairs, seconds, ours, A, B))
 
 
+def _gambit_logit(queue, payoffs):
+    import pygambit as gbt
+
+    warnings.simplefilter("ignore")
+    game = gbt.Game.from_arrays(*payoffs)
+    start = time.perf_counter()
+    result = gbt.nash.logit_solve(game)
+    elapsed = time.perf_counter() - start
+    eq = result.equilibria[0]
+    queue.put(([[float(eq[s]) for s in player.strategies] for player in game.players], elapsed))
+
+
+def _run_gambit_logit(payoffs, budget):
+    try:
+        import pygambit  # noqa: F401
+    except ImportError:
+        return "missing"
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_gambit_logit, args=(queue, payoffs))
+    proc.start()
+    proc.join(budget)
+    if proc.is_alive() or queue.empty():
+        proc.terminate()
+        proc.join()
+        return None
+    return queue.get()
+
+
+def qre_branch(budget):
+    """The principal logit-QRE branch traced to a Nash equilibrium: rqe.qre_path vs Gambit's logit_solve."""
+    from rqe.solvers.continuation import max_regret as regret_of
+
+    cases = [("random 5x5", np.array(random_game(0, 5))), ("random 20x20", np.array(random_game(0, 20))),
+             ("3-player 4x4x4", np.random.default_rng(0).random((3, 4, 4, 4)))]
+    print("\nLogit QRE branch from lam = 0 to a Nash equilibrium")
+    print(f"  {'case':<16} {'solver':<22} {'steps':>6} {'end lam':>9} {'end regret':>11} {'seconds':>9} {'peer/rqe':>9}")
+    for label, payoffs in cases:
+        game = rqe.NormalFormGame(payoffs)
+        start = time.perf_counter()
+        path = rqe.qre_path(game)
+        ours = time.perf_counter() - start
+        end = [x[-1] for x in path.strategies]
+        print(f"  {label:<16} {'rqe qre_path':<22} {len(path):6d} {path.parameter[-1]:9.3g} "
+              f"{regret_of(game, end):11.1e} {ours:9.3f}")
+        out = _run_gambit_logit(payoffs, budget)
+        if out == "missing":
+            print(f"  {label:<16} {'pygambit logit_solve':<22} not installed")
+        elif out is None:
+            print(f"  {label:<16} {'pygambit logit_solve':<22} {'':>6} {'':>9} {'':>11} {'> budget':>9}")
+        else:
+            strategies, seconds = out
+            print(f"  {label:<16} {'pygambit logit_solve':<22} {'':>6} {'':>9} "
+                  f"{regret_of(game, [np.array(x) for x in strategies]):11.1e} {seconds:9.3f} {seconds / ours:9.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=10.0, help="seconds allowed to each peer run")
@@ -182,6 +240,8 @@ def main(argv=None):
         rqe.solve_nash(rqe.NormalFormGame.from_bimatrix(*random_game(0, 3)), method=method)
     all_equilibria((5, 10, 15), args.seeds, args.budget)
     one_equilibrium((50, 200), args.seeds, args.budget)
+    rqe.qre_path(rqe.NormalFormGame.from_bimatrix(*random_game(0, 3)))
+    qre_branch(args.budget)
 
 
 if __name__ == "__main__":

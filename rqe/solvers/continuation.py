@@ -55,7 +55,7 @@ def max_regret(game: NormalFormGame, strategies) -> float:
     return worst
 
 
-def qre_path(game: NormalFormGame, *, lam_max: float = 1e6, weights=None, regret_tol: float = 1e-8,
+def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret_tol: float = 1e-8,
              max_steps: int = 5000, tol: float = 1e-10) -> Path:
     """Trace the principal branch of logit QRE from ``lam = 0`` towards a Nash equilibrium.
 
@@ -65,7 +65,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e6, weights=None, regret
     Parameters
     ----------
     game : NormalFormGame
-    lam_max : float, default 1e6
+    lam_max : float, default 1e9
     weights : array_like, optional
         Relative precision of each player (default all 1).
     regret_tol : float, default 1e-8
