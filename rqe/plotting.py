@@ -293,7 +293,7 @@ def strategy_path(path_or_sweep, *, player=0, action=0, ax=None, events=True, lo
                 marker = "D" if e.kind == "fold" else "s"
                 text = "fold" if e.kind == "fold" else "branch point"
                 ax.plot([e.parameter], [y[k]], marker=marker, ls="none", ms=8, mfc="white",
-                        mec=line.get_color(), mew=2, zorder=5, label=text if text not in seen else "_nolegend_")
+                        color=line.get_color(), mec=line.get_color(), mew=2, zorder=5, label=text if text not in seen else "_nolegend_")
                 seen.add(text)
         xlabel = f"logit precision {LAMBDA} = 1/{EPSILON}" if is_lam else f"risk aversion {TAU}"
     else:
