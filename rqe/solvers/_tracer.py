@@ -56,7 +56,7 @@ def _correct(system_at, y_pred: np.ndarray, t: np.ndarray, tol: float, ds: float
         F, J, system, state = _augmented(system_at, y[:-1], y[-1], ds)
         if not (np.all(np.isfinite(F)) and np.all(np.isfinite(J))):
             return None
-        if iters > 1 and np.max(np.abs(F)) <= tol * max(1.0, float(np.max(np.abs(y[:-1])))):
+        if iters > 1 and np.max(np.abs(F)) <= tol * max(1.0, float(np.max(np.abs(y)))):
             return y, J, system, state, iters
         try:
             delta = np.linalg.solve(np.vstack([J, t]), -np.append(F, t @ (y - y_pred)))
