@@ -12,7 +12,7 @@ Examples
 (True, [0.5, 0.5])
 """
 
-from importlib import import_module
+from rqe._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -42,19 +42,4 @@ _LAZY = {
 }
 _SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers"}
 
-__all__ = sorted([*_LAZY, *_SUBMODULES])
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-    elif name in _SUBMODULES:
-        value = import_module(f"rqe.{name}")
-    else:
-        raise AttributeError(f"module 'rqe' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach("rqe", _LAZY, _SUBMODULES)

@@ -93,3 +93,16 @@ def finite_array(value, *, name: str, func: str) -> np.ndarray:
             f"Got {int(np.sum(~np.isfinite(arr)))} non-finite entries (NaN or inf)."
         )
     return arr
+
+
+def protocol_object(value, registry: dict, methods: tuple[str, ...], *, name: str, func: str):
+    """Resolve a name from ``registry`` or accept an object having every method in ``methods``."""
+    accepted = (f"The {name!r} parameter of {func} must be one of {sorted(registry)} or an object with "
+                f"{' and '.join(repr(m) for m in methods)} methods. Got {value!r} instead.")
+    if isinstance(value, str):
+        if value not in registry:
+            raise ValueError(accepted)
+        return registry[value]()
+    if not all(callable(getattr(value, m, None)) for m in methods):
+        raise TypeError(accepted)
+    return value

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from rqe._numeric import log_inverse_sum_root, logsumexp
+from rqe._validation import protocol_object
 
 __all__ = ["Entropy", "LogBarrier", "get_regularizer"]
 
@@ -86,14 +87,4 @@ _BY_NAME = {"entropy": Entropy, "log_barrier": LogBarrier}
 
 def get_regularizer(regularizer, *, func: str = "rqe.solve"):
     """Resolve ``regularizer`` (a name or a protocol object) to a regularizer object."""
-    if isinstance(regularizer, str):
-        if regularizer not in _BY_NAME:
-            raise ValueError(
-                f"The 'regularizer' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
-                f"'response' and 'value' methods. Got {regularizer!r} instead.")
-        return _BY_NAME[regularizer]()
-    if not (callable(getattr(regularizer, "response", None)) and callable(getattr(regularizer, "value", None))):
-        raise TypeError(
-            f"The 'regularizer' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
-            f"'response' and 'value' methods. Got {regularizer!r} instead.")
-    return regularizer
+    return protocol_object(regularizer, _BY_NAME, ("response", "value"), name="regularizer", func=func)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from rqe._numeric import log_inverse_sum_root, logsumexp
+from rqe._validation import protocol_object
 
 __all__ = ["KL", "ReverseKL", "get_risk"]
 
@@ -107,14 +108,4 @@ _BY_NAME = {"kl": KL, "reverse_kl": ReverseKL}
 
 def get_risk(risk, *, func: str = "rqe.solve"):
     """Resolve ``risk`` (a name or a protocol object) to a risk-measure object."""
-    if isinstance(risk, str):
-        if risk not in _BY_NAME:
-            raise ValueError(
-                f"The 'risk' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
-                f"'adversary' and 'penalty' methods. Got {risk!r} instead.")
-        return _BY_NAME[risk]()
-    if not (callable(getattr(risk, "adversary", None)) and callable(getattr(risk, "penalty", None))):
-        raise TypeError(
-            f"The 'risk' parameter of {func} must be one of {sorted(_BY_NAME)} or an object with "
-            f"'adversary' and 'penalty' methods. Got {risk!r} instead.")
-    return risk
+    return protocol_object(risk, _BY_NAME, ("adversary", "penalty"), name="risk", func=func)

@@ -13,7 +13,7 @@ Examples
 4.0
 """
 
-from importlib import import_module
+from rqe._lazy import attach
 
 _LAZY = {
     "admissible_tau": "rqe.analysis.admissible",
@@ -32,19 +32,4 @@ _LAZY = {
 }
 _SUBMODULES = {"symbolic"}
 
-__all__ = sorted([*_LAZY, *_SUBMODULES])
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-    elif name in _SUBMODULES:
-        value = import_module(f"rqe.analysis.{name}")
-    else:
-        raise AttributeError(f"module 'rqe.analysis' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach("rqe.analysis", _LAZY, _SUBMODULES)
