@@ -134,6 +134,23 @@ def _grid(value, n_players: int, name: str) -> np.ndarray:
     return arr
 
 
+class _NoBar:
+    def update(self, n):
+        return None
+
+    def close(self):
+        return None
+
+
+def _progress_bar(total: int, progress: bool):
+    """A tqdm bar (imported only when shown), or a bar that does nothing."""
+    if not progress:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="rqe.sweep", unit="pt")
+
+
 def _run_line(game, taus, eps, risk, regularizer, tol, max_iter):
     """Solve one line, warm-starting each point from the previous one; returns rows computed."""
     rows, x0 = [], None
@@ -195,11 +212,9 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
 
-    from tqdm.auto import tqdm
-
     lines: dict[int, list] = {}
     complete = True
-    bar = tqdm(total=len(taus) * len(epss), disable=not progress, desc="rqe.sweep", unit="pt")
+    bar = _progress_bar(len(taus) * len(epss), progress)
     try:
         if executor is None:
             for k, eps in enumerate(epss):
