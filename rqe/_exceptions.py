@@ -23,3 +23,6 @@ class TractabilityWarning(UserWarning):
     The returned equilibrium is certified (see its ``gap``) but other
     equilibria may exist; :func:`rqe.solve_all` searches for them.
     """
+
+
+ConvergenceWarning.__module__ = TractabilityWarning.__module__ = "rqe"

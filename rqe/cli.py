@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -170,6 +171,9 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.run(args)
+    except BrokenPipeError:  # the reader (say, `head`) closed the pipe: not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except (UserError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
         print(f"rqe {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -82,3 +82,8 @@ def test_bad_json_file(tmp_path, capsys):
 def test_console_entry_point_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "rqe.cli", "solve", "nothing"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.startswith("rqe solve: error:")
+
+
+def test_output_into_a_closed_pipe_is_not_an_error():
+    done = subprocess.run(f"{sys.executable} -m rqe.cli games | head -1", shell=True, capture_output=True, text=True)
+    assert done.stdout.count("\n") == 1 and "error" not in done.stderr

@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import brentq
 
 from rqe._validation import finite_array, positive_float
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers.all import solve_all
 from rqe.solvers.continuation import rqe_path
+from rqe.solvers.rqe import solve
 
 __all__ = ["free_riding", "FreeRidingResult", "shared_reward_form", "theorem4_bound"]
 
@@ -101,14 +103,33 @@ def _degree(c, strategies) -> float:
     return float(abs(strategies[0] @ c - strategies[1] @ c))
 
 
-def _last_crossing(taus: np.ndarray, deltas: np.ndarray, level: float) -> float:
-    """Largest ``tau`` along a traced branch where ``delta`` reaches ``level`` (linear interpolation)."""
-    best = float("nan")
+def _last_crossing(game, epsilon, c, path, level: float) -> float:
+    """Largest ``tau`` along a traced branch where the free-riding degree equals ``level``.
+
+    The crossing is bracketed between two points of the path and then solved exactly in
+    ``tau`` (Brent's method), each evaluation warm-started from the bracket's left point so
+    that it stays on the branch.
+    """
+    taus = path.parameter
+    deltas = np.abs(path.strategies[0] @ c - path.strategies[1] @ c)
     above = deltas >= level
+    best = float("nan")
     for k in range(len(taus) - 1):
-        if above[k] != above[k + 1]:
+        if above[k] == above[k + 1] or taus[k] == taus[k + 1]:
+            continue
+        start = (path.strategies[0][k], path.strategies[1][k])
+
+        def gap(t):
+            res = solve(game, tau=t, epsilon=epsilon, x0=start)
+            return _degree(c, res.strategies) - level
+
+        lo, hi = sorted((taus[k], taus[k + 1]))
+        try:
+            crossing = brentq(gap, lo, hi, xtol=1e-12)
+        except ValueError:  # the warm-started solve left the branch: keep the interpolation
             w = (level - deltas[k]) / (deltas[k + 1] - deltas[k])
-            best = np.fmax(best, taus[k] + w * (taus[k + 1] - taus[k]))
+            crossing = taus[k] + w * (taus[k + 1] - taus[k])
+        best = np.fmax(best, crossing)
     return float(best)
 
 
@@ -158,21 +179,20 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
 
     free = [k for k, d in enumerate(delta) if d.max(initial=0.0) > _FREE]
     if not free:
-        tau_star, branch_tau, branch_delta = float("nan"), np.array([]), np.array([])
+        tau_star, path = float("nan"), None
     else:
         k0 = free[0]
         start = sets[k0][int(np.argmax(delta[k0]))].strategies
         path = rqe_path(game, tau=(grid[k0], grid[-1]), epsilon=epsilon, x0=start)
         folds = [e.parameter for e in path.events if e.kind == "fold"]
         tau_star = folds[0] if folds else float("inf")
-        branch_tau = path.parameter
-        branch_delta = np.abs(path.strategies[0] @ c - path.strategies[1] @ c)
+
     if levels is None:
         levels = max_delta.max() * np.array([0.9, 0.5, 0.1]) if free else np.array([])
     levels = np.atleast_1d(np.asarray(levels, float))
     comparison = []
     for lev in levels:
-        measured = _last_crossing(branch_tau, branch_delta, lev)
+        measured = float("nan") if path is None else _last_crossing(game, epsilon, c, path, lev)
         bound = float(theorem4_bound(game, epsilon, lev))
         comparison.append({"delta": float(lev), "measured": measured, "bound": bound, "ratio": bound / measured
                            if measured > 0 else float("inf")})
