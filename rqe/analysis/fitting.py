@@ -56,6 +56,7 @@ import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from scipy.linalg import block_diag
 from scipy.optimize import minimize
 from scipy.special import xlogy
 from scipy.stats import chi2
@@ -463,18 +464,8 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
         predicted=tuple(predicted), observed=observed, game_loglik=game_ll, names=tuple(labels),
         game_params=tuple(game_params), at_bound={n: v for b in blocks for n, v in b.at_bound.items()},
         n_equilibria=tuple(n_eq), start_logliks=tuple(tuple(b.start_logliks) for b in blocks),
-        cov=_block_diag([b.cov for b in blocks]), cov_names=tuple(n for b in blocks for n in b.cov_names),
+        cov=block_diag(*[b.cov for b in blocks]), cov_names=tuple(n for b in blocks for n in b.cov_names),
         settings=settings)
-
-
-def _block_diag(mats: list[np.ndarray]) -> np.ndarray:
-    size = sum(m.shape[0] for m in mats)
-    out = np.zeros((size, size))
-    k = 0
-    for m in mats:
-        out[k:k + m.shape[0], k:k + m.shape[0]] = m
-        k += m.shape[0]
-    return out
 
 
 @dataclass(frozen=True)
