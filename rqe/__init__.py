@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "NormalFormGame": "rqe.games.normal_form",
     "GaussianGame": "rqe.games.gaussian",
+    "MarkovGame": "rqe.games.markov",
     "solve": "rqe.solvers.rqe",
     "solve_qre": "rqe.solvers.rqe",
     "solve_all": "rqe.solvers.all",

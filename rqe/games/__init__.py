@@ -1,9 +1,10 @@
-"""Game models: finite normal-form games, Gaussian (quadratic) games and a catalog."""
+"""Game models: finite normal-form games, Gaussian (quadratic) games, Markov games and a catalog."""
 
 from importlib import import_module
 
-_LAZY = {"NormalFormGame": "rqe.games.normal_form", "GaussianGame": "rqe.games.gaussian"}
-__all__ = ["NormalFormGame", "GaussianGame", "catalog"]
+_LAZY = {"NormalFormGame": "rqe.games.normal_form", "GaussianGame": "rqe.games.gaussian",
+         "MarkovGame": "rqe.games.markov"}
+__all__ = ["NormalFormGame", "GaussianGame", "MarkovGame", "catalog"]
 
 
 def __getattr__(name):
