@@ -23,6 +23,8 @@ _LAZY = {
     "solve": "rqe.solvers.rqe",
     "solve_qre": "rqe.solvers.rqe",
     "solve_all": "rqe.solvers.all",
+    "solve_markov": "rqe.solvers.markov",
+    "MarkovResult": "rqe.solvers.markov",
     "solve_nash": "rqe.solvers.nash",
     "qre_path": "rqe.solvers.continuation",
     "rqe_path": "rqe.solvers.continuation",
@@ -41,6 +43,6 @@ _LAZY = {
     "Entropy": "rqe.regularizers",
     "LogBarrier": "rqe.regularizers",
 }
-_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers"}
+_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers", "markov", "uncertainty"}
 
 __getattr__, __dir__, __all__ = attach("rqe", _LAZY, _SUBMODULES)
