@@ -19,16 +19,21 @@ of ``value="regularized"``.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from rqe._exceptions import ConvergenceWarning
+from rqe._validation import finite_array
 from rqe.games.markov import MarkovGame
-from rqe.solvers.markov import Stages, check_parameters
+from rqe.solvers.markov import Stages, check_parameters, solve_markov
 
-__all__ = ["evaluate", "best_response", "exploitability", "rollout", "Rollouts", "BestResponse"]
+__all__ = ["evaluate", "best_response", "exploitability", "rollout", "sweep", "Rollouts", "BestResponse",
+           "MarkovSweep"]
 
 _POLICY_TOL = 1e-8       # rows of a policy must sum to 1 within this
 _EVAL_TOL = 1e-12        # discounted evaluation by iteration stops at this sup-norm change
@@ -385,3 +390,155 @@ def rollout(game: MarkovGame, policies, n: int, *, rng: np.random.Generator, max
     mean = returns.mean(axis=0)
     stderr = returns.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(N, np.inf)
     return Rollouts(returns=returns, lengths=lengths, mean=mean, stderr=stderr)
+
+
+@dataclass(frozen=True)
+class MarkovSweep:
+    """Markov equilibria over a grid of ``(tau, epsilon)``, one row per point.
+
+    Attributes
+    ----------
+    tau, epsilon : ndarray
+        ``(K, N)``: each player's parameters at each point (``tau`` varies fastest).
+    payoffs : ndarray
+        ``(K, N)``: values at the initial law.
+    exploitability : ndarray
+        ``(K, N)``; NaN where not computed (``value`` other than ``"regularized"``).
+    residual : ndarray
+        ``(K,)``: the worst stage residual of each point.
+    bellman_residual : ndarray
+        ``(K,)``.
+    success : ndarray
+        ``(K,)`` booleans.
+    policies : tuple or None
+        ``policies[k]`` is point ``k``'s policies (``keep_policies=True``), else ``None``.
+    complete : bool
+        False when the sweep was interrupted: the rows hold the points that finished.
+    params : dict
+    """
+
+    tau: np.ndarray
+    epsilon: np.ndarray
+    payoffs: np.ndarray
+    exploitability: np.ndarray
+    residual: np.ndarray
+    bellman_residual: np.ndarray
+    success: np.ndarray
+    policies: tuple | None = field(repr=False)
+    complete: bool = True
+    params: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.success)
+
+    def __repr__(self) -> str:
+        return (f"MarkovSweep({len(self)} points, complete={self.complete}, all converged="
+                f"{bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
+
+
+def _point(game, tau, epsilon, kwargs, keep):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = solve_markov(game, tau=tau, epsilon=epsilon, progress=False, **kwargs)
+    expl = res.exploitability if res.exploitability is not None else np.full(game.n_players, np.nan)
+    return (res.payoffs, expl, float(np.max(res.residual)), res.bellman_residual, res.success,
+            res.policies if keep else None)
+
+
+def _grid(value, N: int, name: str, func: str) -> np.ndarray:
+    arr = finite_array(value, name=name, func=func)
+    arr = arr[None] if arr.ndim == 0 else arr
+    arr = np.repeat(arr[:, None], N, axis=1) if arr.ndim == 1 else arr
+    if arr.ndim != 2 or arr.shape[1] != N or arr.shape[0] == 0:
+        raise ValueError(f"The {name!r} parameter of {func} must be a float, a 1-D grid, or a grid of shape "
+                         f"(K, {N}) with one column per player. Got shape {arr.shape} instead.")
+    return arr
+
+
+def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = None, progress: bool = True,
+          keep_policies: bool = False, **options) -> MarkovSweep:
+    """Solve a Markov game at every point of a ``tau`` x ``epsilon`` grid (:func:`rqe.solve_markov`).
+
+    Parameters
+    ----------
+    game : MarkovGame
+    tau, epsilon : float or array_like
+        Grids as in :func:`rqe.sweep`: ``(K,)`` common to all players or ``(K, N)``.
+    executor : concurrent.futures.Executor, optional
+        Runs the points (a process pool, or a dask ``Client.get_executor()``); ``None`` runs
+        them here.  An interrupted sweep (``KeyboardInterrupt``) returns the finished points
+        with ``complete=False``.
+    progress : bool, default True
+        A progress bar over points.
+    keep_policies : bool, default False
+        Keep every point's policies (memory: ``H * S * sum n_i`` floats a point).
+    **options
+        Passed to :func:`rqe.solve_markov` (``risk``, ``env_risk``, ``value``, ``tol``...).
+
+    Examples
+    --------
+    >>> import rqe
+    >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
+    >>> out = rqe.markov.sweep(game, tau=[0.0, 1.0, 4.0], epsilon=0.5, progress=False)
+    >>> out
+    MarkovSweep(3 points, complete=True, all converged=True, max residual=...)
+    >>> out.payoffs.shape
+    (3, 2)
+    """
+    func = "rqe.markov.sweep"
+    if not isinstance(game, MarkovGame):
+        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
+                        "instead.")
+    if executor is not None and not isinstance(executor, cf.Executor):
+        raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
+                        f"Got {type(executor).__name__} instead.")
+    N = game.n_players
+    taus, epss = _grid(tau, N, "tau", func), _grid(epsilon, N, "epsilon", func)
+    points = [(t, e) for e in epss for t in taus]
+    checked = dict(risk=options.get("risk", "kl"), regularizer=options.get("regularizer", "entropy"),
+                   env_risk=options.get("env_risk"), value=options.get("value", "regularized"),
+                   tol=options.get("tol", 1e-10), max_iter=options.get("max_iter", 10_000))
+    for t, e in points:
+        check_parameters(game, tau=t, epsilon=e, func=func, **checked)
+    done: dict[int, tuple] = {}
+    complete = True
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(points), desc=func, unit="pt")
+    try:
+        if executor is None:
+            for k, (t, e) in enumerate(points):
+                done[k] = _point(game, t, e, options, keep_policies)
+                if bar is not None:
+                    bar.update(1)
+        else:
+            futures = {executor.submit(_point, game, t, e, options, keep_policies): k
+                       for k, (t, e) in enumerate(points)}
+            try:
+                for fut in cf.as_completed(futures):
+                    done[futures[fut]] = fut.result()
+                    if bar is not None:
+                        bar.update(1)
+            except KeyboardInterrupt:
+                for fut, k in futures.items():
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        done[k] = fut.result()
+                    fut.cancel()
+                raise
+    except KeyboardInterrupt:
+        complete = False
+    finally:
+        if bar is not None:
+            bar.close()
+    keys = sorted(done)
+    rows = [done[k] for k in keys]
+    col = (lambda j, shape: np.array([r[j] for r in rows]).reshape(shape))
+    return MarkovSweep(tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
+                       epsilon=np.array([points[k][1] for k in keys]).reshape(-1, N),
+                       payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
+                       bellman_residual=col(3, (-1,)), success=col(4, (-1,)).astype(bool),
+                       policies=tuple(r[5] for r in rows) if keep_policies else None,
+                       complete=complete and len(rows) == len(points),
+                       params={k: v for k, v in options.items()})

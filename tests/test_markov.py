@@ -275,3 +275,40 @@ def test_bad_games_and_policies(rng):
         rqe.markov.evaluate(masked, good)
     with pytest.raises(TypeError, match="rqe.MarkovGame"):
         rqe.markov.rollout(rqe.games.catalog.stag_hunt(), good, 10, rng=rng)
+
+
+def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
+    from concurrent.futures import ProcessPoolExecutor
+
+    game = random_game(rng, S=2, n=(2, 2), horizon=3)
+    taus = [0.0, 0.5, 2.0]
+    out = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, keep_policies=True)
+    assert out.complete and len(out) == 6 and np.all(out.success)
+    for k in range(6):
+        one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
+        np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
+        np.testing.assert_allclose(out.policies[k][0], one.policies[0], atol=1e-12)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        par = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, executor=pool)
+    np.testing.assert_allclose(par.payoffs, out.payoffs, atol=1e-12)
+    with pytest.raises(ValueError, match="'tau' parameter of rqe.markov.sweep"):
+        rqe.markov.sweep(game, tau=[[0.1, 0.2, 0.3]], progress=False)
+    with pytest.raises(TypeError, match="'executor'"):
+        rqe.markov.sweep(game, tau=0.1, executor=1, progress=False)
+
+
+def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
+    import rqe.markov as mk
+
+    game = random_game(rng, S=2, n=(2, 2), horizon=2)
+    real, calls = mk._point, []
+
+    def flaky(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(mk, "_point", flaky)
+    out = rqe.markov.sweep(game, tau=[0.1, 0.2, 0.3, 0.4], progress=False)
+    assert not out.complete and len(out) == 2
