@@ -26,6 +26,8 @@ SECTIONS = (
     ("rqe.analysis", "rqe.analysis", None, "Analyses built on the solvers."),
     ("rqe.analysis.symbolic", "rqe.analysis.symbolic", None, "Example 2 derived with sympy."),
     ("rqe.games.catalog", "rqe.games.catalog", None, "Classic games, the paper's examples, experimental games."),
+    ("rqe.markov", "rqe.markov", None, "Policies of Markov games: evaluation, best responses, rollouts, sweeps."),
+    ("rqe.uncertainty", "rqe.uncertainty", None, "Environment risk over next states (Markov games)."),
     ("rqe.io", "rqe.io", None, "Reading and writing games (JSON, Gambit `.nfg`)."),
     ("rqe.plotting", "rqe.plotting", None, "Figures (matplotlib); every function returns its Axes."),
 )
