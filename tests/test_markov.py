@@ -312,3 +312,23 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
     monkeypatch.setattr(mk, "_point", flaky)
     out = rqe.markov.sweep(game, tau=[0.1, 0.2, 0.3, 0.4], progress=False)
     assert not out.complete and len(out) == 2
+
+
+def test_tau_zero_expected_value_equals_sgamesolver_qre(rng, monkeypatch):
+    """sgamesolver's stationary logit QRE at lambda = 1/epsilon is rqe's tau = 0, value="expected" equilibrium."""
+    sgamesolver = pytest.importorskip("sgamesolver")
+    monkeypatch.setattr(np, "NaN", np.nan, raising=False)       # sgamesolver 1.0.2 still uses the NumPy 1 alias
+    S, eps, gamma = 3, 0.5, 0.7
+    R = rng.normal(size=(2, S, 2, 3))
+    P = rng.random((S, 2, 3, S))
+    P /= P.sum(axis=-1, keepdims=True)
+    sg = sgamesolver.SGame([R[:, s] for s in range(S)], [P[s] for s in range(S)], gamma)
+    hom = sgamesolver.homotopy.QRE(sg)
+    hom.solver_setup(target_lambda=1 / eps)
+    hom.solve()
+    theirs = np.asarray(hom.equilibrium.strategies)                  # (S, N, max actions)
+    ours = rqe.solve_markov(rqe.MarkovGame(R, P, discount=gamma), tau=0.0, epsilon=eps, value="expected")
+    assert ours.success
+    np.testing.assert_allclose(ours.policies[0], theirs[:, 0, :2], atol=1e-6)
+    np.testing.assert_allclose(ours.policies[1], theirs[:, 1, :3], atol=1e-6)
+    np.testing.assert_allclose(ours.values.T, np.asarray(hom.equilibrium.values), atol=1e-5)
