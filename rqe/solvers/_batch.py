@@ -218,36 +218,48 @@ def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=N
         z = np.concatenate([np.full((B, k), -np.log(k)) for k in T.n], axis=1)
     else:
         z = T.normalize(np.asarray(z0, float))
-    res = T.residual(*_pieces(T, z))
+    first = T.evaluate(z[:, None, :])
+    log_x, Tz = [a[:, 0] for a in first[0]], first[-1][:, 0]
+    F = T.F(z, Tz)                                   # cached at the current z of every game
+    res = T.residual(log_x, Tz)
     active = np.flatnonzero(res > tol)
     nit = 0
     while active.size and nit < max_iter:
         nit += 1
         sub = T.subset(active)
-        za = z[active]
-        log_x, *_, Tz = sub.evaluate(za[:, None, :])
-        F = sub.F(za, Tz[:, 0])
-        r0 = np.max(np.abs(F), axis=-1)
+        za, Fa = z[active], F[active]
+        r0 = np.max(np.abs(Fa), axis=-1)
         J = sub.jacobian(za)
         with np.errstate(all="ignore"):
             try:
-                step = np.linalg.solve(J, -F[..., None])[..., 0]
+                step = np.linalg.solve(J, -Fa[..., None])[..., 0]
             except np.linalg.LinAlgError:
-                step = np.stack([np.linalg.lstsq(Jb, -Fb, rcond=None)[0] for Jb, Fb in zip(J, F)])
-        step = np.where(np.isfinite(step), step, -F)
-        # backtracking on max |F|: try step * 2^-k for k = 0..H in one batched evaluation
-        scales = 0.5 ** np.arange(_HALVINGS + 1)
-        trial = sub.normalize(za[:, None, :] + scales[None, :, None] * step[:, None, :])
-        Ttrial = sub.evaluate(trial)[-1]
-        rt = np.max(np.abs(sub.F(trial, Ttrial)), axis=-1)
-        rt = np.where(np.isfinite(rt), rt, np.inf)
-        k = np.argmax(rt < r0[:, None] * (1 - 1e-4 * scales), axis=1)
-        ok = rt[np.arange(len(active)), k] < r0 * (1 - 1e-4 * scales[k])
-        damped = sub.normalize(za - 0.5 * F)                            # no descent: a damped map step
-        z[active] = np.where(ok[:, None], trial[np.arange(len(active)), k], damped)
-        res_a = sub.residual(*_pieces(sub, z[active]))
-        active = active[res_a > tol]
-    return _finish(T, z, tol, nit)
+                step = np.stack([np.linalg.lstsq(Jb, -Fb, rcond=None)[0] for Jb, Fb in zip(J, Fa)])
+        step = np.where(np.isfinite(step), step, -Fa)
+        # the full step first; backtracking on max |F| (step * 2^-k, k = 1..H in one batch) only where it fails
+        new = sub.normalize(za + step)
+        lx_new, T_new = _pieces(sub, new)
+        F_new = sub.F(new, T_new)
+        r_new = np.max(np.abs(F_new), axis=-1)
+        bad = np.flatnonzero(~(r_new < r0 * (1 - 1e-4)))
+        if bad.size:
+            scales = 0.5 ** np.arange(1, _HALVINGS + 1)
+            sb = sub.subset(bad)
+            trial = sb.normalize(za[bad, None, :] + scales[None, :, None] * step[bad, None, :])
+            rt = np.max(np.abs(sb.F(trial, sb.evaluate(trial)[-1])), axis=-1)
+            rt = np.where(np.isfinite(rt), rt, np.inf)
+            k = np.argmax(rt < r0[bad, None] * (1 - 1e-4 * scales), axis=1)
+            ok = rt[np.arange(bad.size), k] < r0[bad] * (1 - 1e-4 * scales[k])
+            damped = sb.normalize(za[bad] - 0.5 * Fa[bad])                # no descent: a damped map step
+            new[bad] = np.where(ok[:, None], trial[np.arange(bad.size), k], damped)
+            lx_b, T_b = _pieces(sb, new[bad])
+            T_new[bad] = T_b
+            F_new[bad] = sb.F(new[bad], T_b)
+            for i in range(T.N):
+                lx_new[i][bad] = lx_b[i]
+        z[active], F[active] = new, F_new
+        active = active[sub.residual(lx_new, T_new) > tol]
+    return _finish(T, z, tol, nit, first if nit == 0 else None)
 
 
 def _pieces(T, z):
@@ -255,8 +267,8 @@ def _pieces(T, z):
     return [lx[:, 0] for lx in log_x], Tz[:, 0]
 
 
-def _finish(T: _Map, z, tol, nit) -> Batch:
-    log_x, log_q, log_p, G, Tz = T.evaluate(z[:, None, :])
+def _finish(T: _Map, z, tol, nit, evaluated=None) -> Batch:
+    log_x, log_q, log_p, G, Tz = T.evaluate(z[:, None, :]) if evaluated is None else evaluated
     log_x, log_q, log_p, G = ([a[:, 0] for a in part] for part in (log_x, log_q, log_p, G))
     Tz = Tz[:, 0]
     B, N = z.shape[0], T.N
