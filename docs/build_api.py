@@ -28,6 +28,8 @@ SECTIONS = (
     ("rqe.games.catalog", "rqe.games.catalog", None, "Classic games, the paper's examples, experimental games."),
     ("rqe.markov", "rqe.markov", None, "Policies of Markov games: evaluation, best responses, rollouts, sweeps."),
     ("rqe.uncertainty", "rqe.uncertainty", None, "Environment risk over next states (Markov games)."),
+    ("rqe.cooperative", "rqe.cooperative", None,
+     "Distributionally robust cooperation (DrIGM): robust team values, IGM checks, factorisations."),
     ("rqe.io", "rqe.io", None, "Reading and writing games (JSON, Gambit `.nfg`)."),
     ("rqe.plotting", "rqe.plotting", None, "Figures (matplotlib); every function returns its Axes."),
 )
