@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import numpy as np
 from scipy.special import ndtr

@@ -34,8 +34,9 @@ collect about as many per pair by reward-free exploration of the source); the re
 is known; the policy is replanned every ``batch`` episodes instead of after every episode; a
 policy's return is computed exactly under the target model instead of by 100 rollouts.  The
 planners treat a state whose every action loops back (estimated probability >= 0.99) as
-terminal, as the authors' code does.  The comparison depends on the bonus scale: with a ten
-times smaller ``cb`` the online learner is nearly greedy and learns this small grid much faster.
+terminal, as the authors' code does.  The comparison depends on the bonus scale ``cb``, which
+also sets the length of phase 1: with ``cb`` ten times smaller (3 seeds) the online learner stays
+above 95% of the optimal return from 18,900 episodes and HySRL from about 5,700.
 """
 
 from __future__ import annotations
@@ -327,8 +328,8 @@ def main(argv=None) -> dict:
     for name, out in results.items():
         mean = out["returns"].mean(0)
         x = out["episodes"]
-        marks = ", ".join(f"{int(e)}: {mean[np.searchsorted(x, e)]:.3f}" for e in
-                          (x[0], *[e for e in (1000, 2000, 5000, 10000, 20000, 50000, 100000, 150000) if e < x[-1]], x[-1]))
+        checkpoints = [e for e in (1000, 2000, 5000, 10000, 20000, 50000, 100000, 150000) if e < x[-1]]
+        marks = ", ".join(f"{int(e)}: {mean[np.searchsorted(x, e)]:.3f}" for e in (x[0], *checkpoints, x[-1]))
         reach = first_reaching(mean, x, 0.95 * v_star)
         print(f"{name:7s} mean return after episodes {{{marks}}}; stays >= 95% of optimal from "
               f"{reach if reach is not None else 'never'}")

@@ -882,7 +882,8 @@ def fit_igm(team: TeamValues) -> Factorization:
     >>> from rqe.cooperative import fit_igm, qtran_game, robust_team_values
     >>> from rqe.uncertainty import TVBall
     >>> game = qtran_game()
-    >>> fit_igm(robust_team_values(game)).joint_action, fit_igm(robust_team_values(game, env_risk=TVBall(0.2))).joint_action
+    >>> nominal, robust = robust_team_values(game), robust_team_values(game, env_risk=TVBall(0.2))
+    >>> fit_igm(nominal).joint_action, fit_igm(robust).joint_action
     ((0, 0), (1, 1))
     """
     func = f"{_MOD}.fit_igm"
