@@ -4,9 +4,11 @@ Run: ``python examples/effective_channels.py [--quick] [--out effective_channels
 
 K* (SafeRL-Lab/Agent-Scaling, ``K_star_analysis/analysis.py``, function ``compute_Nstar``;
 read for what it computes): stack the agents' output vectors as the rows of ``M`` (there,
-sentence embeddings normalised to unit length), take the eigenvalues ``mu`` of the Gram
-matrix ``M M^T`` (the code uses whichever of ``M M^T`` and ``M^T M`` is smaller: the nonzero
-eigenvalues are the same), normalise them to ``lam = mu / sum(mu)`` (no centring), and set
+sentence embeddings normalised to unit length by the encoder; in its per-round mode a row is
+the average of an agent's unit embeddings, not renormalised, whereas here every row is scaled
+to unit length), take the eigenvalues ``mu`` of ``M^T M`` (``analysis_improved.py`` uses the
+smaller of ``M M^T`` and ``M^T M``: the nonzero eigenvalues are the same), normalise them to
+``lam = mu / sum(mu)`` (no centring), and set
 ``K* = 2^H`` with ``H = -sum lam log2 lam`` the Shannon entropy in bits (the README writes
 ``exp(H)`` with natural logarithms, the same number).  K* is 1 when all outputs are parallel
 and ``n`` when they are orthogonal.
