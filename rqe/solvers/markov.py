@@ -350,7 +350,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     if value == "regularized" and exploitability:
         from rqe.markov import _exploitability_from
 
-        expl = _exploitability_from(stages, policies, payoffs, bellman_tol, max_iter)
+        expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
+                                    max_iter)
     success = status == 0
     worst = float(np.max(residual))
     if success:
