@@ -40,14 +40,13 @@ import scipy.sparse as sp
 from rqe._validation import positive_int
 from rqe.games.markov import MarkovGame
 
-__all__ = ["mps_grid", "cliff_walk", "volunteer_corridor", "random_markov_game", "recommended_parameters",
-           "MPS_LAYOUT"]
+__all__ = ["mps_grid", "cliff_walk", "volunteer_corridor", "random_markov_game", "recommended_parameters"]
 
 _MOD = "rqe.games.markov_catalog"
 
+# The 4x3 layout of the MPS authors' script (``Testworld``), top row first: '0'/'1' are the goals of
+# player 1/player 2 (the code's agents 0 and 1), '#' a cliff, '_' a free cell.
 MPS_LAYOUT = ("1__", "#__", "#__", "0__")
-"""The 4x3 layout of the MPS authors' script: top row first; ``'0'``/``'1'`` are the goals of
-player 1/player 2 (agents 0 and 1 of the code), ``'#'`` a cliff, ``'_'`` a free cell."""
 
 _MOVES = ((1, 0), (0, 1), (-1, 0), (0, -1))        # the MPS code's action order: right, up, left, down
 _MOVE_NAMES = ("right", "up", "left", "down")
