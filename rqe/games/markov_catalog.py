@@ -196,9 +196,13 @@ def mps_grid(*, layout: Sequence[str] = MPS_LAYOUT, horizon: int = 15, move_prob
     >>> nxt = game.states.index("(2,2)|(2,1)")       # both step towards the other: down, up
     >>> round(float(P[s, 3, 1, nxt]), 6)             # 0.9 + 0.1 / (2 * 2 neighbour pairs)
     0.925
-    >>> res = rqe.solve_markov(game, **rqe.games.markov_catalog.recommended_parameters("mps_grid"))
+
+    Solved as the authors do (over three steps here, to keep the example short):
+
+    >>> kwargs = rqe.games.markov_catalog.recommended_parameters("mps_grid")
+    >>> res = rqe.solve_markov(mps_grid(horizon=3), **kwargs)
     >>> res.success, res.policies[0].shape
-    (True, (15, 144, 4))
+    (True, (3, 144, 4))
     """
     func = "mps_grid"
     width, height, goals, cliffs = _parse_layout(layout, func)
