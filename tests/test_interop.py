@@ -143,7 +143,7 @@ def test_sgamesolver_qre_is_the_logit_markov_qre_of_rqe(sgamesolver):
         assert np.allclose(res.policies[i], sigma[:, i, :game.n_actions[i]], atol=SGAME_TOL)
 
 
-def test_sgamesolver_errors(sgamesolver, monkeypatch):
+def test_sgamesolver_errors(sgamesolver):
     horizon_game = mc.random_markov_game(3, 2, horizon=2, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="needs a discounted game.*horizon=2"):
         horizon_game.to_sgamesolver()
@@ -155,9 +155,12 @@ def test_sgamesolver_errors(sgamesolver, monkeypatch):
     undiscounted = sgamesolver.SGame.random_game(2, 2, 2, delta=1.0, seed=0)
     with pytest.raises(ValueError, match="discount factor in \\[0, 1\\)"):
         rqe.MarkovGame.from_sgamesolver(undiscounted)
+
+
+def test_to_sgamesolver_without_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "sgamesolver", None)
-    game = horizon_game.replace(discount=0.5)
-    with pytest.raises(ImportError, match="optional package sgamesolver"):
+    game = mc.random_markov_game(3, 2, discount=0.5, rng=np.random.default_rng(0))
+    with pytest.raises(ImportError, match="optional package sgamesolver \\(pip install sgamesolver\\)"):
         game.to_sgamesolver()
 
 

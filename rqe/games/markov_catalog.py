@@ -604,12 +604,15 @@ def recommended_parameters(name: str) -> dict:
       the value without the regulariser), read from their script.  With ``epsilon = 10`` the
       stage games are dominated by the regulariser and play stays within a few per cent of
       uniform; ``epsilon`` near 0.1 gives visibly goal-directed paths.
-    * ``"cliff_walk"``: ``tau = 5``, ``epsilon = 0.3`` with expected environment risk: with
-      ``tau = 5`` the agents walk one or two rows further from their cliffs than with
-      ``tau = 0``.  (Entropic environment risk with ``tau >= 0.5`` on these reward scales is so
-      pessimistic over 200 steps that the agents stop heading for their goals.)
-    * ``"volunteer_corridor"`` and ``"random_markov_game"``: moderate values at which the
-      stage games are well conditioned.
+    * ``"cliff_walk"``: ``tau = 5``, ``epsilon = 0.3`` with expected environment risk.  Measured
+      (6x6, horizon 200): player 1 spends 5.6 expected steps two or more rows above its cliff
+      row with ``tau = 5``, against 2.3 with ``tau = 0``.  Entropic environment risk at
+      ``tau = 0.5`` or ``2`` on these reward scales is so pessimistic over 200 steps that the
+      agents never reach their goals.
+    * ``"volunteer_corridor"``: ``tau = 1``, ``epsilon = 0.1``: a symmetric mixed equilibrium
+      in which each agent sets off for an order with probability 0.62 at the start.
+    * ``"random_markov_game"``: moderate values at which the stage games are well conditioned
+      (value iteration converges on discounted games of 2,000 states with ``gamma = 0.9``).
 
     Parameters
     ----------
