@@ -20,9 +20,9 @@ from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
+from rqe.solvers.markov import VALUES
 
 _FUNC = "rqe.interop.openspiel_stage_solver"
-VALUES = ("regularized", "risk_adjusted", "expected")
 
 
 class RQEStageSolver:

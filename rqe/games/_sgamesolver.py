@@ -28,7 +28,8 @@ _TO = "rqe.MarkovGame.to_sgamesolver"
 
 def from_sgame(cls, sgame, initial=None):
     """``cls`` (a MarkovGame class) built from an ``sgamesolver.SGame``; see the module docstring."""
-    needed = ("u", "phi", "delta", "nums_actions", "num_states", "num_players")
+    needed = ("u", "phi", "delta", "nums_actions", "num_states", "num_players", "player_labels", "state_labels",
+              "action_labels")
     if not all(hasattr(sgame, name) for name in needed):
         raise TypeError(f"The 'sgame' parameter of {_FROM} must be an sgamesolver.SGame. "
                         f"Got {type(sgame).__name__} instead.")
@@ -54,16 +55,13 @@ def from_sgame(cls, sgame, initial=None):
         rewards[:, s][:, illegal] = 0.0
         phi[s][illegal] = 0.0
         phi[s][illegal, s] = 1.0                      # padding actions stay put
-    players = [str(p) for p in getattr(sgame, "player_labels", [f"P{i + 1}" for i in range(N)])]
-    states = [str(p) for p in getattr(sgame, "state_labels", [f"s{s}" for s in range(S)])]
-    labels = getattr(sgame, "action_labels", None)
     actions = []
     for i in range(N):
-        s_most = int(np.argmax(nums[:, i]))
-        names = list(labels[s_most][i])[:n[i]] if labels is not None else []
-        actions.append([str(a) for a in names] if len(names) == n[i] else [f"a{a}" for a in range(n[i])])
-    return cls(rewards, phi, initial=initial, discount=float(delta[0]), legal=legal, players=players,
-               actions=actions, states=states)
+        names = [str(a) for a in sgame.action_labels[int(np.argmax(nums[:, i]))][i]][:n[i]]
+        actions.append(names if len(names) == n[i] else [f"a{a}" for a in range(n[i])])
+    return cls(rewards, phi, initial=initial, discount=float(delta[0]), legal=legal,
+               players=[str(p) for p in sgame.player_labels], actions=actions,
+               states=[str(s) for s in sgame.state_labels])
 
 
 def _sgamesolver():

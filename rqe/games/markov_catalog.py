@@ -104,7 +104,7 @@ def _parse_layout(layout, func: str):
                          f"(free), '#' (cliff), '0', '1' (goal of player 1, 2) and '$' (goal of both). "
                          f"Got {list(layout)!r}.")
     height = len(layout)
-    goals, cliffs = ([set(), set()]), set()
+    goals, cliffs = [set(), set()], set()
     for j, row in enumerate(layout):
         for x, ch in enumerate(row):
             cell = (x, height - 1 - j)
