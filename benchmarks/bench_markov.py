@@ -11,7 +11,8 @@ Cases: the MPS two-agent grid (``rqe.games.markov_catalog.mps_grid``, the author
 KL penalty, log-barrier regulariser, entropic environment risk with the strategic tau,
 ``value="risk_adjusted"``), the same grid with ``value="regularized"`` (which has an
 exploitability), the 6x6 two-agent cliff walk at horizon 200, the volunteer corridor, and
-seeded random games of 10 to 2,000 states (3x3 actions, horizon 20).  For each: the time of
+seeded random games of 10 to 2,000 states (3x3 actions, horizon 20); the cliff walk and the
+corridor use ``recommended_parameters``.  For each: the time of
 ``solve_markov`` (median of ``reps``), the worst stage residual, the largest exploitability
 (when defined), and the time of the baseline that calls ``rqe.solve`` on every stage game of
 one backward induction (on the large cases measured on the first ``BASELINE_STATES`` stage
@@ -82,8 +83,8 @@ def main(argv=None):
                                                              value="risk_adjusted"), 0.5),
         ("MPS grid, value=regularized", mc.mps_grid(), dict(tau=0.1, epsilon=10.0, risk="kl",
                                                             regularizer="log_barrier", env_risk="entropic"), None),
-        ("cliff walk 6x6, H=200", mc.cliff_walk(size=6, horizon=200), dict(tau=0.5, epsilon=0.5), 5.0),
-        ("volunteer corridor", mc.volunteer_corridor(), dict(tau=1.0, epsilon=0.2), None),
+        ("cliff walk 6x6, H=200", mc.cliff_walk(size=6, horizon=200), mc.recommended_parameters("cliff_walk"), 5.0),
+        ("volunteer corridor", mc.volunteer_corridor(), mc.recommended_parameters("volunteer_corridor"), None),
     ]
     sizes = (10, 100, 500) if args.quick else (10, 100, 500, 2000)
     for S in sizes:
@@ -96,7 +97,7 @@ def main(argv=None):
     for name, game, kw, target in cases:
         t, res = _median_time(lambda: rqe.solve_markov(game, progress=False, **kw), reps)
         stage_kw = {k: kw[k] for k in ("tau", "epsilon", "risk", "regularizer") if k in kw}
-        if kw.get("env_risk") or kw.get("value", "regularized") != "regularized":
+        if kw.get("env_risk") is not None or kw.get("value", "regularized") != "regularized":
             base, approx = float("nan"), False          # the baseline backs up the regularised value only
         else:
             base, approx = _baseline(game, stage_kw, BASELINE_STATES)
