@@ -76,7 +76,7 @@ def _stages(game, tau, epsilon, risk, regularizer, env_risk, func, tol=1e-12, ma
     return stages, max_iter
 
 
-def _evaluate(stages: Stages, policies, max_iter: int) -> np.ndarray:
+def _evaluate(stages: Stages, policies, max_iter: int, init=None) -> np.ndarray:
     """Values ``(H + 1, N, S)`` or ``(N, S)`` of a fixed profile (the stage value with nobody free)."""
     game = stages.game
     free = np.zeros(stages.N, bool)
@@ -96,7 +96,7 @@ def _evaluate(stages: Stages, policies, max_iter: int) -> np.ndarray:
                          shape=(stages.S, stages.S * stages.A))
         P_pi = sp.csc_array(sp.eye(stages.S) - game.discount * (D @ game.transitions))
         return np.asarray(spla.spsolve(P_pi, r.T)).reshape(stages.S, stages.N).T
-    V = np.zeros((stages.N, stages.S))
+    V = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
     for _ in range(max_iter):
         new = stages.solve(stages.q_values(V), z, free=free).values["regularized"]
         change = float(np.max(np.abs(new - V)))
@@ -187,27 +187,34 @@ class BestResponse:
     params: dict = field(default_factory=dict, repr=False)
 
 
-def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: float) -> BestResponse:
+def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: float, init=None) -> BestResponse:
     game = stages.game
     free = np.zeros(stages.N, bool)
     free[player] = True
-    uniform = [np.broadcast_to(m / m.sum(1, keepdims=True), m.shape) for m in (lg.astype(float) for lg in game.legal)]
+    legal = game.legal[player]
+    uniform = legal / legal.sum(1, keepdims=True)
+
+    def start(p):
+        """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
+        interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
+        return np.where(interior, p, 0.5 * p + 0.5 * uniform)
+
     status, worst = 0, 0.0
     if game.horizon is not None:
         H = game.horizon
         W = np.zeros((H + 1, stages.N, stages.S))
         policy = np.zeros((H, stages.S, game.n_actions[player]))
         for h in reversed(range(H)):
-            start = [p[h] if j != player else uniform[j] for j, p in enumerate(policies)]
-            out = stages.solve(stages.q_values(W[h + 1], h), stages.z_from_policies(start), free=free)
+            z = stages.z_from_policies([p[h] if j != player else start(p[h]) for j, p in enumerate(policies)])
+            out = stages.solve(stages.q_values(W[h + 1], h), z, free=free)
             W[h, player] = out.values["regularized"][player]
             policy[h] = out.strategies[player]
             worst = max(worst, float(out.residual.max()))
         values = W[:, player]
         value = float(game.initial @ values[0])
     else:
-        W = np.zeros((stages.N, stages.S))
-        z = stages.z_from_policies([p if j != player else uniform[j] for j, p in enumerate(policies)])
+        W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
+        z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
         status = 1
         for _ in range(max_iter):
             out = stages.solve(stages.q_values(W), z, free=free)
@@ -260,12 +267,17 @@ def best_response(game: MarkovGame, policies, player: int, *, tau=1.0, epsilon=0
     return _best_response(stages, policies, int(player), max_iter, tol)
 
 
-def _exploitability_from(stages: Stages, policies, payoffs, tol: float, max_iter: int) -> np.ndarray:
-    """Best-response gains at the initial law (used by :func:`rqe.solve_markov`)."""
-    del payoffs  # the profile is re-evaluated independently of the solver's values
-    V = _evaluate(stages, policies, max_iter)
-    base = stages.game.initial @ (V[0] if stages.game.horizon is not None else V).T
-    gains = np.array([_best_response(stages, policies, i, max_iter, tol).value for i in range(stages.N)]) - base
+def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter: int) -> np.ndarray:
+    """Best-response gains at the initial law (used by :func:`rqe.solve_markov`).
+
+    The profile is re-evaluated and every best response recomputed; for discounted games
+    ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
+    """
+    discounted = stages.game.horizon is None
+    V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
+    base = stages.game.initial @ (V if discounted else V[0]).T
+    gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
+                      for i in range(stages.N)]) - base
     return np.maximum(gains, 0.0)
 
 

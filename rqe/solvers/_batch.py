@@ -28,7 +28,8 @@ import numpy as np
 BUILTIN_RISKS = ("kl", "reverse_kl")
 BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
 
-_FD_STEP = 1e-6           # central differences of T in log coordinates (error ~1e-12 relative)
+_FD_STEP = 1e-7           # forward differences of T in log coordinates (error ~1e-7 relative: Newton
+                          # then contracts by ~1e-7 a step near the solution)
 _HALVINGS = 10            # line-search halvings before a damped fixed-point step is taken
 _ROOT_STEPS = 100         # cap of the safeguarded Newton iteration of the scalar root
 
@@ -185,16 +186,20 @@ class _Map:
             return np.zeros(diff.shape[:-1])
         return np.max([np.abs(d).sum(axis=-1) for i, d in enumerate(self.blocks(diff)) if self.free[i]], axis=0)
 
-    def jacobian(self, z):
-        """``dF/dz`` of ``F = z - T(z)`` by central differences: ``(b, m, m)``."""
-        b, m = z.shape[0], z.shape[-1]
-        E = _FD_STEP * np.eye(m)
-        Z = np.concatenate([z[:, None, :] + E, z[:, None, :] - E], axis=1)       # (b, 2m, m)
-        T = self.evaluate(Z)[-1]
+    def jacobian(self, z, Tz):
+        """``dF/dz`` of ``F = z - T(z)`` by forward differences from ``Tz = T(z)``: ``(b, m, m)``.
+
+        Only the free players' coordinates are perturbed (one batched evaluation of ``k`` points);
+        the held players' rows are the identity (their step is zero, so their columns do not matter).
+        """
+        m = z.shape[-1]
+        cols = np.flatnonzero(~self.fixed)
+        E = np.zeros((cols.size, m))
+        E[np.arange(cols.size), cols] = _FD_STEP
         with np.errstate(invalid="ignore"):                                     # held rows: -inf - -inf
-            dT = (T[:, :m] - T[:, m:]) / (2 * _FD_STEP)                          # (b, m_in, m_out)
-        dT[..., self.fixed] = 0.0
-        J = np.eye(m) - np.swapaxes(dT, 1, 2)
+            dT = (self.evaluate(z[:, None, :] + E)[-1] - Tz[:, None, :]) / _FD_STEP  # (b, k_in, m_out)
+        J = np.broadcast_to(np.eye(m), (z.shape[0], m, m)).copy()
+        J[:, :, cols] -= np.swapaxes(dT, 1, 2)
         J[:, self.fixed, :] = 0.0
         J[:, self.fixed, self.fixed] = 1.0
         return J
@@ -213,23 +218,20 @@ def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=N
     Q = np.asarray(Q, float)
     B = Q.shape[0]
     T = _Map(Q, tau, epsilon, risk, regularizer, free)
-    m = int(T.offsets[-1])
     if z0 is None:
         z = np.concatenate([np.full((B, k), -np.log(k)) for k in T.n], axis=1)
     else:
         z = T.normalize(np.asarray(z0, float))
-    first = T.evaluate(z[:, None, :])
-    log_x, Tz = [a[:, 0] for a in first[0]], first[-1][:, 0]
-    F = T.F(z, Tz)                                   # cached at the current z of every game
-    res = T.residual(log_x, Tz)
-    active = np.flatnonzero(res > tol)
+    cache = _pieces(T, z)                            # the map's pieces at the current z of every game
+    F = T.F(z, cache[-1])
+    active = np.flatnonzero(T.residual(cache[0], cache[-1]) > tol)
     nit = 0
     while active.size and nit < max_iter:
         nit += 1
         sub = T.subset(active)
         za, Fa = z[active], F[active]
         r0 = np.max(np.abs(Fa), axis=-1)
-        J = sub.jacobian(za)
+        J = sub.jacobian(za, cache[-1][active])
         with np.errstate(all="ignore"):
             try:
                 step = np.linalg.solve(J, -Fa[..., None])[..., 0]
@@ -238,8 +240,8 @@ def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=N
         step = np.where(np.isfinite(step), step, -Fa)
         # the full step first; backtracking on max |F| (step * 2^-k, k = 1..H in one batch) only where it fails
         new = sub.normalize(za + step)
-        lx_new, T_new = _pieces(sub, new)
-        F_new = sub.F(new, T_new)
+        got = _pieces(sub, new)
+        F_new = sub.F(new, got[-1])
         r_new = np.max(np.abs(F_new), axis=-1)
         bad = np.flatnonzero(~(r_new < r0 * (1 - 1e-4)))
         if bad.size:
@@ -252,25 +254,31 @@ def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=N
             ok = rt[np.arange(bad.size), k] < r0[bad] * (1 - 1e-4 * scales[k])
             damped = sb.normalize(za[bad] - 0.5 * Fa[bad])                # no descent: a damped map step
             new[bad] = np.where(ok[:, None], trial[np.arange(bad.size), k], damped)
-            lx_b, T_b = _pieces(sb, new[bad])
-            T_new[bad] = T_b
-            F_new[bad] = sb.F(new[bad], T_b)
-            for i in range(T.N):
-                lx_new[i][bad] = lx_b[i]
+            retry = _pieces(sb, new[bad])
+            _put(got, bad, retry)
+            F_new[bad] = sb.F(new[bad], retry[-1])
         z[active], F[active] = new, F_new
-        active = active[sub.residual(lx_new, T_new) > tol]
-    return _finish(T, z, tol, nit, first if nit == 0 else None)
+        _put(cache, active, got)
+        active = active[sub.residual(got[0], got[-1]) > tol]
+    return _finish(T, z, tol, nit, cache)
 
 
 def _pieces(T, z):
-    log_x, *_, Tz = T.evaluate(z[:, None, :])
-    return [lx[:, 0] for lx in log_x], Tz[:, 0]
+    """``(log_x, log_q, log_p, G, Tz)`` at ``z`` of shape ``(b, m)`` (lists over players, then ``T(z)``)."""
+    *parts, Tz = T.evaluate(z[:, None, :])
+    return [[a[:, 0] for a in part] for part in parts] + [Tz[:, 0]]
 
 
-def _finish(T: _Map, z, tol, nit, evaluated=None) -> Batch:
-    log_x, log_q, log_p, G, Tz = T.evaluate(z[:, None, :]) if evaluated is None else evaluated
-    log_x, log_q, log_p, G = ([a[:, 0] for a in part] for part in (log_x, log_q, log_p, G))
-    Tz = Tz[:, 0]
+def _put(cache, idx, part):
+    """Write the pieces ``part`` of the games ``idx`` into ``cache`` (in place)."""
+    for dst, src in zip(cache[:-1], part[:-1]):
+        for d, s in zip(dst, src):
+            d[idx] = s
+    cache[-1][idx] = part[-1]
+
+
+def _finish(T: _Map, z, tol, nit, cache) -> Batch:
+    log_x, log_q, log_p, G, Tz = cache
     B, N = z.shape[0], T.N
     risk_adj = np.empty((B, N))
     reg = np.empty((B, N))

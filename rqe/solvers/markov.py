@@ -258,14 +258,15 @@ def check_parameters(game, *, tau, epsilon, risk, regularizer, env_risk, value, 
     return tau, epsilon, risk_obj, reg_obj, env, tol, max_iter
 
 
-def _bar(total: int, progress, desc: str):
+def _bar(total: int | None, progress, desc: str, work: int, unit: str):
+    """A tqdm bar over ``total`` units (``None``: unknown), shown by default when ``work >= _LONG``."""
     if progress is None:
-        progress = total >= _LONG
+        progress = work >= _LONG
     if not progress:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, leave=False)
 
 
 # ---------------------------------------------------------------------------------------- solver
@@ -349,7 +350,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     if value == "regularized" and exploitability:
         from rqe.markov import _exploitability_from
 
-        expl = _exploitability_from(stages, policies, payoffs, bellman_tol, max_iter)
+        expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
+                                    max_iter)
     success = status == 0
     worst = float(np.max(residual))
     if success:
@@ -383,7 +385,7 @@ def _backward(stages: Stages, value: str, progress):
     gap = np.zeros((H, S, N))
     z = stages.uniform_z()
     n_fallback = 0
-    bar = _bar(H * S, progress, _FUNC)
+    bar = _bar(H, progress, _FUNC, H * S, "step")
     for h in reversed(range(H)):
         out = stages.solve(stages.q_values(values[h + 1], h), z)
         z = out.z
@@ -394,7 +396,7 @@ def _backward(stages: Stages, value: str, progress):
         residual[h], gap[h] = out.residual, out.gap
         n_fallback += out.n_fallback
         if bar is not None:
-            bar.update(S)
+            bar.update(1)
     if bar is not None:
         bar.close()
     return policies, adversaries, values, residual, gap, n_fallback
@@ -404,7 +406,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     W = np.zeros((stages.N, stages.S))
     z = stages.uniform_z()
     n_fallback, method = 0, "value_iteration"
-    bar = _bar(max_iter * stages.S, progress, _FUNC)
+    bar = _bar(None, progress, _FUNC, 100 * stages.S, "sweep")
     history = []
     out, bellman, nit = None, np.inf, 0
     weight = 1.0
@@ -415,7 +417,8 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
         new = out.values[value]
         bellman = float(np.max(np.abs(new - W)))
         if bar is not None:
-            bar.update(stages.S)
+            bar.update(1)
+            bar.set_postfix_str(f"Bellman residual {bellman:.1e}", refresh=False)
         if bellman <= bellman_tol:
             W = new
             break
