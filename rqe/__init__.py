@@ -24,6 +24,8 @@ _LAZY = {
     "solve_qre": "rqe.solvers.rqe",
     "solve_all": "rqe.solvers.all",
     "solve_markov": "rqe.solvers.markov",
+    "solve_correlated": "rqe.solvers.correlated",
+    "CorrelatedResult": "rqe.solvers.correlated",
     "MarkovResult": "rqe.solvers.markov",
     "solve_nash": "rqe.solvers.nash",
     "qre_path": "rqe.solvers.continuation",
