@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, gmres
 
 from rqe.solvers._system import RQESystem, State
 
@@ -62,6 +61,8 @@ def _newton_direction(system: RQESystem, state: State) -> np.ndarray | None:
         except np.linalg.LinAlgError:
             return None
         return step if np.all(np.isfinite(step)) else None
+    from scipy.sparse.linalg import LinearOperator, gmres  # on first use: scipy costs ~0.3 s at import
+
     op = LinearOperator((system.size, system.size), dtype=float,
                         matvec=lambda v: v - system.jvp(state, v[None, :])[0])
     step, info = gmres(op, -state.F, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
