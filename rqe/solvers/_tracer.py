@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rqe._threads import hot_loop
 from rqe.solvers._system import RQESystem
 
 _CORRECTOR_ITERS = 12
@@ -78,6 +79,7 @@ class SystemFamily:
     def __init__(self, system_at: Callable[[float], RQESystem], ds: float = 1e-7):
         self.system_at = system_at
         self.ds = ds
+        self.entries = 0          # set from the first system (the size of its largest payoff matrix)
         self._s = None
         self._system = None
         self.state = None
@@ -85,6 +87,7 @@ class SystemFamily:
     def _at(self, s: float) -> RQESystem:
         if s != self._s:
             self._s, self._system = s, self.system_at(s)
+            self.entries = self.entries or max(M.size for M in self._system.M)
         return self._system
 
     def evaluate(self, y: np.ndarray):
@@ -317,6 +320,13 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     if overrides:
         ctl = replace(ctl, **overrides)
     family = system_at if hasattr(system_at, "jacobian") else SystemFamily(system_at, ds)
+    family.evaluate(np.append(np.asarray(z0, dtype=float), float(s0)))
+    with hot_loop(family.entries):
+        return _trace(family, z0, s0, s_end, tol=tol, max_steps=max_steps, record=record, stop=stop,
+                      s_range=s_range, locate_events=locate_events, ctl=ctl)
+
+
+def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, locate_events, ctl) -> Trace:
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
     y = np.append(np.asarray(z0, dtype=float), float(s0))

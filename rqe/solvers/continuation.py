@@ -97,6 +97,7 @@ class _LogitFamily:
         self.eye = np.eye(self.size)
         self.square = bool(self.mask.all())
         self.bound = float(np.abs(self.P).max()) * float(self.w.max())
+        self.entries = int(self.P[0].size)
         self.cache = None
 
     def _contract(self, X, i, j=None):
