@@ -43,6 +43,7 @@ _LAZY = {
     "Entropy": "rqe.regularizers",
     "LogBarrier": "rqe.regularizers",
 }
-_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers", "markov", "uncertainty"}
+_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers", "markov", "uncertainty",
+               "learning"}
 
 __getattr__, __dir__, __all__ = attach("rqe", _LAZY, _SUBMODULES)
