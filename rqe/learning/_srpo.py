@@ -29,20 +29,22 @@ import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+import scipy.sparse as sp
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.games.normal_form import NormalFormGame
-from rqe.learning._tabular import Tabular, normalize
+from rqe.learning._tabular import Tabular, normalize, sum_last
 from rqe.solvers._result import _plain
 
 __all__ = ["srpo", "ippo", "LearningResult"]
 
 UPDATES = ("npg", "pg")
 ADVERSARIES = ("exact", "learned")
-_STALL = 1e-15          # early stop: no seed's policy moves by more than this (L1) in an iteration
+_STALL = 5e-14          # early stop: no seed's policy moves by more than this (L1) in an iteration
 _POLICY_TOL = 1e-8      # rows of an initial policy must sum to 1 within this
+_CHECK_TOL = 1e-9       # learner's values against rqe.markov.evaluate, relative to the return scale
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _train(tab: Tabular, logp: np.ndarray, *, tau, epsilon, iters, lr, update, a
             logpsi = np.where(tau_b > 0, normalize((1.0 - adversary_lr) * np.where(np.isfinite(logpsi), logpsi, 0.0)
                                                    + adversary_lr * target), ev.logq)
         new = np.exp(logp)
-        change = np.abs(new - probs).sum(-1).max(axis=(1, 2, 3))
+        change = sum_last(np.abs(new - probs)).max(axis=(1, 2, 3, 4))
         probs = new
         nit = it + 1
         stop = early_stop and float(np.max(change)) <= _STALL
@@ -258,11 +260,45 @@ def _certify_normal_form(game: NormalFormGame, policies, tau, epsilon, func):
     return residual, gap
 
 
-def _certify_markov(game: MarkovGame, policies, tau, epsilon):
-    from rqe.markov import exploitability
+def stacked_game(game: MarkovGame, K: int) -> MarkovGame:
+    """``K`` independent copies of ``game`` as one Markov game (block-diagonal transitions, states ``k * S + s``).
 
-    K = policies[0].shape[0]
-    return np.array([exploitability(game, [p[k] for p in policies], tau=tau, epsilon=epsilon) for k in range(K)])
+    The initial law puts ``1/K`` of the mass on each copy, so per-copy quantities are read off
+    per-state values.
+    """
+    P = sp.block_diag([game.transitions] * K, format="csr")
+    axis = 2 if game.time_indexed else 1
+    R = np.concatenate([np.asarray(game.rewards)] * K, axis=axis)
+    legal = [np.concatenate([m] * K) for m in game.legal]
+    kw = {"horizon": game.horizon} if game.horizon is not None else {"discount": game.discount}
+    return MarkovGame(R, P, initial=np.concatenate([game.initial] * K) / K, legal=legal, **kw)
+
+
+def _certify_markov(game: MarkovGame, policies, values, tau, epsilon, scale):
+    """Per-seed exploitability ``(K, N)`` from :func:`rqe.markov.best_response` on the stacked game.
+
+    Each seed's best-response value is read from the per-state values of one best response in
+    the game of all seeds' copies (one dynamic programme per player instead of one per seed);
+    the seeds' own values come from the learner's exact evaluation, whose population mean is
+    checked against :func:`rqe.markov.evaluate` on the stacked game.  Returns the gains and
+    whether every best response and the check succeeded.
+    """
+    from rqe.markov import best_response, evaluate
+
+    K, S = values.shape[0], game.n_states
+    big = stacked_game(game, K)
+    axis = 1 if game.horizon is not None else 0
+    joined = [np.concatenate(list(p), axis=axis) for p in policies]
+    ok = True
+    gains = np.empty((K, game.n_players))
+    for i in range(game.n_players):
+        br = best_response(big, joined, i, tau=tau, epsilon=epsilon)
+        ok &= br.success
+        per_state = br.values[0] if game.horizon is not None else br.values
+        gains[:, i] = per_state.reshape(K, S) @ game.initial - values[:, i]
+    check = evaluate(big, joined, tau=tau, epsilon=epsilon)
+    ok &= bool(np.all(np.abs(check - values.mean(axis=0)) <= _CHECK_TOL * scale))
+    return np.maximum(gains, 0.0), ok
 
 
 def _message(label, converged, last_change, cert, cert_name, tol, nit, iters, status, update, lr):
@@ -400,8 +436,9 @@ def _run(game, func, *, tau, epsilon, seeds, iters, lr, update, adversary, rng, 
         residual, gap = _certify_normal_form(game, policies, tau, epsilon, func)
         cert = residual
     else:
-        expl = _certify_markov(mgame, policies, tau, epsilon)
+        expl, checked = _certify_markov(mgame, policies, tab.initial_values(final), tau, epsilon, tab.scale)
         cert = np.max(expl, axis=1) / tab.scale
+        evaluated &= checked
     converged = (change <= tol) & (cert <= tol)
     status = 2 if not (finite and evaluated) else (0 if np.all(converged) else 1)
     label = label if label is not None else ("IPPO" if np.all(tau == 0) else "SRPO")

@@ -37,10 +37,33 @@ _EVAL_TOL = 1e-13       # discounted evaluation: sup-norm change (relative to th
 _EVAL_SWEEPS = 100_000  # cap on the sweeps of one discounted evaluation
 
 
+_SLICED = 8             # last axes up to this length are reduced slice by slice (faster than ufunc.reduce)
+
+
+def sum_last(a: np.ndarray) -> np.ndarray:
+    """Sum over the last axis, kept with length 1."""
+    if a.shape[-1] > _SLICED:
+        return a.sum(-1, keepdims=True)
+    out = a[..., :1].copy()
+    for j in range(1, a.shape[-1]):
+        out += a[..., j:j + 1]
+    return out
+
+
+def max_last(a: np.ndarray) -> np.ndarray:
+    """Maximum over the last axis, kept with length 1."""
+    if a.shape[-1] > _SLICED:
+        return a.max(-1, keepdims=True)
+    out = a[..., :1].copy()
+    for j in range(1, a.shape[-1]):
+        np.maximum(out, a[..., j:j + 1], out=out)
+    return out
+
+
 def lse(a: np.ndarray) -> np.ndarray:
     """``log sum exp`` over the last axis, kept with length 1 (every row needs a finite entry)."""
-    m = a.max(-1, keepdims=True)
-    return m + np.log(np.exp(a - m).sum(-1, keepdims=True))
+    m = max_last(a)
+    return m + np.log(sum_last(np.exp(a - m)))
 
 
 def normalize(a: np.ndarray) -> np.ndarray:
@@ -168,7 +191,7 @@ class Tabular:
             finite = np.isfinite(lpsi)
             diff = np.where(finite, np.where(finite, lpsi, 0.0) - np.where(finite, lq, 0.0), 0.0)
             psi = np.exp(lpsi)
-            value = (psi * qbar).sum(-1) + (psi * diff).sum(-1) / np.where(tau > 0, tau, 1.0)[:, None]
+            value = (sum_last(psi * qbar) + sum_last(psi * diff) / np.where(tau > 0, tau, 1.0)[:, None, None])[..., 0]
         elif np.all(tau > 0):
             s = lq - t * qbar
             L = lse(s)
@@ -181,9 +204,9 @@ class Tabular:
             L = lse(s)
             lpsi = np.where(t > 0, s - L, lq)
             psi = np.exp(lpsi)
-            value = np.where(tau[:, None] > 0, -L[..., 0] / safe[..., 0], (psi * qbar).sum(-1))
+            value = np.where(tau[:, None] > 0, -L[..., 0] / safe[..., 0], sum_last(psi * qbar)[..., 0])
         safe_logp = np.where(self.legal, logp_t, 0.0)
-        V = value - epsilon[:, None] * (pi * safe_logp).sum(-1)
+        V = value - epsilon[:, None] * sum_last(pi * safe_logp)[..., 0]
         qhero = np.einsum("kisab,kisb->kisa", M, psi)
         return V, qhero, qbar, lq, lpsi
 
