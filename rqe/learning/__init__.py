@@ -23,6 +23,8 @@ _LAZY = {
     "srpo": "rqe.learning._srpo",
     "ippo": "rqe.learning._srpo",
     "LearningResult": "rqe.learning._srpo",
+    "cross_play": "rqe.learning._cross_play",
+    "CrossPlayResult": "rqe.learning._cross_play",
 }
 
 __getattr__, __dir__, __all__ = attach("rqe.learning", _LAZY, set())
