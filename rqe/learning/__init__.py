@@ -25,6 +25,8 @@ _LAZY = {
     "LearningResult": "rqe.learning._srpo",
     "cross_play": "rqe.learning._cross_play",
     "CrossPlayResult": "rqe.learning._cross_play",
+    "mirror_descent": "rqe.learning._mirror",
+    "DynamicsResult": "rqe.learning._mirror",
 }
 
 __getattr__, __dir__, __all__ = attach("rqe.learning", _LAZY, set())
