@@ -121,10 +121,11 @@ def _agents(runs: list[LearningResult], seat: int, tab: Tabular, normal_form: bo
     for r in runs:
         p = np.asarray(r.policies[seat], float)
         K = p.shape[0]
-        shaped = p.reshape(K, *want, p.shape[-1])
-        if shaped.shape[1:] != (tab.T, tab.S, tab.sizes[seat]):
+        layout = (() if normal_form else ((tab.T, tab.S) if tab.finite else (tab.S,))) + (tab.sizes[seat],)
+        if p.shape[1:] != layout:
             raise ValueError(f"The {name!r} parameter of {_FUNC}: the policies of {r.label!r} (shape {p.shape[1:]}) do "
                              f"not fit the game ({tab.T} steps, {tab.S} states, {tab.sizes[seat]} actions).")
+        shaped = p.reshape(K, *want, p.shape[-1])
         padded = np.zeros((K, tab.T, tab.S, tab.n))
         padded[..., :tab.sizes[seat]] = shaped
         pols.append(padded)

@@ -44,6 +44,8 @@ UPDATES = ("npg", "pg")
 ADVERSARIES = ("exact", "learned")
 _STALL = 5e-14          # early stop: no seed's policy moves by more than this (L1) in an iteration
 _POLICY_TOL = 1e-8      # rows of an initial policy must sum to 1 within this
+_STUCK_SPAN = 20        # iterations between the compared changes before a run is called stuck
+_STUCK_RATIO = 0.9      # ... and the change must have shrunk by less than this factor
 _CHECK_TOL = 1e-9       # learner's values against rqe.markov.evaluate, relative to the return scale
 
 
@@ -301,7 +303,16 @@ def _certify_markov(game: MarkovGame, policies, values, tau, epsilon, scale):
     return np.maximum(gains, 0.0), ok
 
 
-def _message(label, converged, last_change, cert, cert_name, tol, nit, iters, status, update, lr):
+def _stuck(history: dict, bad: np.ndarray) -> bool:
+    """True when the policy change of some unconverged seed stopped shrinking (a cycle, not slow progress)."""
+    change, its = history["change"], history["iteration"]
+    half = len(change) // 2
+    if len(change) < 4 or its[-1] - its[half] < _STUCK_SPAN:
+        return False
+    return bool(np.any(change[-1][bad] > _STUCK_RATIO * change[half][bad]))
+
+
+def _message(label, converged, last_change, cert, cert_name, tol, nit, iters, status, update, lr, stuck):
     K = len(converged)
     bad = np.flatnonzero(~converged)
     head = f"{label}: {K - bad.size} of {K} seeds converged ({cert_name} and last change <= tol = {tol:g}; {nit} iterations)."
@@ -311,8 +322,7 @@ def _message(label, converged, last_change, cert, cert_name, tol, nit, iters, st
         return head
     shown = ", ".join(f"{k} (change {last_change[k]:.1e}, {cert_name} {cert[k]:.1e})" for k in bad[:8])
     more = "" if bad.size <= 8 else f" and {bad.size - 8} more"
-    cycling = bool(np.any(last_change[bad] > tol))
-    hint = (f"a smaller lr (lr={lr:g} may cycle)" if cycling else
+    hint = (f"a smaller lr (the change stopped shrinking: lr={lr:g} may cycle)" if stuck else
             f"more iterations (iters={iters})" + (" or update='npg' (vanilla PG is slow near the boundary)"
                                                    if update == "pg" else ""))
     return (head + f" NOT converged, not results: seed{'s' if bad.size > 1 else ''} {shown}{more}. Try {hint}.")
@@ -443,7 +453,8 @@ def _run(game, func, *, tau, epsilon, seeds, iters, lr, update, adversary, rng, 
     status = 2 if not (finite and evaluated) else (0 if np.all(converged) else 1)
     label = label if label is not None else ("IPPO" if np.all(tau == 0) else "SRPO")
     cert_name = "residual" if normal_form else "exploitability/scale"
-    message = _message(label, converged, change, cert, cert_name, tol, nit, iters, status, update, lr)
+    message = _message(label, converged, change, cert, cert_name, tol, nit, iters, status, update, lr,
+                       _stuck(hist, ~converged))
     kind = "ippo" if np.all(tau == 0) else "srpo"
     method = f"{kind}/{update}" + (f"/{adversary} adversary" if kind == "srpo" else "")
     result = LearningResult(
