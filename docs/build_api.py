@@ -5,10 +5,10 @@ or the first paragraph of a public docstring; ``tests/test_docs.py`` fails while
 committed ``docs/api.md`` differs from what this script generates.
 
 The public names are those of ``rqe.__all__``, ``rqe.analysis.__all__`` (with the
-``rqe.analysis.symbolic`` submodule), ``rqe.games.catalog.__all__``, ``rqe.io.__all__`` and
-``rqe.plotting.__all__``; for each the page shows the call signature (without type
-annotations, which are strings under ``from __future__ import annotations``) and the first
-paragraph of the docstring.  Classes also list their public methods and properties.
+``rqe.analysis.symbolic`` submodule), ``rqe.games.catalog.__all__``, ``rqe.io.__all__``,
+``rqe.learning.__all__`` and ``rqe.plotting.__all__``; for each the page shows the call
+signature (without type annotations, which are strings under ``from __future__ import
+annotations``) and the first paragraph of the docstring.  Classes also list their public methods and properties.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ SECTIONS = (
     ("rqe.analysis.symbolic", "rqe.analysis.symbolic", None, "Example 2 derived with sympy."),
     ("rqe.games.catalog", "rqe.games.catalog", None, "Classic games, the paper's examples, experimental games."),
     ("rqe.io", "rqe.io", None, "Reading and writing games (JSON, Gambit `.nfg`)."),
+    ("rqe.learning", "rqe.learning", None, "Exact SRPO/IPPO populations, cross-play, mirror-descent dynamics."),
     ("rqe.plotting", "rqe.plotting", None, "Figures (matplotlib); every function returns its Axes."),
 )
 
