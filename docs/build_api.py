@@ -6,10 +6,11 @@ committed ``docs/api.md`` differs from what this script generates.
 
 The public names are those of ``rqe.__all__``, ``rqe.analysis.__all__`` (with the
 ``rqe.analysis.symbolic`` submodule), ``rqe.games.catalog.__all__``,
-``rqe.games.markov_catalog.__all__``, ``rqe.io.__all__``, ``rqe.plotting.__all__`` and
-``rqe.interop.__all__``; for each the page shows the call signature (without type
-annotations, which are strings under ``from __future__ import annotations``) and the first
-paragraph of the docstring.  Classes also list their public methods and properties.
+``rqe.games.markov_catalog.__all__``, ``rqe.io.__all__``, ``rqe.learning.__all__``,
+``rqe.plotting.__all__`` and the other sections listed in ``SECTIONS``; for each the page shows
+the call signature (without type annotations, which are strings under ``from __future__ import
+annotations``) and the first paragraph of the docstring.  Classes also list their public methods
+and properties.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SECTIONS = (
     ("rqe.cooperative", "rqe.cooperative", None,
      "Distributionally robust cooperation (DrIGM): robust team values, IGM checks, factorisations."),
     ("rqe.io", "rqe.io", None, "Reading and writing games (JSON, Gambit `.nfg`)."),
+    ("rqe.learning", "rqe.learning", None, "Exact SRPO/IPPO populations, cross-play, mirror-descent dynamics."),
     ("rqe.plotting", "rqe.plotting", None, "Figures (matplotlib); every function returns its Axes."),
     ("rqe.interop", "rqe.interop", None,
      "Bridges to OpenSpiel (a stage solver for its multi-agent Q-learning); sgamesolver through rqe.MarkovGame."),

@@ -46,6 +46,6 @@ _LAZY = {
     "LogBarrier": "rqe.regularizers",
 }
 _SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers", "markov", "uncertainty",
-               "cooperative", "interop"}
+               "cooperative", "interop", "learning"}
 
 __getattr__, __dir__, __all__ = attach("rqe", _LAZY, _SUBMODULES)
