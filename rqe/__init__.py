@@ -26,6 +26,8 @@ _LAZY = {
     "solve_markov": "rqe.solvers.markov",
     "solve_correlated": "rqe.solvers.correlated",
     "CorrelatedResult": "rqe.solvers.correlated",
+    "player_adversary_cce": "rqe.solvers.correlated",
+    "PlayerAdversaryCCE": "rqe.solvers.correlated",
     "MarkovResult": "rqe.solvers.markov",
     "solve_nash": "rqe.solvers.nash",
     "qre_path": "rqe.solvers.continuation",
