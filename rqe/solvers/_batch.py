@@ -186,23 +186,50 @@ class _Map:
             return np.zeros(diff.shape[:-1])
         return np.max([np.abs(d).sum(axis=-1) for i, d in enumerate(self.blocks(diff)) if self.free[i]], axis=0)
 
-    def jacobian(self, z, Tz):
-        """``dF/dz`` of ``F = z - T(z)`` by forward differences from ``Tz = T(z)``: ``(b, m, m)``.
+    def jacobian(self, z, pieces):
+        """``dF/dz`` of ``F = z - T(z)`` at ``z`` with the map's ``pieces`` there: ``(b, m, m)``.
 
-        Only the free players' coordinates are perturbed (one batched evaluation of ``k`` points);
-        the held players' rows are the identity (their step is zero, so their columns do not matter).
+        Analytic for KL + entropy (the chain rule through the closed forms, as
+        :meth:`rqe.solvers._system.RQESystem.jvp`), forward differences otherwise.  Only the free
+        players' coordinates are differentiated; the held players' rows are the identity (their step
+        is zero, so their columns do not matter).
         """
         m = z.shape[-1]
         cols = np.flatnonzero(~self.fixed)
         E = np.zeros((cols.size, m))
-        E[np.arange(cols.size), cols] = _FD_STEP
-        with np.errstate(invalid="ignore"):                                     # held rows: -inf - -inf
-            dT = (self.evaluate(z[:, None, :] + E)[-1] - Tz[:, None, :]) / _FD_STEP  # (b, k_in, m_out)
+        if self.risk == "kl" and self.reg == "entropy":
+            E[np.arange(cols.size), cols] = 1.0
+            dT = self._jvp_kl_entropy(E, pieces)
+        else:
+            E[np.arange(cols.size), cols] = _FD_STEP
+            with np.errstate(invalid="ignore"):                                 # held rows: -inf - -inf
+                dT = (self.evaluate(z[:, None, :] + E)[-1] - pieces[-1][:, None, :]) / _FD_STEP
         J = np.broadcast_to(np.eye(m), (z.shape[0], m, m)).copy()
         J[:, :, cols] -= np.swapaxes(dT, 1, 2)
         J[:, self.fixed, :] = 0.0
         J[:, self.fixed, self.fixed] = 1.0
         return J
+
+    def _jvp_kl_entropy(self, E, pieces):
+        """Directional derivatives of ``T`` along the rows of ``E`` (``(k, m)``): ``(b, k, m)``."""
+        log_x, _, log_p, _, Tz = pieces
+        x = [np.exp(lx) for lx in log_x]
+        du = []
+        for j, dz in enumerate(self.blocks(E)):                               # d(normalised log x_j)
+            du.append(dz[None] - np.sum(dz[None] * x[j][:, None, :], axis=-1, keepdims=True))
+        best = self.blocks(np.exp(Tz))
+        out = []
+        for i in range(self.N):
+            M = self.M[i][:, 0]                                                # (b, n_i, A_-i)
+            ds = self._joint(du, i)
+            if np.any(self.tau[:, i] > 0):
+                ds = ds - self.tau[:, i, None, None] * np.matmul(x[i][:, None, :] * du[i], M)
+            p = np.exp(log_p[i])[:, None, :]
+            dp = p * (ds - np.sum(ds * p, axis=-1, keepdims=True))
+            dG = np.matmul(dp, np.swapaxes(M, 1, 2))
+            dT = (dG - np.sum(dG * best[i][:, None, :], axis=-1, keepdims=True)) / self.epsilon[:, i, None, None]
+            out.append(dT)
+        return np.nan_to_num(np.concatenate(out, axis=-1))
 
     def F(self, z, Tz):
         """``z - T(z)``, zero on the held players' coordinates (where both may be ``-inf``)."""
@@ -231,7 +258,7 @@ def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=N
         sub = T.subset(active)
         za, Fa = z[active], F[active]
         r0 = np.max(np.abs(Fa), axis=-1)
-        J = sub.jacobian(za, cache[-1][active])
+        J = sub.jacobian(za, [[a[active] for a in part] for part in cache[:-1]] + [cache[-1][active]])
         with np.errstate(all="ignore"):
             try:
                 step = np.linalg.solve(J, -Fa[..., None])[..., 0]
