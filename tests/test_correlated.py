@@ -164,8 +164,10 @@ def test_bad_input_is_named(monkeypatch):
 # 2 OO >= 3 FO, 3 FF >= 2 OF (player 2).  Intersecting three of the eight facets with sum(mu) = 1
 # by hand gives five vertices: the two pure equilibria, the mixed one (x = (3/5, 2/5),
 # y = (2/5, 3/5)) and two vertices where one miscoordinated outcome is never recommended.
-BOS_CE_VERTICES = [(1, 0, 0, 0), (0, 0, 0, 1), (Fraction(6, 25), Fraction(9, 25), Fraction(4, 25), Fraction(6, 25)),
-                   (Fraction(2, 7), Fraction(3, 7), 0, Fraction(2, 7)), (Fraction(3, 8), 0, Fraction(1, 4), Fraction(3, 8))]
+BOS_CE_VERTICES = [(1, 0, 0, 0), (0, 0, 0, 1),
+                   (Fraction(6, 25), Fraction(9, 25), Fraction(4, 25), Fraction(6, 25)),
+                   (Fraction(2, 7), Fraction(3, 7), 0, Fraction(2, 7)),
+                   (Fraction(3, 8), 0, Fraction(1, 4), Fraction(3, 8))]
 
 
 def _exact_vertices(facets):
@@ -198,6 +200,24 @@ def test_battle_of_the_sexes_ce_polytope_is_the_closed_form(rng):
         assert res.success
         assert abs(w @ res.distribution.ravel() - (vertices @ w).max()) < LP_TOL
         np.testing.assert_allclose(res.distribution.ravel(), vertices[np.argmax(vertices @ w)], atol=LP_TOL)
+
+
+def test_large_programs_build_fast():
+    # The benchmark measures ~0.3 s on a loaded 2-core machine; a dense or looped assembly takes ~30 s.
+    import time
+
+    from rqe.solvers.correlated import build_program
+
+    game = rqe.NormalFormGame(list(np.random.default_rng(0).random((2, 50, 50))))
+    start = time.perf_counter()
+    program = build_program(game, kind="ce", objective="welfare", solver=None)
+    program.problem.get_problem_data(program.solver, canon_backend=program.backend)
+    assert time.perf_counter() - start < 3.0
+
+
+def test_solve_correlated_never_prints(capfd):
+    rqe.solve_correlated(matching_pennies())
+    assert capfd.readouterr().out == ""
 
 
 def test_failed_solve_is_reported_not_silent(monkeypatch):

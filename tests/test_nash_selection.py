@@ -35,7 +35,7 @@ def _solve(rows, rhs):
 
 
 def _vertices(M):
-    """Vertices of {z >= 0, M z <= 1} (M > 0, shape (k, d)) with their label sets: z_i = 0 -> i, row r tight -> d + r."""
+    """Vertices of {z >= 0, M z <= 1} (M > 0, shape (k, d)) with their labels (z_i = 0: i; row r tight: d + r)."""
     k, d = len(M), len(M[0])
     constraints = [[Fraction(int(i == j)) for j in range(d)] for i in range(d)] + [list(r) for r in M]
     rhs = [Fraction(0)] * d + [Fraction(1)] * k
@@ -100,7 +100,7 @@ def slsqp_max_entropy(V):
 
 DEGENERATE = {
     "indifferent partner": ([[1, 0], [0, 1]], [[0, 0], [0, 0]]),
-    "von Stengel 3x2": ([[3, 3], [2, 5], [0, 6]], [[3, 2], [2, 6], [3, 1]]),
+    "3x2 with a segment": ([[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]]),
     "weak dominance": ([[1, 1], [1, 0]], [[1, 1], [1, 0]]),
 }
 
@@ -143,7 +143,9 @@ def _check_against_oracle(A, B):
 
 @pytest.mark.parametrize("name", DEGENERATE)
 def test_components_and_max_entropy_of_degenerate_games_against_exact_enumeration(name):
-    _check_against_oracle(*DEGENERATE[name])
+    A, B = DEGENERATE[name]
+    assert any(len(S) + len(T) > 2 for S, T in maximal_bicliques(exact_extreme_equilibria(np.array(A), np.array(B))))
+    _check_against_oracle(A, B)
 
 
 def test_random_degenerate_games_against_exact_enumeration(rng):
@@ -161,7 +163,7 @@ def test_max_entropy_point_of_a_continuum():
 
 
 def test_exact_sets_decide_compatibility_in_fractions():
-    game = rqe.NormalFormGame.from_bimatrix(*DEGENERATE["von Stengel 3x2"])
+    game = rqe.NormalFormGame.from_bimatrix(*DEGENERATE["3x2 with a segment"])
     approx, exact = rqe.solve_nash(game), rqe.solve_nash(game, exact=True)
     assert exact._graph[4] and not approx._graph[4]
     assert [c.equilibria for c in exact.components] == [c.equilibria for c in approx.components]

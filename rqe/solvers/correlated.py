@@ -29,9 +29,12 @@ these CCE collapse to the RQE when their tractability condition holds.
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,6 +59,7 @@ MAX_SUPPORT = 250_000
 _LP_SOLVERS = ("HIGHS", "CLARABEL", "SCS", "GUROBI", "MOSEK", "CPLEX", "XPRESS", "COPT", "GLPK", "CBC", "ECOS",
                "SCIPY")
 _EXP_SOLVERS = ("CLARABEL", "MOSEK", "SCS", "ECOS", "COPT")
+_SCIPY_BACKEND = 100_000   # deviation coefficients above which cvxpy's SciPy canonicalisation backend is used
 _FUNC = "rqe.solve_correlated"
 _PA_FUNC = "rqe.player_adversary_cce"
 
@@ -218,6 +222,28 @@ def _supports_exp_cone(name: str) -> bool:
     return solver is None or ExpCone in solver.SUPPORTED_CONSTRAINTS
 
 
+@cache
+def _quiet_highs() -> None:
+    """Create the process's first ``highspy.Highs`` object with the C-level stdout sent to ``os.devnull``.
+
+    highspy prints a copyright banner the first time a solver object is created in a process
+    (before any option such as ``output_flag`` can be set); rqe's solvers never print.
+    """
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _pick_solver(cp, solver, conic: bool) -> str:
     installed = cp.installed_solvers()
     needs = "exponential-cone programs (objective='entropy' or a callable)" if conic else "linear programs"
@@ -275,6 +301,38 @@ def _objective(cp, objective, mu, game, U, scale):
         raise ValueError(f"The 'objective' parameter of {_FUNC}, given as weights, must have shape "
                          f"{game.n_actions} (one per joint action). Got shape {weights.shape} instead.")
     return weights.ravel() @ mu, "weights", False
+
+
+@dataclass(frozen=True)
+class _Program:
+    problem: object
+    mu: object
+    solver: str
+    objective: str
+    backend: str | None
+    scale: float
+
+
+def build_program(game: NormalFormGame, *, kind: str, objective, solver) -> _Program:
+    """The cvxpy problem of :func:`solve_correlated` (arguments already validated), with its solver.
+
+    Large programs are canonicalised with cvxpy's SciPy backend, which compiles a sparse
+    deviation matrix of a quarter of a million coefficients about a third faster than the
+    default.
+    """
+    import cvxpy as cp
+
+    U = np.stack([np.asarray(p, float).ravel() for p in game.payoffs])          # (N, A)
+    scale = max(float(np.ptp(U)), 1e-300)
+    mu = cp.Variable(U.shape[1], nonneg=True)
+    target, name, conic = _objective(cp, objective, mu, game, U, scale)
+    used = _pick_solver(cp, solver, conic)
+    D = deviation_matrix(game, kind=kind)
+    constraints = [cp.sum(mu) == 1]
+    if D.nnz:
+        constraints.append((D / scale) @ mu <= 0)
+    backend = "SCIPY" if D.nnz > _SCIPY_BACKEND else None
+    return _Program(cp.Problem(cp.Maximize(target), constraints), mu, used, name, backend, scale)
 
 
 def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str | Callable | np.ndarray = "welfare",
@@ -352,26 +410,19 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
                          f"The 'game' parameter of {_FUNC} is too large for the CCE program: {int(np.prod(n))} "
                          f"joint actions give {size} deviation coefficients, above the limit MAX_NONZEROS = "
                          f"{MAX_NONZEROS}.")
-    A = int(np.prod(n))
-    U = np.stack([np.asarray(p, float).ravel() for p in game.payoffs])          # (N, A)
-    scale = max(float(np.ptp(U)), 1e-300)
-    mu = cp.Variable(A, nonneg=True)
-    target, name, conic = _objective(cp, objective, mu, game, U, scale)
-    used = _pick_solver(cp, solver, conic)
-    D = deviation_matrix(game, kind=kind)
-    constraints = [cp.sum(mu) == 1]
-    if D.nnz:
-        constraints.append((D / scale) @ mu <= 0)
-    problem = cp.Problem(cp.Maximize(target), constraints)
+    program = build_program(game, kind=kind, objective=objective, solver=solver)
+    problem, mu, used, scale = program.problem, program.mu, program.solver, program.scale
+    if used == "HIGHS":
+        _quiet_highs()
     try:
-        problem.solve(solver=used)
+        problem.solve(solver=used, canon_backend=program.backend)
         solver_status = problem.status
     except cp.error.SolverError as exc:
         solver_status = f"solver error: {exc}"
     raw = mu.value
     stats = getattr(problem, "solver_stats", None)
     nit = int(getattr(stats, "num_iters", None) or 0)
-    params = {"objective": name, "solver": used, "solver_status": solver_status, "tol": tol}
+    params = {"objective": program.objective, "solver": used, "solver_status": solver_status, "tol": tol}
     if raw is None:
         message = f"The solver {used} returned no point ({solver_status}). Try another solver (solver=...)."
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
