@@ -38,6 +38,8 @@ from rqe._threads import hot_loop
 from rqe.solvers._system import RQESystem
 
 _CORRECTOR_ITERS = 12
+_PATIENT_ITERS = 60
+_SAME_BRANCH = 0.5          # cosine between tangents above which a corrected point is on the traced branch
 _LAND_ITERS = 30
 _MIN_STEP = 1e-12
 _MAX_RATE = 0.5
@@ -68,9 +70,9 @@ class StepControl:
     first_step: float = 0.05
     max_step: float = np.inf
     max_accel: float = 2.0
-    max_dist: float = 0.1
-    max_contraction: float = 0.2
-    max_angle: float = 0.15
+    max_dist: float = 0.3
+    max_contraction: float = 0.5
+    max_angle: float = 0.3
 
 
 class SystemFamily:
@@ -130,6 +132,7 @@ class _Factor:
     def solve_F(self, F: np.ndarray) -> np.ndarray:
         """``A^{-1} [F; 0]``."""
         self.rhs[:-1] = F
+        self.rhs[-1] = 0.0
         return _GETRS(self.lu, self.piv, self.rhs)[0]
 
     def tangent(self) -> np.ndarray:
@@ -173,26 +176,30 @@ def _factor(J: np.ndarray, t: np.ndarray, signed: bool):
     return factor, (factor.sign() if signed else 0.0)
 
 
-def _correct(family, u: np.ndarray, t: np.ndarray, tol: float, ctl: StepControl, signed: bool):
+def _correct(family, u: np.ndarray, t: np.ndarray, tol: float, ctl: StepControl, signed: bool,
+             patient: bool = False):
     """Newton corrector from the predicted point ``u``, reusing the factorisation while it contracts fast.
 
     The augmented Jacobian is refreshed only after an iteration that reduced the residual by
     less than a factor ``1 / _REFRESH`` (a chord step otherwise).  Returns ``None`` if the
-    corrector diverges or stalls.
+    corrector diverges or stalls.  ``patient`` (used next to bifurcations, where the Jacobian
+    is nearly singular and Newton converges only linearly) allows ``_PATIENT_ITERS``
+    iterations that merely decrease the residual.
     """
     F, J, res, floor = family.jacobian(u)
     factor, sign = _factor(J, t, signed)
     if factor is None:
         return None
     y, dist, contraction = u, 0.0, 0.0
-    for iters in range(_CORRECTOR_ITERS + 1):
+    cap, max_rate = (_PATIENT_ITERS, 1.0) if patient else (_CORRECTOR_ITERS, _MAX_RATE)
+    for iters in range(cap + 1):
         if res <= max(tol, floor):
             tangent = factor.tangent()
             angle = float(np.arccos(min(1.0, max(-1.0, float(tangent @ t)))))
             decel = max(np.sqrt(dist / ctl.max_dist), np.sqrt(contraction / ctl.max_contraction),
                         angle / ctl.max_angle)
             return _Corrected(y, tangent, sign, decel, iters, res)
-        if iters == _CORRECTOR_ITERS:
+        if iters == cap:
             return None
         delta = factor.solve_F(F)
         if iters == 0:
@@ -206,10 +213,10 @@ def _correct(family, u: np.ndarray, t: np.ndarray, tol: float, ctl: StepControl,
         rate = new_res / res
         if iters == 0:
             contraction = rate
-        if rate > _MAX_RATE and new_res > 16 * max(tol, floor):
+        if rate > max_rate and new_res > 16 * max(tol, floor):
             return None            # not contracting: the step was too long
         res = new_res
-        if rate > _REFRESH and res > max(tol, floor):
+        if (rate > _REFRESH or patient) and res > max(tol, floor):
             F, J, res, floor = family.jacobian(y)
             factor, sign = _factor(J, t, signed)
             if factor is None:
@@ -252,20 +259,29 @@ def _refine(family, y, t, tol, ctl, kind: str, y_end, ga: float, gb: float, shif
     loose = StepControl(max_dist=np.inf, max_contraction=np.inf, max_angle=np.inf, max_accel=ctl.max_accel)
     a, b = 0.0, float(np.dot(y_end - y, t))
     location = float(y_end[-1])
-    width = (1e-6 if kind == "fold" else 1e-11) * max(1.0, abs(b))  # s is quadratic in arclength at a fold
+    width = 1e-11 * max(1.0, abs(b))
+
+    def probe(c):
+        """The indicator at the curve point over ``y + c t``; ``None`` if the corrector fails or lands
+        on another branch (next to a bifurcation the hyperplane cuts both: its tangent then turns
+        away from ``t``)."""
+        corrected = _correct(family, y + c * t, t, tol, loose, signed=False, patient=True)
+        exact = None if corrected is None else _exact(family, corrected.y, t)
+        if exact is None or float(exact[0] @ t) < _SAME_BRANCH:
+            return None, None
+        return _indicator(kind, exact, shift), float(corrected.y[-1])
+
     for _ in range(60):
         c = b - gb * (b - a) / (gb - ga) if gb != ga else 0.5 * (a + b)
         if not min(a, b) < c < max(a, b):
             c = 0.5 * (a + b)
-        corrected = _correct(family, y + c * t, t, tol, loose, signed=False)
-        gc = None if corrected is None else _indicator(kind, _exact(family, corrected.y, t), shift)
+        gc, s_c = probe(c)
         if gc is None:
             c = 0.5 * (a + b)
-            corrected = _correct(family, y + c * t, t, tol, loose, signed=False)
-            gc = None if corrected is None else _indicator(kind, _exact(family, corrected.y, t), shift)
+            gc, s_c = probe(c)
             if gc is None:
                 break
-        location = float(corrected.y[-1])
+        location = s_c
         if gc == 0.0:
             break
         if gc * gb < 0:
@@ -278,25 +294,14 @@ def _refine(family, y, t, tol, ctl, kind: str, y_end, ga: float, gb: float, shif
     return location
 
 
-def _event(family, y, t, y_new, tol, ctl):
-    """Check a suspected event between ``y`` and ``y_new`` with exact tangents and determinants.
-
-    Returns ``(kind or None, location, tangent at y_new, det sign at y_new)``, or ``None``
-    when a Jacobian cannot be evaluated.
-    """
+def _locate(family, y, t, y_new, tol, ctl, kind: str) -> float:
+    """Where the fold or branch point detected between the curve points ``y`` and ``y_new`` lies."""
     start, end = _exact(family, y, t), _exact(family, y_new, t)
     if start is None or end is None:
-        return None
-    if start[0][-1] * end[0][-1] < 0:
-        kind = "fold"
-    elif start[1] != end[1]:
-        kind = "branch_point"
-    else:
-        return None, 0.0, end[0], end[1]
+        return 0.5 * (float(y[-1]) + float(y_new[-1]))
     shift = start[2] if np.isfinite(start[2]) else 0.0
-    location = _refine(family, y, t, tol, ctl, kind, y_new, _indicator(kind, start, shift),
-                       _indicator(kind, end, shift), shift)
-    return kind, location, end[0], end[1]
+    return _refine(family, y, t, tol, ctl, kind, y_new, _indicator(kind, start, shift),
+                   _indicator(kind, end, shift), shift)
 
 
 def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e-10, h0: float | None = None,
@@ -342,6 +347,7 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
     if record:
         out.s.append(float(s0)), out.z.append(y[:-1].copy()), out.residual.append(res)
     bend = np.zeros(len(y))          # d t / d arclength, estimated from the last two tangents
+    exact = True                     # whether t and sign were computed at the point y itself
     for step in range(max_steps):
         out.nit = step + 1
         while True:
@@ -355,12 +361,24 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
         y_new, new_t, new_sign = corrected.y, corrected.tangent, corrected.sign
         if direction * (y_new[-1] - s_end) > 0:
             return _land(family, y, y_new, s_end, tol, out, record)
-        if locate_events and (new_t[-1] * t[-1] < 0 or new_sign != sign):
-            checked = _event(family, y, t, y_new, tol, ctl)
-            if checked is not None:
-                kind, location, new_t, new_sign = checked
-                if kind is not None:
-                    out.events.append((kind, location, len(out.s)))
+        if locate_events:
+            near_fold = abs(new_t[-1]) < 2.0 * abs(new_t[-1] - t[-1])
+            if near_fold or new_t[-1] * t[-1] < 0 or new_sign != sign:
+                # The tangent and determinant come from the Jacobian at the predicted point; near a
+                # fold or a sign change they are recomputed at the curve points before deciding.
+                if not exact:
+                    checked = _exact(family, y, t)
+                    if checked is not None:
+                        t, sign = checked[0], checked[1]
+                checked = _exact(family, y_new, t)
+                if checked is not None:
+                    new_t, new_sign = checked[0], checked[1]
+                    if new_t[-1] * t[-1] < 0:
+                        out.events.append(("fold", _locate(family, y, t, y_new, tol, ctl, "fold"), len(out.s)))
+                    elif new_sign != sign:
+                        out.events.append(("branch_point", _locate(family, y, t, y_new, tol, ctl, "branch_point"),
+                                           len(out.s)))
+            exact = near_fold
         if not s_range[0] <= y_new[-1] <= s_range[1]:
             edge = s_range[0] if y_new[-1] < s_range[0] else s_range[1]
             out = _land(family, y, y_new, edge, tol, out, record)
