@@ -1,14 +1,16 @@
 """Local solvers for ``F(z) = z - T(z) = 0``: damped fixed point and globalised Newton.
 
-Both return an :class:`Outcome`; neither raises on non-convergence.
+Both return an :class:`Outcome`; neither raises on non-convergence.  Both stop after
+``max_iter`` iterations or, when a ``deadline`` (a :func:`time.monotonic` value) is given, at
+the first iteration that starts after it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, gmres
 
 from rqe.solvers._system import RQESystem, State
 
@@ -21,8 +23,13 @@ _MIN_STEP = 2.0 ** -30
 class Outcome:
     state: State
     nit: int
-    status: int          # 0 converged, 1 iteration limit, 2 numerical failure
+    status: int          # 0 converged, 1 iteration limit, 2 numerical failure, 3 path failed, 5 time limit
     detail: str
+
+
+def expired(deadline: float | None) -> bool:
+    """True once ``time.monotonic()`` has passed ``deadline`` (never when it is ``None``)."""
+    return deadline is not None and time.monotonic() > deadline
 
 
 def converged(system: RQESystem, state: State, tol: float) -> bool:
@@ -30,7 +37,7 @@ def converged(system: RQESystem, state: State, tol: float) -> bool:
 
 
 def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
-                damping: float = 1.0) -> Outcome:
+                damping: float = 1.0, deadline: float | None = None) -> Outcome:
     """Damped iteration ``z <- z + a (T(z) - z)`` in log coordinates with adaptive ``a``.
 
     The damping halves whenever the residual grows and recovers slowly otherwise
@@ -42,6 +49,8 @@ def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     for k in range(1, max_iter + 1):
         if res <= tol:
             return Outcome(state, k - 1, 0, "damped fixed point")
+        if expired(deadline):
+            return Outcome(state, k - 1, 5, f"damped fixed point (final damping {a:.2g})")
         trial = system.evaluate(system.normalize(state.z + a * (state.Tz - state.z)))
         res_trial = system.residual(trial)
         if res_trial < res or a < 1e-6:
@@ -62,13 +71,16 @@ def _newton_direction(system: RQESystem, state: State) -> np.ndarray | None:
         except np.linalg.LinAlgError:
             return None
         return step if np.all(np.isfinite(step)) else None
+    from scipy.sparse.linalg import LinearOperator, gmres  # on first use: scipy costs ~0.3 s at import
+
     op = LinearOperator((system.size, system.size), dtype=float,
                         matvec=lambda v: v - system.jvp(state, v[None, :])[0])
     step, info = gmres(op, -state.F, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
     return step if np.all(np.isfinite(step)) else None
 
 
-def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> Outcome:
+def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
+           deadline: float | None = None) -> Outcome:
     """Newton's method on ``F`` with an Armijo backtracking line search on ``||F||_2``.
 
     Dense LU for up to ``DENSE_MAX`` unknowns, restarted GMRES with exact
@@ -79,6 +91,8 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> O
     norm = float(np.linalg.norm(state.F))
     for k in range(1, max_iter + 1):
         done = converged(system, state, tol)
+        if not done and expired(deadline):
+            return Outcome(state, k - 1, 5, "Newton")
         step = _newton_direction(system, state)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
