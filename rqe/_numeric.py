@@ -26,6 +26,30 @@ def logsumexp(a: np.ndarray) -> float:
     return float(m + np.log(np.exp(a - m).sum()))
 
 
+def spread_about_weighted_mean(log_r: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(r_b A_b, r_b / R)`` with ``A_b = dv_b - sum_c (r_c / R) dv_c`` for each row of ``dv``; ``R = sum r``.
+
+    Written as ``A_b = (dv_b - dv_k) + sum_{c != k} (r_c / R)(dv_k - dv_c)`` with ``k`` the
+    largest weight, and ``r_k A_k = (r_k / R) sum_{c != k} r_c (dv_k - dv_c)``, so no term
+    multiplies a huge ``r_k`` by a difference of nearly equal numbers (the reverse-KL adversary
+    has ``r_k`` near ``1e17`` when it loads an action the partner plays with probability
+    ``1e-17``).  ``log_r`` may hold ``-inf`` (zero weights) and, at its largest entry, ``+inf``
+    (the limit of a weight that dominates all others); ``r_k`` itself is never formed.
+    """
+    k = int(np.argmax(log_r))
+    if np.isposinf(log_r[k]):           # an infinite weight (reverse-KL mass on a zero-probability action)
+        share = (np.arange(len(log_r)) == k).astype(float)
+    else:
+        share = np.exp(log_r - logsumexp(log_r))
+    rest = np.exp(log_r)
+    rest[k] = 0.0
+    gap = dv[:, k:k + 1] - dv                     # dv_k - dv_c
+    B = gap @ np.where(np.arange(len(share)) == k, 0.0, share)
+    out = rest * (B[:, None] - gap)
+    out[:, k] = share[k] * (gap @ rest)
+    return out, share
+
+
 def log_inverse_sum_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Return ``log(d + w)`` where ``w > 0`` solves ``sum exp(log_c) / (d + w) = 1``.
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rqe._numeric import log_inverse_sum_root, logsumexp
+from rqe._numeric import log_inverse_sum_root, logsumexp, spread_about_weighted_mean
 from rqe._validation import protocol_object
 
 __all__ = ["Entropy", "LogBarrier", "get_regularizer"]
@@ -72,11 +72,12 @@ class LogBarrier:
         return float(-np.sum(log_x))
 
     def response_jvp(self, log_x, epsilon, dG):
+        # x_a = epsilon / (lambda - G_a): dlog x_a = (dG_a - dlambda) / (lambda - G_a) with
+        # dlambda the r-weighted mean of dG, r_a = x_a^2 / epsilon.
         x = np.exp(log_x)
-        w = epsilon / x  # lambda - G_a
-        r = x / w
-        dlam = (dG @ r) / r.sum()
-        return (dG - dlam[:, None]) / w
+        spread, _ = spread_about_weighted_mean(2.0 * log_x - np.log(epsilon), dG)
+        # spread_a = r_a A_a, and A_a / (lambda - G_a) = r_a A_a / x_a
+        return spread / x
 
     def __repr__(self):
         return "LogBarrier()"

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rqe._numeric import log_inverse_sum_root, logsumexp
+from rqe._numeric import log_inverse_sum_root, logsumexp, spread_about_weighted_mean
 from rqe._validation import protocol_object
 
 __all__ = ["KL", "ReverseKL", "get_risk"]
@@ -79,25 +79,40 @@ class ReverseKL:
     """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (spec 2.2).
 
     The adversary is ``p_b = q_b / (tau (g_b + mu))`` with the scalar ``mu > -min g``
-    fixed by ``sum p = 1``.
+    fixed by ``sum p = 1``.  ``KL(q || p)`` does not charge for mass on actions with
+    ``q_b = 0``, so when such an action has the smallest ``g`` and the others cannot absorb
+    all the mass (``sum_{q_b > 0} q_b / (tau (g_b - min g)) < 1``), ``mu = -min g`` and the
+    remainder goes there; this is the limit of ``q_b -> 0+``, so ``p`` is continuous in ``q``.
     """
 
     name = "reverse_kl"
 
     def adversary(self, g, log_q, tau):
-        d = g - np.min(g)
         log_c = log_q - np.log(tau)
-        return log_c - log_inverse_sum_root(log_c, d)
+        live = log_c > -np.inf
+        g_live = np.min(g[live])
+        log_den = log_inverse_sum_root(log_c, g - g_live)     # log(g_b + mu) on the live actions
+        gap = g_live - np.min(g)
+        if gap > 0 and np.min(log_den[live]) < np.log(gap):    # mu would fall below -min g: clip it
+            with np.errstate(divide="ignore"):
+                log_p = np.where(live, log_c - np.log(g - np.min(g)), -np.inf)
+            floor = ~live & (g == np.min(g))
+            log_p[floor] = np.log1p(-np.exp(logsumexp(log_p[live]))) - np.log(np.count_nonzero(floor))
+            return log_p
+        return log_c - log_den
 
     def penalty(self, log_p, log_q):
         return _kl(log_q, log_p)
 
     def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+        # log p_b = log q_b - log tau - log(g_b + mu) with mu fixed by sum p = 1, so with
+        # r_b = p_b / (g_b + mu):  dp_b = p_b dlogq_b - r_b (dg_b + dmu),
+        # dmu = (p . dlogq - r . dg) / R.  r_b can reach 1e17 (module docstring of _numeric).
         p = np.exp(log_p)
-        log_w = log_q - np.log(tau) - log_p  # log(g_b + mu)
-        r = np.exp(log_p - log_w)
-        dmu = (dlogq @ p - dg @ r) / r.sum()
-        return p * dlogq - r * (dg + dmu[:, None])
+        with np.errstate(invalid="ignore"):
+            log_r = np.where(p > 0, 2.0 * log_p - log_q + np.log(tau), -np.inf)  # g + mu = q / (tau p)
+        spread, share = spread_about_weighted_mean(log_r, dg)
+        return p * dlogq - spread - share * (dlogq @ p)[:, None]
 
     def __repr__(self):
         return "ReverseKL()"

@@ -1,10 +1,13 @@
 """Local solvers for ``F(z) = z - T(z) = 0``: damped fixed point and globalised Newton.
 
-Both return an :class:`Outcome`; neither raises on non-convergence.
+Both return an :class:`Outcome`; neither raises on non-convergence.  Both stop after
+``max_iter`` iterations or, when a ``deadline`` (a :func:`time.monotonic` value) is given, at
+the first iteration that starts after it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +27,13 @@ _GAMMA = 0.9
 class Outcome:
     state: State
     nit: int
-    status: int          # 0 converged, 1 iteration limit, 2 numerical failure
+    status: int          # 0 converged, 1 iteration limit, 2 numerical failure, 3 path failed, 5 time limit
     detail: str
+
+
+def expired(deadline: float | None) -> bool:
+    """True once ``time.monotonic()`` has passed ``deadline`` (never when it is ``None``)."""
+    return deadline is not None and time.monotonic() > deadline
 
 
 def converged(system: RQESystem, state: State, tol: float) -> bool:
@@ -37,7 +45,7 @@ def _entries(system: RQESystem) -> int:
 
 
 def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
-                damping: float = 1.0) -> Outcome:
+                damping: float = 1.0, deadline: float | None = None) -> Outcome:
     """Damped iteration ``z <- z + a (T(z) - z)`` in log coordinates with adaptive ``a``.
 
     The damping halves whenever the residual grows and recovers slowly otherwise
@@ -54,6 +62,8 @@ def _fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int
     for k in range(1, max_iter + 1):
         if res <= tol:
             return Outcome(state, k - 1, 0, "damped fixed point")
+        if expired(deadline):
+            return Outcome(state, k - 1, 5, f"damped fixed point (final damping {a:.2g})")
         trial = system.evaluate(system.normalize(state.z + a * (state.Tz - state.z)))
         res_trial = system.residual(trial)
         if res_trial < res or a < 1e-6:
@@ -83,7 +93,8 @@ def _newton_direction(system: RQESystem, state: State, rtol: float = 1e-12) -> n
     return step if np.all(np.isfinite(step)) else None
 
 
-def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> Outcome:
+def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
+           deadline: float | None = None) -> Outcome:
     """Newton's method on ``F`` with an Armijo backtracking line search on ``||F||_2``.
 
     Dense LU for up to ``DENSE_MAX`` unknowns: once the residual is below ``tol`` one more
@@ -96,10 +107,11 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> O
     thread (:mod:`rqe._threads`).
     """
     with hot_loop(_entries(system)):
-        return _newton(system, z0, tol=tol, max_iter=max_iter)
+        return _newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
 
 
-def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> Outcome:
+def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
+            deadline: float | None = None) -> Outcome:
     state = system.evaluate(system.normalize(z0))
     norm = float(np.linalg.norm(state.F))
     inexact = system.size > DENSE_MAX
@@ -115,6 +127,8 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int) -> 
                 eta = max(eta, safeguard) if safeguard > 0.1 else eta
                 eta = min(_ETA_MAX, max(eta, _ETA_MIN))
             previous = norm
+        if not done and expired(deadline):
+            return Outcome(state, k - 1, 5, "Newton")
         step = _newton_direction(system, state, eta if inexact else 1e-12)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")

@@ -9,7 +9,16 @@ For each player ``i`` (spec 2.2-2.3; paper eqs. 1-2 and App. B.2):
     x_i     = response(s G_i, epsilon_i)     (quantal response)
 
 ``s`` scales all payoffs (``s = 1`` is the game itself; ``s = 0`` has the unique solution
-of uniform play and starts the homotopy).  The unknown is ``z = (log x_1, ..., log x_N)``;
+of uniform play and starts the homotopy).
+
+Normalisation.  Adding a constant to player ``i``'s payoffs changes no equilibrium, and
+``RQE(cA; epsilon, tau) = RQE(A; epsilon / c, c tau)`` for ``c > 0`` (docs/concepts.md), player
+by player.  The system therefore works with ``M_i = (own rows - shift_i) / unit_i``, where
+``shift_i`` is the payoff entry nearest the middle of player ``i``'s range (subtracting it is
+exact for every entry within a factor of two of it, by Sterbenz's lemma, so an offset of 1e12
+leaves the remaining digits intact) and ``unit_i`` is the power of two nearest the centred
+range (dividing by it is exact), with ``tau_i unit_i`` and ``epsilon_i / unit_i`` in place
+of ``tau_i`` and ``epsilon_i``.  Values and gaps are reported in the user's units.  The unknown is ``z = (log x_1, ..., log x_N)``;
 the map ``T`` sends ``z`` to the normalised logs of the responses, and an RQE is a zero of
 ``F(z) = z - T(z)``.  ``T`` depends on ``z_j`` only through ``softmax(z_j)``.
 """
@@ -24,6 +33,32 @@ from rqe._numeric import logsumexp
 from rqe.games.normal_form import NormalFormGame
 
 _FD_STEP = 1e-7
+_UNIT_EXP = 900          # |log2 unit| cap, so that rescaled parameters stay finite
+_CACHE = "_rqe_normalised_rows"
+
+
+def normalised_rows(game: NormalFormGame) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """``(M, shift, unit)``: each player's own-rows matrix centred and rescaled (module docstring).
+
+    Cached on the game (games are immutable).
+    """
+    cached = game.__dict__.get(_CACHE)
+    if cached is not None:
+        return cached
+    mats, shift, unit = [], np.zeros(game.n_players), np.ones(game.n_players)
+    for i, R in enumerate(game.own_rows):
+        middle = 0.5 * float(R.max()) + 0.5 * float(R.min())
+        shift[i] = R.flat[int(np.argmin(np.abs(R - middle)))]
+        C = R - shift[i]
+        spread = float(C.max()) - float(C.min())
+        if spread > 0 and np.isfinite(spread):
+            unit[i] = 2.0 ** int(np.clip(np.round(np.log2(spread)), -_UNIT_EXP, _UNIT_EXP))
+        M = C / unit[i]
+        M.setflags(write=False)
+        mats.append(M)
+    cached = (tuple(mats), shift, unit)
+    game.__dict__[_CACHE] = cached
+    return cached
 
 
 @dataclass
@@ -50,9 +85,13 @@ class RQESystem:
         self.n = game.n_actions
         self.N = game.n_players
         self.offsets = np.concatenate([[0], np.cumsum(self.n)])
-        self.M = game.own_rows
+        self.M, self.shift, self.unit = normalised_rows(game)
         self.tau = np.asarray(tau, dtype=float)
         self.epsilon = np.asarray(epsilon, dtype=float)
+        # Parameters in the normalised units: tau unit and epsilon / unit (module docstring).
+        with np.errstate(over="ignore"):
+            self.tau_n = self.tau * self.unit
+            self.eps_n = self.epsilon / self.unit
         self.risk = risk
         self.regularizer = regularizer
         self.scale = float(scale)
@@ -91,16 +130,16 @@ class RQESystem:
         log_q, log_p, G, out = [], [], [], []
         for i in range(self.N):
             lq = self._joint(log_x, i)
-            if self.tau[i] > 0:
+            if self.tau_n[i] > 0:
                 g = self.scale * (np.exp(log_x[i]) @ self.M[i])
-                lp = self.risk.adversary(g, lq, self.tau[i])
+                lp = self.risk.adversary(g, lq, self.tau_n[i])
             else:
                 lp = lq
             Gi = self.scale * (self.M[i] @ np.exp(lp))
             log_q.append(lq)
             log_p.append(lp)
             G.append(Gi)
-            out.append(self.regularizer.response(Gi, self.epsilon[i]))
+            out.append(self.regularizer.response(Gi, self.eps_n[i]))
         return State(z=z, log_x=log_x, log_q=log_q, log_p=log_p, G=G, Tz=np.concatenate(out))
 
     def jvp(self, state: State, V: np.ndarray) -> np.ndarray:
@@ -116,15 +155,39 @@ class RQESystem:
         for i in range(self.N):
             dlogq = self._joint(du, i)
             p = np.exp(state.log_p[i])
-            if self.tau[i] > 0:
+            if self.tau_n[i] > 0:
                 dg = self.scale * ((du[i] * np.exp(state.log_x[i])) @ self.M[i])
-                dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau[i], dlogq, dg)
+                dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau_n[i], dlogq, dg)
             else:
                 dp = p * dlogq
             dG = self.scale * (dp @ self.M[i].T)
             out.append(self.regularizer.response_jvp(state.Tz[self.offsets[i]:self.offsets[i + 1]],
-                                                     self.epsilon[i], dG))
+                                                     self.eps_n[i], dG))
         return np.concatenate(out, axis=1)
+
+    def scale_derivative(self, state: State) -> np.ndarray:
+        """``dT/ds`` at ``state.z``: the derivative of the map in the payoff scale ``s``.
+
+        ``g = s M^T x`` and ``G = s M p`` both scale with ``s``, so
+        ``dG = M p + s M dp`` with ``dp`` the adversary's derivative along ``dg = M^T x``.
+        """
+        if not self.analytic:
+            ds = _FD_STEP * max(1.0, abs(self.scale))
+            up = RQESystem(self.game, self.tau, self.epsilon, self.risk, self.regularizer, scale=self.scale + ds)
+            down = RQESystem(self.game, self.tau, self.epsilon, self.risk, self.regularizer, scale=self.scale - ds)
+            return (up.evaluate(state.z).Tz - down.evaluate(state.z).Tz) / (2 * ds)
+        out = []
+        for i in range(self.N):
+            p = np.exp(state.log_p[i])
+            dG = self.M[i] @ p
+            if self.tau_n[i] > 0:
+                g0 = np.exp(state.log_x[i]) @ self.M[i]
+                dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau_n[i],
+                                             np.zeros((1, len(g0))), g0[None, :])[0]
+                dG = dG + self.scale * (self.M[i] @ dp)
+            out.append(self.regularizer.response_jvp(state.Tz[self.offsets[i]:self.offsets[i + 1]],
+                                                     self.eps_n[i], dG[None, :])[0])
+        return np.concatenate(out)
 
     def _jvp_fd(self, state: State, V: np.ndarray) -> np.ndarray:
         rows = []
@@ -144,32 +207,46 @@ class RQESystem:
         diff = np.exp(state.z) - np.exp(state.Tz)
         return float(max(np.abs(b).sum() for b in self.blocks(diff)))
 
+    def rounding_floor(self) -> float:
+        """Rough size of the residual that rounding alone leaves at a fixed point stored in doubles.
+
+        Moving a probability by one unit in the last place moves a response by about
+        ``u (1 + tau_n) / epsilon_n`` in normalised units; the factor 100 covers sums over actions.
+        """
+        live = np.array([float(np.ptp(M)) > 0 for M in self.M])
+        if not live.any():
+            return 0.0
+        with np.errstate(over="ignore", divide="ignore"):
+            amplification = (1.0 + self.scale * self.tau_n[live].max()) * self.scale / self.eps_n[live].min()
+        return float(100 * np.finfo(float).eps * amplification)
+
     def log_residual(self, state: State) -> float:
         return float(np.max(np.abs(state.F)))
 
     def values(self, state: State) -> np.ndarray:
-        """Each player's ``U_i^tau(x) - epsilon_i nu(x_i)`` at ``state.z``."""
+        """Each player's ``U_i^tau(x) - epsilon_i nu(x_i)`` at ``state.z``, in the user's payoff units."""
         vals = np.empty(self.N)
         for i in range(self.N):
             x = np.exp(state.log_x[i])
             U = float(x @ state.G[i])
-            if self.tau[i] > 0:
-                U += self.risk.penalty(state.log_p[i], state.log_q[i]) / self.tau[i]
-            vals[i] = U - self.epsilon[i] * self.regularizer.value(state.log_x[i])
-        return vals
+            if self.tau_n[i] > 0:
+                U += self.risk.penalty(state.log_p[i], state.log_q[i]) / self.tau_n[i]
+            vals[i] = U - self.eps_n[i] * self.regularizer.value(state.log_x[i])
+        return self.unit * vals + self.shift
 
     def gaps(self, state: State) -> np.ndarray:
         """Duality gap of each player's max-min problem: an upper bound on its deviation gain.
 
         With ``p_i`` the adversary's response to ``x_i`` and ``h(x) = x . G_i - epsilon nu(x)``,
         ``max_x' U^{tau,eps}(x') <= max_x' h(x') + D(p_i, q_i)/tau`` while
-        ``U^{tau,eps}(x_i) = h(x_i) + D(p_i, q_i)/tau``; the penalty terms cancel.
+        ``U^{tau,eps}(x_i) = h(x_i) + D(p_i, q_i)/tau``; the penalty terms cancel.  In the
+        user's payoff units.
         """
         out = np.empty(self.N)
         for i in range(self.N):
-            eps = self.epsilon[i]
+            eps = self.eps_n[i]
             best = state.Tz[self.offsets[i]:self.offsets[i + 1]]
             h_best = float(np.exp(best) @ state.G[i]) - eps * self.regularizer.value(best)
             h_x = float(np.exp(state.log_x[i]) @ state.G[i]) - eps * self.regularizer.value(state.log_x[i])
             out[i] = max(h_best - h_x, 0.0)
-        return out
+        return self.unit * out

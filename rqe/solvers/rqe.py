@@ -12,6 +12,7 @@ spec 2.3, solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -22,16 +23,25 @@ from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._iterate import Outcome, fixed_point, newton
+from rqe.solvers._homotopy import homotopy
+from rqe.solvers._iterate import DENSE_MAX, Outcome, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import RQESystem
-from rqe.solvers._tracer import trace
 from rqe.solvers.gaussian import solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
 
 METHODS = ("auto", "newton", "fixed_point", "homotopy")
 _TINY = 1e-300
+_FIXED_POINT_ITER = 20      # fixed-point iterations per max_iter unit in the automatic fallback
+# What to try next, by method; a message never suggests a method that was just tried.
+_REMEDIES = {
+    "homotopy": "method='homotopy' (follows the branch from uniform play; globally convergent for generic games)",
+    "fixed_point": "method='fixed_point' (damped iteration: slow, but robust where the response map is nearly kinked)",
+    "newton": "method='newton' from a warm start x0 at nearby parameters (rqe.sweep does this)",
+}
+_STATUS = {1: "Iteration limit max_iter={max_iter} reached", 2: "Numerical failure", 3: "Path tracing failed",
+           5: "Time budget max_time={max_time:g} s spent"}
 
 
 def _initial_logs(system: RQESystem, x0, func: str) -> np.ndarray:
@@ -50,32 +60,30 @@ def _initial_logs(system: RQESystem, x0, func: str) -> np.ndarray:
     return np.concatenate(logs)
 
 
-def homotopy(system: RQESystem, *, tol: float, max_iter: int) -> Outcome:
-    """Follow the branch from uniform play at payoff scale 0 to the game at scale 1.
-
-    At scale 0 the unique solution is uniform play; generically the branch through it
-    reaches scale 1 (a Browder-type argument: solutions stay bounded for scales in [0, 1]),
-    so this is globally convergent where Newton from a poor start is not.
-    """
-    def at(s):
-        return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
-
-    path = trace(at, system.uniform(), 0.0, 1.0, tol=min(tol, 1e-9), h0=0.1, max_steps=max_iter,
-                 record=False, locate_events=False)
-    if path.status == 0:
-        return Outcome(system.evaluate(path.z[-1]), path.nit, 0, "homotopy in the payoff scale")
-    return Outcome(system.evaluate(system.uniform()), path.nit, 3 if path.status == 3 else 1,
-                   "homotopy in the payoff scale")
+def _advice(tried: tuple, status: int, floor: float, tol: float) -> str:
+    """What to try after a failure: never a method in ``tried``."""
+    hints = []
+    if floor > 0.1 * tol:
+        hints.append(f"a larger tol (rounding limits the attainable residual to about {floor:.0e} here)")
+    if status == 1:
+        hints.append("a larger max_iter")
+    if status == 5:
+        hints.append("a larger max_time")
+    hints += [text for name, text in _REMEDIES.items() if name not in tried]
+    if "newton" in tried:
+        hints.append("a warm start x0 from nearby parameters (rqe.sweep does this)")
+    return "Try " + ", or ".join(hints) + "."
 
 
-def _message(outcome: Outcome, residual: float, tol: float, max_iter: int) -> str:
-    if outcome.status == 0:
+def _message(outcome: Outcome, residual: float, tol: float, max_iter: int, *, tried: tuple = (),
+             floor: float = 0.0, max_time: float | None = None) -> str:
+    if outcome.status == 0 and residual <= tol:
         return f"Converged: residual {residual:.2e} <= tol {tol:.0e} ({outcome.detail}, {outcome.nit} iterations)."
-    hint = ("Try method='homotopy' (globally convergent), a larger max_iter, or a warm start x0 from "
-            "nearby parameters (rqe.sweep does this).")
-    if outcome.status == 1:
-        return f"Iteration limit max_iter={max_iter} reached with residual {residual:.2e} > tol {tol:.0e} ({outcome.detail}). {hint}"
-    return f"Numerical failure ({outcome.detail}) with residual {residual:.2e} > tol {tol:.0e}. {hint}"
+    head = _STATUS.get(outcome.status, "Stopped").format(max_iter=max_iter, max_time=max_time or 0.0)
+    if outcome.status == 0:
+        head = "Stopped"
+    return (f"{head} with residual {residual:.2e} > tol {tol:.0e} ({outcome.detail}). "
+            f"{_advice(tried or (outcome.detail.split(' ')[0].lower(),), outcome.status, floor, tol)}")
 
 
 def _params(system: RQESystem, risk, regularizer, tol) -> dict:
@@ -85,16 +93,21 @@ def _params(system: RQESystem, risk, regularizer, tol) -> dict:
 
 
 def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: float, max_iter: int,
-                      risk, regularizer) -> EquilibriumResult:
-    """Package a state of ``system`` as an :class:`EquilibriumResult` with its certificate."""
+                      risk, regularizer, tried: tuple = (), max_time: float | None = None) -> EquilibriumResult:
+    """Package a state of ``system`` as an :class:`EquilibriumResult` with its certificate.
+
+    ``tried`` names the methods already run (the message suggests none of them).
+    """
     state = outcome.state
     residual = system.residual(state)
     success = outcome.status == 0 and residual <= tol
     status = outcome.status if outcome.status != 0 or success else 1
     adversaries = tuple(
         np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
+    message = _message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter,
+                       tried=tried or (method,), floor=system.rounding_floor(), max_time=max_time)
     return EquilibriumResult(
-        message=_message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter),
+        message=message,
         success=success,
         strategies=tuple(np.exp(lx) for lx in state.log_x),
         adversaries=adversaries,
@@ -106,6 +119,42 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
         method=method,
         params=_params(system, risk, regularizer, tol),
     )
+
+
+def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadline: float | None):
+    """Newton, then the homotopy, then the damped fixed point from the best point so far.
+
+    Returns the first outcome that converges, else the one with the smallest residual, with
+    the names of the methods run.
+    """
+    attempts = [("newton", newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))]
+    if attempts[-1][1].status != 0:
+        attempts.append(("homotopy", homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline)))
+    if attempts[-1][1].status != 0:
+        best = min((o for _, o in attempts), key=lambda o: system.residual(o.state))
+        attempts.append(("fixed_point", fixed_point(system, best.state.z, tol=tol,
+                                                    max_iter=_FIXED_POINT_ITER * max_iter, deadline=deadline)))
+    names = tuple(name for name, _ in attempts)
+    nit = sum(o.nit for _, o in attempts)
+    done = [(name, o) for name, o in attempts if o.status == 0]
+    if done:
+        name, o = done[0]
+    else:
+        name, o = min(attempts, key=lambda a: system.residual(a[1].state))
+        details = "; ".join(f"{n}: {a.detail}, residual {system.residual(a.state):.1e}" for n, a in attempts)
+        o = Outcome(o.state, o.nit, o.status, f"tried {details}; kept the {n_best(name)} point")
+    return Outcome(o.state, nit, o.status, o.detail), "+".join(names), names
+
+
+def n_best(name: str) -> str:
+    return {"newton": "Newton", "homotopy": "homotopy", "fixed_point": "fixed-point"}[name]
+
+
+def _deadline(max_time, func: str) -> float | None:
+    """The :func:`time.monotonic` value at which a ``max_time`` budget (seconds) runs out."""
+    if max_time is None:
+        return None
+    return time.monotonic() + positive_float(max_time, name="max_time", func=func)
 
 
 def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[RQESystem, object, object]:
@@ -122,7 +171,8 @@ def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[R
 
 
 def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
-          tol: float = 1e-10, max_iter: int = 1000, x0=None, check_tractability: bool = False):
+          tol: float = 1e-10, max_iter: int = 1000, x0=None, check_tractability: bool = False,
+          max_time: float | None = None):
     """Compute a risk-averse quantal response equilibrium (RQE).
 
     Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
@@ -148,17 +198,32 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     method : {"auto", "newton", "fixed_point", "homotopy"}
         ``"newton"``: Newton's method with a line search from ``x0`` (uniform play by default).
         ``"fixed_point"``: damped iteration of the response map.  ``"homotopy"``:
-        pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game;
-        globally convergent.  ``"auto"``: Newton, then the homotopy if Newton fails.
+        pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game,
+        which anneals ``epsilon`` from infinity and ``tau`` from 0 to their values; globally
+        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy; if that
+        fails too, the damped fixed point from the best point so far.  If nothing converges
+        the point with the smallest residual is returned.
     tol : float, default 1e-10
         Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
     max_iter : int, default 1000
-        Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps).
+        Cap on the iterations of each phase (Newton steps, path steps; the fixed point of
+        ``"auto"`` may take ``20 * max_iter`` cheap steps).
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
     check_tractability : bool, default False
         For two-player games, warn with a :class:`rqe.TractabilityWarning` when no known
         uniqueness condition holds (:func:`rqe.analysis.tractability`).
+    max_time : float, optional
+        Time budget in seconds for the whole call (checked once per iteration, so the call
+        can overrun it by one iteration).  When it is spent the result has ``status=5`` and
+        ``success=False`` unless ``tol`` was already reached.
+
+    Notes
+    -----
+    Each player's payoffs are centred and rescaled by a power of two before solving, with
+    ``tau`` and ``epsilon`` changed to match (``RQE(cA; epsilon, tau) = RQE(A; epsilon / c,
+    c tau)``), so that constant offsets (even ``1e12``) and payoff scales cost no accuracy;
+    ``values`` and ``gap`` are reported in the game's own units.
 
     Returns
     -------
@@ -185,22 +250,24 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     choice(method, METHODS, name="method", func=func)
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
+    deadline = _deadline(max_time, func)
     z0 = _initial_logs(system, x0, func)
     if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
         raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned non-finite "
                          "values at the starting point; check their 'adversary' and 'response' methods.")
-    if method == "fixed_point":
-        outcome, used = fixed_point(system, z0, tol=tol, max_iter=max_iter), "fixed_point"
-    elif method == "homotopy":
-        outcome, used = homotopy(system, tol=tol, max_iter=max_iter), "homotopy"
-    else:
-        outcome, used = newton(system, z0, tol=tol, max_iter=max_iter), "newton"
-        if outcome.status != 0 and method == "auto":
-            fallback = homotopy(system, tol=tol, max_iter=max_iter)
-            fallback.nit += outcome.nit
-            outcome, used = fallback, "newton+homotopy"
+    with np.errstate(over="ignore", under="ignore"):
+        if method == "fixed_point":
+            outcome = fixed_point(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
+        elif method == "homotopy":
+            outcome = homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline)
+        elif method == "newton":
+            outcome = newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
+        if method == "auto":
+            outcome, used, tried = _auto(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
+        else:
+            used, tried = method, (method,)
     result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
-                               risk=risk_obj, regularizer=reg_obj)
+                               risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
     if check_tractability and game.n_players == 2:
@@ -213,7 +280,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
 
 
 def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float = 1e-10,
-              max_iter: int = 1000, x0=None):
+              max_iter: int = 1000, x0=None, max_time: float | None = None):
     """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
 
     ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
@@ -226,7 +293,7 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
         Temperature ``> 0`` (scalar or per player).  Give exactly one of ``epsilon``, ``lam``.
     lam : float or array_like, optional
         Precision ``lambda = 1/epsilon > 0`` (scalar or per player).
-    method, tol, max_iter, x0
+    method, tol, max_iter, x0, max_time
         As for :func:`solve`.
 
     Examples
@@ -247,4 +314,4 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     else:
         epsilon = per_player(epsilon, game.n_players, name="epsilon", func=func, low_inclusive=False)
     return solve(game, tau=0.0, epsilon=epsilon, risk="kl", regularizer="entropy", method=method, tol=tol,
-                 max_iter=max_iter, x0=x0)
+                 max_iter=max_iter, x0=x0, max_time=max_time)

@@ -1,0 +1,162 @@
+"""The payoff-scale homotopy of :func:`rqe.solve`: pseudo-arclength continuation from uniform play.
+
+``H(z, s) = z - T_s(z)``, where ``T_s`` is the fixed-point map of the game with every payoff
+multiplied by ``s`` (:class:`rqe.solvers._system.RQESystem`).  At ``s = 0`` the unique zero is
+uniform play, and the branch through it reaches ``s = 1`` for generic games (solutions stay
+bounded for ``s`` in ``[0, 1]``; Allgower and Georg, *Numerical Continuation Methods*, 1990,
+ch. 2 and 11).  By the scale identity ``RQE(sA; epsilon, tau) = RQE(A; epsilon / s, s tau)``
+this anneals ``epsilon`` from infinity and ``tau`` from zero to their values.
+
+The branch ``y = (z, s)`` is followed by an Euler predictor along the unit tangent and a Newton
+corrector on ``[H(y); t . (y - y_pred)] = 0``.  The bordered linear systems are solved densely
+up to :data:`rqe.solvers._iterate.DENSE_MAX` unknowns and by restarted GMRES with exact
+Jacobian-vector products above, so a large game never builds its Jacobian.  Steps grow while
+the corrector converges in few iterations (log-probabilities become linear in ``s`` as the
+responses sharpen, so steps can grow without bound) and shrink on failure or when the tangent
+turns by more than 60 degrees.  The last point is polished by Newton at ``s = 1``.  Every loop
+is capped by ``max_iter`` and by the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rqe.solvers._iterate import DENSE_MAX, Outcome, newton
+from rqe.solvers._system import RQESystem
+
+_CORRECTOR_ITERS = 6
+_GROW = 2.0
+_TARGET = 0.05            # wanted ratio of the first correction to the step length
+_MIN_COS = 0.5            # largest turn of the tangent per step: 60 degrees
+_CORRECTOR_TOL = 1e-11    # corrector target for max |H|, relative to max(1, max |y|)
+_NOISE = 1e-10            # a correction this small (relative) is at rounding level: the point is accepted
+
+
+def _at(system: RQESystem, s: float) -> RQESystem:
+    return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
+
+
+class _Point:
+    """``H``, its derivatives and a bordered solver at ``y = (z, s)``."""
+
+    def __init__(self, system: RQESystem, y: np.ndarray):
+        self.y = y
+        self.system = _at(system, float(y[-1]))
+        self.state = self.system.evaluate(y[:-1])
+        self.H = self.state.F
+        self.Hs = -self.system.scale_derivative(self.state)
+        n = len(y) - 1
+        self.dense = n <= DENSE_MAX
+        if self.dense:
+            self.J = self.system.jacobian(self.state)
+        self.finite = bool(np.all(np.isfinite(self.H)) and np.all(np.isfinite(self.Hs))
+                           and (not self.dense or np.all(np.isfinite(self.J))))
+
+    def solve(self, t: np.ndarray, top: np.ndarray, last: float) -> np.ndarray | None:
+        """Solve ``[H_z H_s; t^T] v = [top; last]``; ``None`` if singular or not finite."""
+        n = len(top)
+        rhs = np.append(top, last)
+        if self.dense:
+            A = np.empty((n + 1, n + 1))
+            A[:n, :n] = self.J
+            A[:n, n] = self.Hs
+            A[n] = t
+            try:
+                v = np.linalg.solve(A, rhs)
+            except np.linalg.LinAlgError:
+                return None
+        else:
+            from scipy.sparse.linalg import LinearOperator, gmres  # on first use (import cost)
+
+            def matvec(v):
+                w = v[:n] - self.system.jvp(self.state, v[None, :n])[0] + self.Hs * v[n]
+                return np.append(w, t @ v)
+
+            op = LinearOperator((n + 1, n + 1), dtype=float, matvec=matvec)
+            v, _ = gmres(op, rhs, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
+        return v if np.all(np.isfinite(v)) else None
+
+    def tangent(self, previous: np.ndarray) -> np.ndarray | None:
+        t = self.solve(previous, np.zeros(len(previous) - 1), 1.0)
+        if t is None or not np.linalg.norm(t) > 0:
+            return None
+        return t / np.linalg.norm(t)
+
+
+def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float):
+    """Newton on ``[H(y); t . (y - y_pred)] = 0`` from ``y_pred``.
+
+    Returns ``(point, first)``, ``first`` the length of the first correction (a measure of
+    the predictor's error), or ``None`` when the iteration diverges or does not settle.
+    """
+    y = y_pred
+    previous, first = np.inf, None
+    for k in range(1, _CORRECTOR_ITERS + 1):
+        point = _Point(system, y)
+        if not point.finite:
+            return None
+        scale = max(1.0, float(np.max(np.abs(y))))
+        if k > 1 and np.max(np.abs(point.H)) <= _CORRECTOR_TOL * scale:
+            return point, first
+        delta = point.solve(t, -point.H, -float(t @ (y - y_pred)))
+        if delta is None:
+            return None
+        size = float(np.linalg.norm(delta))
+        # Diverging, or not contracting above the level where rounding noise dominates.
+        if size > 0.5 * h + _NOISE * scale or (size > 0.7 * previous and size > _NOISE * scale):
+            return None
+        first = size if first is None else first
+        previous = size
+        y = y + delta
+        if size <= _NOISE * scale:
+            return _Point(system, y), first
+    return None
+
+
+def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | None = None) -> Outcome:
+    """Follow the branch from uniform play at payoff scale 0 to the game at scale 1 (module docstring).
+
+    Returns an :class:`Outcome` at ``s = 1`` (status 0 when Newton's polish reached ``tol``),
+    or else the last point of the branch with status 1 (``max_iter`` steps), 3 (the step size
+    underflowed) or 5 (``deadline`` passed), and the scale reached in ``detail``.
+    """
+    y = np.append(system.uniform(), 0.0)
+    point = _Point(system, y)
+    e_s = np.zeros(len(y))
+    e_s[-1] = 1.0
+    t = point.tangent(e_s) if point.finite else None
+    h, h_min = 0.1, 1e-10
+    status, nit = 3, 0
+    while t is not None:
+        if nit >= max_iter:
+            status = 1
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            status = 5
+            break
+        nit += 1
+        corrected = _correct(system, y + h * t, t, h)
+        new_t = None if corrected is None else corrected[0].tangent(t)
+        if new_t is None or new_t @ t < _MIN_COS:
+            h *= 0.5
+            if h < h_min * max(1.0, float(np.max(np.abs(y)))):
+                break
+            continue
+        new, first = corrected
+        if new.y[-1] >= 1.0:
+            w = (1.0 - y[-1]) / (new.y[-1] - y[-1])
+            z = system.normalize((1 - w) * y[:-1] + w * new.y[:-1])
+            final = newton(system, z, tol=tol, max_iter=50, deadline=deadline)
+            if final.status == 0:
+                return Outcome(final.state, nit + final.nit, 0, "homotopy in the payoff scale")
+            h *= 0.5   # land closer to s = 1 and polish again
+            if h < h_min * max(1.0, float(np.max(np.abs(y)))):
+                break
+            continue
+        y, t = new.y, new_t
+        # The predictor's error grows like h^2: aim its first correction at _TARGET h.
+        h *= float(np.clip(np.sqrt(_TARGET * h / max(first, 1e-300)), 0.5, _GROW))
+    detail = f"homotopy in the payoff scale, stopped at scale {float(y[-1]):.3g} of 1"
+    return Outcome(system.evaluate(system.normalize(y[:-1])), nit, status, detail)
