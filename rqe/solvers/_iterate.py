@@ -52,10 +52,11 @@ def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     (spec 2.5, recipe S1).  Large games run with one BLAS thread (:mod:`rqe._threads`).
     """
     with hot_loop(_entries(system)):
-        return _fixed_point(system, z0, tol=tol, max_iter=max_iter, damping=damping)
+        return _fixed_point(system, z0, tol=tol, max_iter=max_iter, damping=damping, deadline=deadline)
 
 
-def _fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, damping: float) -> Outcome:
+def _fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, damping: float,
+                 deadline: float | None) -> Outcome:
     state = system.evaluate(system.normalize(z0))
     a = damping
     res = system.residual(state)
