@@ -86,24 +86,26 @@ class _LogitFamily:
             S[1, :n[1], :n[0]] = self.P[1].T
             self.S = S            # S[i] = D_ij with j the other player, padded with zeros
             self.other = np.array([1, 0])
-        letters = "abcdefghijklmnopqrstuvwxyz"[:N]
-        self.specs = {}
+        self.pairs = {}           # (i, j) -> payoff of i with axes (i, j, the others flattened)
         for i in range(N):
-            for j in [None] + list(range(N)):
+            for j in range(N):
                 if j != i:
-                    keep = [k for k in range(N) if k not in (i, j)]
-                    out = letters[i] + ("" if j is None else letters[j])
-                    self.specs[i, j] = (f"{letters}," + ",".join(letters[k] for k in keep) + f"->{out}", keep)
+                    rest = [k for k in range(N) if k not in (i, j)]
+                    arranged = np.moveaxis(self.P[i], [i, j], [0, 1])
+                    self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
         self.eye = np.eye(self.size)
         self.square = bool(self.mask.all())
         self.bound = float(np.abs(self.P).max()) * float(self.w.max())
         self.entries = int(self.P[0].size)
         self.cache = None
 
-    def _contract(self, X, i, j=None):
-        """Player i's payoff averaged over every player but i (and j): a vector (matrix ``D_ij``)."""
-        spec, keep = self.specs[i, j]
-        return np.einsum(spec, self.P[i], *(X[k, :self.n[k]] for k in keep))
+    def _pair(self, X, i, j):
+        """``D_ij``: player i's payoff averaged over every player but i and j, an ``n_i x n_j`` matrix."""
+        arranged, rest = self.pairs[i, j]
+        q = X[rest[0], :self.n[rest[0]]]
+        for k in rest[1:]:
+            q = np.multiply.outer(q, X[k, :self.n[k]]).ravel()
+        return arranged @ q
 
     def _parts(self, y):
         z, lam = y[:-1], y[-1]
@@ -118,8 +120,12 @@ class _LogitFamily:
             U = np.einsum("pij,pj->pi", self.S, X[::-1])
         else:
             U = np.zeros(self.mask.shape)
+            D = {}
             for i in range(self.N):
-                U[i, :self.n[i]] = self._contract(X, i)
+                j = 1 if i == 0 else 0
+                D[i, j] = self._pair(X, i, j)
+                U[i, :self.n[i]] = D[i, j] @ X[j, :self.n[j]]
+            self.pair_cache = D
         a = (lam * self.w) * U
         if not self.square:
             a[~self.mask] = -np.inf
@@ -161,7 +167,9 @@ class _LogitFamily:
             s_i = sigma[i, :n[i]]
             for j in range(self.N):
                 if j != i:
-                    D = self._contract(X, i, j)
+                    D = self.pair_cache.get((i, j))
+                    if D is None:
+                        D = self._pair(X, i, j)
                     C = D - s_i @ D
                     x = X[j, :n[j]]
                     J[o[i]:o[i + 1], o[j]:o[j + 1]] = -scale[i, 0, 0] * (C * x - np.outer(C @ x, x))
@@ -185,7 +193,7 @@ def _accel(value, func: str) -> float:
     return float(value)
 
 
-def payoff_range(game: NormalFormGame) -> float:
+def _payoff_range(game: NormalFormGame) -> float:
     """``max - min`` of all payoffs: the unit of the relative regret (as in Gambit's ``maxregret``)."""
     return float(np.ptp(game.payoffs))
 
@@ -255,7 +263,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
                          low_inclusive=False)
     family = _LogitFamily(game, weights)
     offsets = family.offsets
-    spread = payoff_range(game)
+    spread = _payoff_range(game)
 
     def softmax_blocks(z):
         return [np.exp(b - b.max()) / np.exp(b - b.max()).sum()
