@@ -188,6 +188,9 @@ def _fold_game(R1, R2, tau, eps, sign, size):
     return R2m, e
 
 
+SCAN_RTOL = 1e-4      # relative precision of the dense root scan at log-odds of order 40
+
+
 @settings(max_examples=6, deadline=None)
 @given(base=st.sampled_from(["free_riding", "coordination"]), seed=st.integers(0, 10**6),
        tau=st.floats(0.1, 3.0), eps=st.tuples(st.floats(0.05, 0.4), st.floats(0.05, 0.4)),
@@ -211,7 +214,8 @@ def test_solve_all_near_folds_matches_a_dense_root_scan(base, seed, tau, eps, si
     if found.complete:
         assert len(found) == len(roots), found.message
         l2 = sorted(np.log(r.strategies[1][0]) - np.log(r.strategies[1][1]) for r in found)
-        np.testing.assert_allclose(l2, np.sort(roots), atol=1e-3)
+        # the dense scan locates roots to ~1e-3 in log-odds, relatively less well far in the tails
+        np.testing.assert_allclose(l2, np.sort(roots), atol=1e-3, rtol=SCAN_RTOL)
 
 
 @pytest.mark.parametrize("R1, R2, tau, eps", [
