@@ -161,7 +161,7 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
     iters = positive_int(iters, name="iters", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
     history = positive_int(history, name="history", func=_FUNC)
-    N, n, M = system.N, system.n, system.M
+    N, n, M = system.N, system.n, tuple(np.asarray(R, float) for R in game.own_rows)   # user units
     tau, eps = system.tau, system.epsilon
     if x0 is None:
         lx = [np.full(k, -np.log(k)) for k in n]
