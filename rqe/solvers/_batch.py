@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rqe.solvers._system import joint_sum
+
 BUILTIN_RISKS = ("kl", "reverse_kl")
 BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
 
@@ -147,14 +149,7 @@ class _Map:
         return [z[..., self.offsets[i]:self.offsets[i + 1]] for i in range(self.N)]
 
     def _joint(self, parts, i):
-        others = self.others[i]
-        lead = parts[others[0]].shape[:-1]
-        total = np.zeros(lead + tuple(self.n[j] for j in others))
-        for k, j in enumerate(others):
-            shape = [1] * len(others)
-            shape[k] = self.n[j]
-            total = total + parts[j].reshape(lead + tuple(shape))
-        return total.reshape(lead + (-1,))
+        return joint_sum(parts, self.others[i], self.n)
 
     def evaluate(self, z):
         """``z``: ``(b, K, m)``.  Returns the pieces of the map (lists over players) and ``T(z)``."""

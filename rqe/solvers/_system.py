@@ -77,6 +77,18 @@ class State:
         return self.z - self.Tz
 
 
+def joint_sum(parts: list, others: list, n) -> np.ndarray:
+    """Sum the per-player arrays ``parts[j]`` of the players ``others`` (leading axes kept) into an
+    array over their joint actions (C order), flattened in its last axis."""
+    lead = parts[others[0]].shape[:-1]
+    total = np.zeros(lead + tuple(n[j] for j in others))
+    for k, j in enumerate(others):
+        shape = [1] * len(others)
+        shape[k] = n[j]
+        total = total + parts[j].reshape(lead + tuple(shape))
+    return total.reshape(lead + (-1,))
+
+
 class RQESystem:
     """Fixed-point map, its derivative and the equilibrium certificate for one parameter set."""
 
@@ -114,15 +126,7 @@ class RQESystem:
         return np.concatenate([np.full(k, -np.log(k)) for k in self.n])
 
     def _joint(self, parts: list, i: int) -> np.ndarray:
-        """Sum the others' per-player arrays (leading axes kept) into the joint-action array of player i."""
-        others = self.others[i]
-        lead = parts[others[0]].shape[:-1]
-        total = np.zeros(lead + tuple(self.n[j] for j in others))
-        for k, j in enumerate(others):
-            shape = [1] * len(others)
-            shape[k] = self.n[j]
-            total = total + parts[j].reshape(lead + tuple(shape))
-        return total.reshape(lead + (-1,))
+        return joint_sum(parts, self.others[i], self.n)
 
     # ------------------------------------------------------------------ the map
     def evaluate(self, z: np.ndarray) -> State:
