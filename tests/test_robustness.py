@@ -359,15 +359,15 @@ def test_max_time_is_validated(bad):
 
 def test_matrix_free_homotopy_matches_the_dense_one(monkeypatch):
     import rqe.solvers._homotopy as homotopy_module
-    from rqe.solvers._system import RQESystem
+    from rqe.solvers._system import LiftedSystem, RQESystem
 
     game = rqe.NormalFormGame(np.random.default_rng(4).normal(size=(2, 3, 4)))
     kw = dict(tau=[0.7, 1.5], epsilon=[0.05, 0.1], method="homotopy")
     dense = rqe.solve(game, **kw)
     monkeypatch.setattr(homotopy_module, "DENSE_MAX", 3)
     monkeypatch.setattr(rqe.solvers._iterate, "DENSE_MAX", 3)
-    monkeypatch.setattr(RQESystem, "jacobian",
-                        lambda self, state: pytest.fail("the matrix-free homotopy built a Jacobian"))
+    for cls in (RQESystem, LiftedSystem):
+        monkeypatch.setattr(cls, "jacobian", lambda self, state: pytest.fail("the matrix-free homotopy built a Jacobian"))
     free = rqe.solve(game, **kw)
     assert dense.success and free.success and free.residual <= CERT_TOL
     np.testing.assert_allclose(np.concatenate(free.strategies), np.concatenate(dense.strategies), atol=MATCH_TOL)

@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from rqe.solvers._iterate import DENSE_MAX, Outcome, newton
-from rqe.solvers._system import RQESystem
+from rqe.solvers._iterate import DENSE_MAX, Outcome, expired, newton
+from rqe.solvers._system import LiftedSystem, RQESystem
 
 _CORRECTOR_ITERS = 6
 _GROW = 2.0
@@ -32,30 +32,54 @@ _TARGET = 0.05            # wanted ratio of the first correction to the step len
 _MIN_COS = 0.5            # largest turn of the tangent per step: 60 degrees
 _CORRECTOR_TOL = 1e-11    # corrector target for max |H|, relative to max(1, max |y|)
 _NOISE = 1e-10            # a correction this small (relative) is at rounding level: the point is accepted
+_LAND_ITERS = 30          # Newton steps on the lifted system at s = 1
 
 
-def _at(system: RQESystem, s: float) -> RQESystem:
-    return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
+class _Composed:
+    """``F(z) = z - T(z)`` with the interface of :class:`LiftedSystem` (for maps without analytic derivatives)."""
+
+    def __init__(self, system: RQESystem):
+        self.system = system
+        self.size = system.size
+
+    def lift(self, z):
+        return z
+
+    def evaluate(self, y):
+        return self.system.evaluate(y)
+
+    def jvp(self, state, V):
+        return V - self.system.jvp(state, V)
+
+    def jacobian(self, state):
+        return self.system.jacobian(state)
+
+    def scale_derivative(self, state):
+        return -self.system.scale_derivative(state)
+
+
+def _family(system: RQESystem, s: float):
+    at = RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
+    return LiftedSystem(at) if at.analytic else _Composed(at)
 
 
 class _Point:
-    """``H``, its derivatives and a bordered solver at ``y = (z, s)``."""
+    """``H``, its derivatives and a bordered solver at ``y = (unknowns, s)``."""
 
     def __init__(self, system: RQESystem, y: np.ndarray):
         self.y = y
-        self.system = _at(system, float(y[-1]))
-        self.state = self.system.evaluate(y[:-1])
+        self.family = _family(system, float(y[-1]))
+        self.state = self.family.evaluate(y[:-1])
         self.H = self.state.F
-        self.Hs = -self.system.scale_derivative(self.state)
-        n = len(y) - 1
-        self.dense = n <= DENSE_MAX
+        self.Hs = self.family.scale_derivative(self.state)
+        self.dense = len(y) - 1 <= DENSE_MAX
         if self.dense:
-            self.J = self.system.jacobian(self.state)
+            self.J = self.family.jacobian(self.state)
         self.finite = bool(np.all(np.isfinite(self.H)) and np.all(np.isfinite(self.Hs))
                            and (not self.dense or np.all(np.isfinite(self.J))))
 
     def solve(self, t: np.ndarray, top: np.ndarray, last: float) -> np.ndarray | None:
-        """Solve ``[H_z H_s; t^T] v = [top; last]``; ``None`` if singular or not finite."""
+        """Solve ``[H_y H_s; t^T] v = [top; last]``; ``None`` if singular or not finite."""
         n = len(top)
         rhs = np.append(top, last)
         if self.dense:
@@ -71,8 +95,7 @@ class _Point:
             from scipy.sparse.linalg import LinearOperator, gmres  # on first use (import cost)
 
             def matvec(v):
-                w = v[:n] - self.system.jvp(self.state, v[None, :n])[0] + self.Hs * v[n]
-                return np.append(w, t @ v)
+                return np.append(self.family.jvp(self.state, v[None, :n])[0] + self.Hs * v[n], t @ v)
 
             op = LinearOperator((n + 1, n + 1), dtype=float, matvec=matvec)
             v, _ = gmres(op, rhs, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
@@ -122,7 +145,7 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
     or else the last point of the branch with status 1 (``max_iter`` steps), 3 (the step size
     underflowed) or 5 (``deadline`` passed), and the scale reached in ``detail``.
     """
-    y = np.append(system.uniform(), 0.0)
+    y = np.append(_family(system, 0.0).lift(system.uniform()), 0.0)
     point = _Point(system, y)
     e_s = np.zeros(len(y))
     e_s[-1] = 1.0
@@ -133,7 +156,7 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
         if nit >= max_iter:
             status = 1
             break
-        if deadline is not None and time.monotonic() > deadline:
+        if expired(deadline):
             status = 5
             break
         nit += 1
@@ -147,8 +170,7 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
         new, first = corrected
         if new.y[-1] >= 1.0:
             w = (1.0 - y[-1]) / (new.y[-1] - y[-1])
-            z = system.normalize((1 - w) * y[:-1] + w * new.y[:-1])
-            final = newton(system, z, tol=tol, max_iter=50, deadline=deadline)
+            final = _land(system, (1 - w) * y + w * new.y, tol, deadline)
             if final.status == 0:
                 return Outcome(final.state, nit + final.nit, 0, "homotopy in the payoff scale")
             h *= 0.5   # land closer to s = 1 and polish again
@@ -159,4 +181,39 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
         # The predictor's error grows like h^2: aim its first correction at _TARGET h.
         h *= float(np.clip(np.sqrt(_TARGET * h / max(first, 1e-300)), 0.5, _GROW))
     detail = f"homotopy in the payoff scale, stopped at scale {float(y[-1]):.3g} of 1"
-    return Outcome(system.evaluate(system.normalize(y[:-1])), nit, status, detail)
+    return Outcome(system.evaluate(system.normalize(y[:system.size])), nit, status, detail)
+
+
+def _land(system: RQESystem, y: np.ndarray, tol: float, deadline: float | None) -> Outcome:
+    """Polish a point interpolated at ``s = 1``: Newton on the lifted system, then on ``z - T(z)``."""
+    family = _family(system, 1.0)
+    y = y[:-1]
+    state = family.evaluate(y)
+    norm = float(np.linalg.norm(state.F))
+    nit = 0
+    for nit in range(1, _LAND_ITERS + 1):
+        if norm <= _CORRECTOR_TOL or expired(deadline):
+            break
+        if family.size <= DENSE_MAX:
+            try:
+                step = np.linalg.solve(family.jacobian(state), -state.F)
+            except np.linalg.LinAlgError:
+                break
+        else:
+            from scipy.sparse.linalg import LinearOperator, gmres
+
+            op = LinearOperator((family.size, family.size), dtype=float,
+                                matvec=lambda v: family.jvp(state, v[None, :])[0])
+            step, _ = gmres(op, -state.F, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
+        a = 1.0
+        while a >= 2.0 ** -20:
+            trial = family.evaluate(y + a * step)
+            trial_norm = float(np.linalg.norm(trial.F))
+            if np.isfinite(trial_norm) and trial_norm < norm:
+                break
+            a *= 0.5
+        else:
+            break
+        y, state, norm = y + a * step, trial, trial_norm
+    final = newton(system, system.normalize(y[:system.size]), tol=tol, max_iter=50, deadline=deadline)
+    return Outcome(final.state, nit + final.nit, final.status, final.detail)

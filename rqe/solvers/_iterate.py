@@ -17,6 +17,7 @@ from rqe.solvers._system import RQESystem, State
 DENSE_MAX = 500          # largest system solved with a dense Jacobian; above, matrix-free GMRES
 _ARMIJO = 1e-4
 _MIN_STEP = 2.0 ** -30
+_STALL = 20              # Newton gives up when ||F|| has not halved over this many steps
 
 
 @dataclass
@@ -86,13 +87,17 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     Dense LU for up to ``DENSE_MAX`` unknowns, restarted GMRES with exact
     Jacobian-vector products above.  Once the residual is below ``tol`` one more
     step is taken when it still reduces ``||F||`` (quadratic convergence makes it cheap).
+    Gives up (status 2) when ``||F||`` has not halved over ``_STALL`` steps.
     """
     state = system.evaluate(system.normalize(z0))
     norm = float(np.linalg.norm(state.F))
+    history = [norm]
     for k in range(1, max_iter + 1):
         done = converged(system, state, tol)
         if not done and expired(deadline):
             return Outcome(state, k - 1, 5, "Newton")
+        if not done and k > _STALL and norm > 0.5 * history[-_STALL - 1]:
+            return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {_STALL} steps)")
         step = _newton_direction(system, state)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
@@ -108,6 +113,7 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             if a < _MIN_STEP:
                 return Outcome(state, k - 1, 2, "Newton (line search stalled)")
         state, norm = trial, trial_norm
+        history.append(norm)
         if done:
             return Outcome(state, k, 0, "Newton")
     status = 0 if converged(system, state, tol) else 1
