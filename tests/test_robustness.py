@@ -22,6 +22,7 @@ from scipy.special import expit, logsumexp
 import rqe
 from robustness_corpus import REGIMES, corpus, oracle_residual
 from rqe.games import catalog
+from rqe.solvers._homotopy import EXTRA_ITER
 
 QUICK_PER_REGIME = 4        # 24 cases and their 24 offset twins in the default run
 SOLVED_TARGET = 0.95        # issue 17
@@ -58,7 +59,7 @@ def _check_corpus(rows, record_property):
                                           f"{[n for n in twins if not solved[n]]}"
     assert np.mean([solved[n] for n in base]) >= SOLVED_TARGET, f"per regime {fractions}; unsolved {unsolved}"
     for case, res, true in rows.values():
-        assert res.nit <= 22 * 1000 + 100          # the documented cap of method="auto"
+        assert res.nit <= 22 * 1000 + EXTRA_ITER    # the documented cap of method="auto"
         if res.success:
             assert res.residual <= case.tol
 
@@ -108,14 +109,14 @@ def _problems(draw):
     return U, tau, eps, draw(st.sampled_from(["kl", "reverse_kl"])), draw(st.sampled_from(["entropy", "log_barrier"]))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(problem=_problems(), method=st.sampled_from(["auto", "newton", "fixed_point", "homotopy"]))
 def test_fuzz_success_implies_an_independently_small_residual(problem, method):
     U, tau, eps, risk, reg = problem
     max_iter = 200
     res = _quiet(rqe.solve, rqe.NormalFormGame(U), tau=tau, epsilon=eps, risk=risk, regularizer=reg,
-                 method=method, max_iter=max_iter, tol=1e-8, max_time=5.0)
-    cap = {"auto": 22 * max_iter + 50, "homotopy": max_iter + 50}.get(method, max_iter)
+                 method=method, max_iter=max_iter, tol=1e-8, max_time=2.0)
+    cap = {"auto": 22 * max_iter + EXTRA_ITER, "homotopy": max_iter + EXTRA_ITER}.get(method, max_iter)
     assert res.nit <= cap
     assert res.status in (0, 1, 2, 3, 5)
     if res.success:
@@ -136,13 +137,14 @@ def _br1(R1, tau, eps, y):
     """
     span = (np.ptp(R1) + 1.0) / eps + 5.0
     lo, hi = np.full(len(y), -span), np.full(len(y), span)
-    logy = np.log(np.stack([y, 1 - y]))
-    for _ in range(120):
+    prior = np.log(y) - np.log1p(-y)              # log(y / (1 - y))
+    for _ in range(80):            # span / 2^80 < 1e-22
         l = 0.5 * (lo + hi)
         x = expit(l)
-        g = np.outer(R1[0], x) + np.outer(R1[1], 1 - x)       # g[b, k]
-        w = np.exp(logy - tau * g - logsumexp(logy - tau * g, axis=0))
-        slope = (w * (R1[0] - R1[1])[:, None]).sum(axis=0) - eps * l
+        g0 = R1[0, 0] * x + R1[1, 0] * (1 - x)
+        g1 = R1[0, 1] * x + R1[1, 1] * (1 - x)
+        w0 = expit(prior - tau * (g0 - g1))       # the minimiser's weight on the partner's first action
+        slope = w0 * (R1[0, 0] - R1[1, 0]) + (1 - w0) * (R1[0, 1] - R1[1, 1]) - eps * l
         lo, hi = np.where(slope > 0, l, lo), np.where(slope > 0, hi, l)
     return 0.5 * (lo + hi)
 
@@ -160,10 +162,17 @@ def _h_range(R2, eps2):
 
 def _oracle_roots(R1, R2, tau, eps, extra=()):
     lo, hi = _h_range(R2, eps[1])
-    grid = np.unique(np.concatenate([np.linspace(lo, hi, 20001), np.asarray(extra, float)]))
+    grid = np.unique(np.concatenate([np.linspace(lo, hi, 4001), np.asarray(extra, float)]))
     grid = grid[(grid >= lo) & (grid <= hi)]
     h = _h(R1, R2, tau, eps, grid)
-    return grid[:-1][np.sign(h[:-1]) != np.sign(h[1:])], grid, h
+    change = np.flatnonzero(np.sign(h[:-1]) != np.sign(h[1:]))
+    a, b, ha = grid[change], grid[change + 1], h[change]
+    for _ in range(50):                      # bisection on every bracket at once
+        m = 0.5 * (a + b)
+        hm = _h(R1, R2, tau, eps, m)
+        left = np.sign(hm) == np.sign(ha)
+        a, ha, b = np.where(left, m, a), np.where(left, hm, ha), np.where(left, b, m)
+    return 0.5 * (a + b), grid, h
 
 
 def _fold_game(R1, R2, tau, eps, sign, size):
@@ -178,7 +187,7 @@ def _fold_game(R1, R2, tau, eps, sign, size):
     if not len(turns):
         return None
     k = turns[np.argmin(np.abs(h[turns]))]
-    fine = np.linspace(grid[k - 2], grid[k + 2], 4001)
+    fine = np.linspace(grid[k - 2], grid[k + 2], 2001)
     hf = _h(R1, R2, tau, eps, fine)
     j = np.argmax(hf) if h[k] >= h[k - 1] else np.argmin(hf)
     e = fine[j]
@@ -188,7 +197,7 @@ def _fold_game(R1, R2, tau, eps, sign, size):
     return R2m, e
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(base=st.sampled_from(["free_riding", "coordination"]), seed=st.integers(0, 10**6),
        tau=st.floats(0.1, 3.0), eps=st.tuples(st.floats(0.05, 0.4), st.floats(0.05, 0.4)),
        sign=st.sampled_from([-1.0, 1.0]), size=st.floats(*FOLD_SHIFT))
@@ -211,7 +220,7 @@ def test_solve_all_near_folds_matches_a_dense_root_scan(base, seed, tau, eps, si
     if found.complete:
         assert len(found) == len(roots), found.message
         l2 = sorted(np.log(r.strategies[1][0]) - np.log(r.strategies[1][1]) for r in found)
-        np.testing.assert_allclose(l2, np.sort(roots), atol=1e-3)
+        np.testing.assert_allclose(l2, np.sort(roots), atol=1e-6)
 
 
 @pytest.mark.parametrize("R1, R2, tau, eps", [

@@ -18,6 +18,7 @@ DENSE_MAX = 500          # largest system solved with a dense Jacobian; above, m
 _ARMIJO = 1e-4
 _MIN_STEP = 2.0 ** -30
 _STALL = 20              # Newton gives up when ||F|| has not halved over this many steps
+_FP_STALL = 200          # the fixed point gives up when its best residual has not fallen 10% over this many
 
 
 @dataclass
@@ -42,16 +43,21 @@ def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     """Damped iteration ``z <- z + a (T(z) - z)`` in log coordinates with adaptive ``a``.
 
     The damping halves whenever the residual grows and recovers slowly otherwise
-    (spec 2.5, recipe S1).
+    (Mazumdar, Panaganti and Shi's gradient play, in closed form).  Gives up (status 2) when
+    the best residual has not fallen by 10% over ``_FP_STALL`` steps.
     """
     state = system.evaluate(system.normalize(z0))
     a = damping
     res = system.residual(state)
+    best = [res]
     for k in range(1, max_iter + 1):
         if res <= tol:
             return Outcome(state, k - 1, 0, "damped fixed point")
         if expired(deadline):
             return Outcome(state, k - 1, 5, f"damped fixed point (final damping {a:.2g})")
+        best.append(min(best[-1], res))
+        if k > _FP_STALL and best[-1] > 0.9 * best[-_FP_STALL - 1]:
+            return Outcome(state, k - 1, 2, f"damped fixed point (no progress in {_FP_STALL} steps)")
         trial = system.evaluate(system.normalize(state.z + a * (state.Tz - state.z)))
         res_trial = system.residual(trial)
         if res_trial < res or a < 1e-6:

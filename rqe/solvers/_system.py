@@ -220,6 +220,24 @@ class RQESystem:
             amplification = (1.0 + self.scale * self.tau_n[live].max()) * self.scale / self.eps_n[live].min()
         return float(100 * np.finfo(float).eps * amplification)
 
+    def diagnosis(self, state: State) -> str:
+        """Why a solve near ``state`` may be out of reach in double precision ('' if nothing is known).
+
+        An adversary that puts real mass on joint actions the others almost never play (the
+        reverse-KL penalty does not charge for it) switches between such actions on payoff
+        differences of the size of their probability, far below rounding.
+        """
+        for i in range(self.N):
+            if self.tau_n[i] > 0:
+                heavy = state.log_p[i] > np.log(1e-3)
+                if np.any(heavy & (state.log_q[i] < np.log(1e-16))):
+                    b = int(np.argmin(np.where(heavy, state.log_q[i], np.inf)))
+                    return (f"The adversary of player {i} puts probability {np.exp(state.log_p[i][b]):.2g} on a "
+                            f"joint action the others play with probability exp({state.log_q[i][b]:.4g}); its reply "
+                            "changes on payoff differences of that size, far below rounding, so this equilibrium "
+                            "may not be computable in double precision (a larger epsilon or a smaller tau avoids it).")
+        return ""
+
     def log_residual(self, state: State) -> float:
         return float(np.max(np.abs(state.F)))
 

@@ -26,6 +26,8 @@ search is not exhaustive.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rqe._validation import positive_float, positive_int
@@ -45,9 +47,14 @@ _FD = 1e-5              # relative step of the central differences in the slopes
 _INDEX_ROUNDS = 8       # refinements of brackets that fail the index check
 
 
+def _softplus(t: float) -> float:
+    """``log(1 + e^t)`` without overflow."""
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
+
+
 def _log_probs(l: float) -> np.ndarray:
     """Log-probabilities of a two-action strategy with log-odds ``l``."""
-    return np.array([-np.logaddexp(0.0, -l), -np.logaddexp(0.0, l)])
+    return np.array([-_softplus(-l), -_softplus(l)])
 
 
 def _hermite_critical_points(a: float, b: float, ha: float, hb: float, da: float, db: float) -> list:

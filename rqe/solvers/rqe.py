@@ -60,10 +60,10 @@ def _initial_logs(system: RQESystem, x0, func: str) -> np.ndarray:
     return np.concatenate(logs)
 
 
-def _advice(tried: tuple, status: int, floor: float, tol: float) -> str:
+def _advice(tried: tuple, status: int, floor: float, tol: float, residual: float) -> str:
     """What to try after a failure: never a method in ``tried``."""
     hints = []
-    if floor > 0.1 * tol:
+    if floor > 0.1 * tol and residual < 100 * floor:
         hints.append(f"a larger tol (rounding limits the attainable residual to about {floor:.0e} here)")
     if status == 1:
         hints.append("a larger max_iter")
@@ -83,7 +83,7 @@ def _message(outcome: Outcome, residual: float, tol: float, max_iter: int, *, tr
     if outcome.status == 0:
         head = "Stopped"
     return (f"{head} with residual {residual:.2e} > tol {tol:.0e} ({outcome.detail}). "
-            f"{_advice(tried or (outcome.detail.split(' ')[0].lower(),), outcome.status, floor, tol)}")
+            f"{_advice(tried, outcome.status, floor, tol, residual)}")
 
 
 def _params(system: RQESystem, risk, regularizer, tol) -> dict:
@@ -106,6 +106,8 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
         np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
     message = _message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter,
                        tried=tried or (method,), floor=system.rounding_floor(), max_time=max_time)
+    if not success:
+        message = " ".join(filter(None, [message, system.diagnosis(state)]))
     return EquilibriumResult(
         message=message,
         success=success,
@@ -124,8 +126,8 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
 def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadline: float | None):
     """Newton, then the homotopy, then the damped fixed point from the best point so far.
 
-    Returns the first outcome that converges, else the one with the smallest residual, with
-    the names of the methods run.
+    Returns ``(outcome, method, tried)``: the first outcome that converges, else the one with
+    the smallest residual (whatever produced it), with every attempt summarised in its detail.
     """
     attempts = [("newton", newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))]
     if attempts[-1][1].status != 0:
@@ -134,20 +136,15 @@ def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadl
         best = min((o for _, o in attempts), key=lambda o: system.residual(o.state))
         attempts.append(("fixed_point", fixed_point(system, best.state.z, tol=tol,
                                                     max_iter=_FIXED_POINT_ITER * max_iter, deadline=deadline)))
-    names = tuple(name for name, _ in attempts)
+    tried = tuple(name for name, _ in attempts)
     nit = sum(o.nit for _, o in attempts)
-    done = [(name, o) for name, o in attempts if o.status == 0]
-    if done:
-        name, o = done[0]
-    else:
-        name, o = min(attempts, key=lambda a: system.residual(a[1].state))
-        details = "; ".join(f"{n}: {a.detail}, residual {system.residual(a.state):.1e}" for n, a in attempts)
-        o = Outcome(o.state, o.nit, o.status, f"tried {details}; kept the {n_best(name)} point")
-    return Outcome(o.state, nit, o.status, o.detail), "+".join(names), names
-
-
-def n_best(name: str) -> str:
-    return {"newton": "Newton", "homotopy": "homotopy", "fixed_point": "fixed-point"}[name]
+    name, outcome = attempts[-1]
+    detail = outcome.detail
+    if outcome.status != 0:
+        name, outcome = min(attempts, key=lambda a: system.residual(a[1].state))
+        summary = "; ".join(f"{n}: {o.detail}, residual {system.residual(o.state):.1e}" for n, o in attempts)
+        detail = f"tried {summary}; kept the point of {name}"
+    return Outcome(outcome.state, nit, outcome.status, detail), "+".join(tried), tried
 
 
 def _deadline(max_time, func: str) -> float | None:
@@ -206,8 +203,9 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     tol : float, default 1e-10
         Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
     max_iter : int, default 1000
-        Cap on the iterations of each phase (Newton steps, path steps; the fixed point of
-        ``"auto"`` may take ``20 * max_iter`` cheap steps).
+        Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps); the
+        homotopy may add a fixed number of polishing steps (``rqe.solvers._homotopy.EXTRA_ITER``)
+        and the fixed point of ``"auto"`` may take ``20 * max_iter`` cheap steps.
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
     check_tractability : bool, default False
