@@ -62,17 +62,33 @@ def _quantecon(kind, A, B):
     return ([found] if kind == "lemke_howson" else list(found)), elapsed
 
 
+def _gambit_game(gbt, *payoffs):
+    """``StrategicGame.from_arrays`` in pygambit 17.x, ``Game.from_arrays`` in 16.x."""
+    return (getattr(gbt, "StrategicGame", None) or gbt.Game).from_arrays(*payoffs)
+
+
+def _gambit_profile(game, profile) -> list[list[float]]:
+    """Each player's probabilities: 16.x indexes by strategy objects, 17.x yields (label, probability)."""
+    out = []
+    for player in game.players:
+        if hasattr(player, "strategies"):
+            out.append([float(profile[s]) for s in player.strategies])
+        else:
+            out.append([float(p) for _, p in profile[player]])
+    return out
+
+
 def _pygambit(kind, A, B):
     import pygambit as gbt
 
-    game = gbt.Game.from_arrays(A, B)
+    game = _gambit_game(gbt, A, B)
     start = time.perf_counter()
     if kind == "enummixed":
         result = gbt.nash.enummixed_solve(game, rational=False)
     else:
         result = gbt.nash.lcp_solve(game, rational=False, stop_after=1)
     elapsed = time.perf_counter() - start
-    pairs = [tuple([float(eq[s]) for s in player.strategies] for player in game.players) for eq in result.equilibria]
+    pairs = [tuple(_gambit_profile(game, eq)) for eq in result.equilibria]
     return pairs, elapsed
 
 
@@ -179,12 +195,12 @@ def _gambit_logit(queue, payoffs):
     import pygambit as gbt
 
     warnings.simplefilter("ignore")
-    game = gbt.Game.from_arrays(*payoffs)
+    game = _gambit_game(gbt, *payoffs)
     start = time.perf_counter()
     result = gbt.nash.logit_solve(game)
     elapsed = time.perf_counter() - start
-    eq = result.equilibria[0]
-    queue.put(([[float(eq[s]) for s in player.strategies] for player in game.players], elapsed))
+    eq = result.equilibria[0] if hasattr(result, "equilibria") else result.equilibrium   # 16.x / 17.x
+    queue.put((_gambit_profile(game, eq), elapsed))
 
 
 def _run_gambit_logit(payoffs, budget):

@@ -5,10 +5,12 @@ or the first paragraph of a public docstring; ``tests/test_docs.py`` fails while
 committed ``docs/api.md`` differs from what this script generates.
 
 The public names are those of ``rqe.__all__``, ``rqe.analysis.__all__`` (with the
-``rqe.analysis.symbolic`` submodule), ``rqe.games.catalog.__all__``, ``rqe.io.__all__`` and
-``rqe.plotting.__all__``; for each the page shows the call signature (without type
-annotations, which are strings under ``from __future__ import annotations``) and the first
-paragraph of the docstring.  Classes also list their public methods and properties.
+``rqe.analysis.symbolic`` submodule), ``rqe.games.catalog.__all__``,
+``rqe.games.markov_catalog.__all__``, ``rqe.io.__all__``, ``rqe.learning.__all__``,
+``rqe.plotting.__all__`` and the other sections listed in ``SECTIONS``; for each the page shows
+the call signature (without type annotations, which are strings under ``from __future__ import
+annotations``) and the first paragraph of the docstring.  Classes also list their public methods
+and properties.
 """
 
 from __future__ import annotations
@@ -26,8 +28,17 @@ SECTIONS = (
     ("rqe.analysis", "rqe.analysis", None, "Analyses built on the solvers."),
     ("rqe.analysis.symbolic", "rqe.analysis.symbolic", None, "Example 2 derived with sympy."),
     ("rqe.games.catalog", "rqe.games.catalog", None, "Classic games, the paper's examples, experimental games."),
+    ("rqe.markov", "rqe.markov", None, "Policies of Markov games: evaluation, best responses, rollouts, sweeps."),
+    ("rqe.uncertainty", "rqe.uncertainty", None, "Environment risk over next states (Markov games)."),
+    ("rqe.games.markov_catalog", "rqe.games.markov_catalog", None,
+     "Markov games: the MPS grid world, a two-agent cliff walk, a volunteer corridor, random games."),
+    ("rqe.cooperative", "rqe.cooperative", None,
+     "Distributionally robust cooperation (DrIGM): robust team values, IGM checks, factorisations."),
     ("rqe.io", "rqe.io", None, "Reading and writing games (JSON, Gambit `.nfg`)."),
+    ("rqe.learning", "rqe.learning", None, "Exact SRPO/IPPO populations, cross-play, mirror-descent dynamics."),
     ("rqe.plotting", "rqe.plotting", None, "Figures (matplotlib); every function returns its Axes."),
+    ("rqe.interop", "rqe.interop", None,
+     "Bridges to OpenSpiel (a stage solver for its multi-agent Q-learning); sgamesolver through rqe.MarkovGame."),
 )
 
 

@@ -23,6 +23,12 @@ _LAZY = {
     "solve": "rqe.solvers.rqe",
     "solve_qre": "rqe.solvers.rqe",
     "solve_all": "rqe.solvers.all",
+    "solve_markov": "rqe.solvers.markov",
+    "solve_correlated": "rqe.solvers.correlated",
+    "CorrelatedResult": "rqe.solvers.correlated",
+    "player_adversary_cce": "rqe.solvers.correlated",
+    "PlayerAdversaryCCE": "rqe.solvers.correlated",
+    "MarkovResult": "rqe.solvers.markov",
     "solve_nash": "rqe.solvers.nash",
     "qre_path": "rqe.solvers.continuation",
     "rqe_path": "rqe.solvers.continuation",
@@ -32,6 +38,9 @@ _LAZY = {
     "likelihood_ratio_test": "rqe.analysis.fitting",
     "EquilibriumResult": "rqe.solvers._result",
     "EquilibriumSet": "rqe.solvers._result",
+    "NashSet": "rqe.solvers._selection",
+    "NashComponent": "rqe.solvers._selection",
+    "NashSelection": "rqe.solvers._selection",
     "Path": "rqe.solvers._result",
     "GaussianResult": "rqe.solvers.gaussian",
     "ConvergenceWarning": "rqe._exceptions",
@@ -41,6 +50,7 @@ _LAZY = {
     "Entropy": "rqe.regularizers",
     "LogBarrier": "rqe.regularizers",
 }
-_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers"}
+_SUBMODULES = {"games", "analysis", "plotting", "io", "risk", "regularizers", "solvers", "markov", "uncertainty",
+               "cooperative", "interop", "learning"}
 
 __getattr__, __dir__, __all__ = attach("rqe", _LAZY, _SUBMODULES)

@@ -115,6 +115,8 @@ def _cmd_figure(args) -> None:
 
     if args.which == "1":
         print(figures.describe_figure1(figures.figure1(args.out, quick=args.quick)))
+    elif args.which == "2":
+        print(figures.describe_figure2(figures.figure2(args.out, quick=args.quick)))
     else:
         print("Written:", ", ".join(figures.tractability_region(args.out)))
 
@@ -156,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_sweep)
 
     p = sub.add_parser("figure", help="regenerate a paper figure")
-    p.add_argument("which", choices=["1", "tractability"])
+    p.add_argument("which", choices=["1", "2", "tractability"])
     p.add_argument("--out", default="out")
     p.add_argument("--quick", action="store_true")
     p.set_defaults(run=_cmd_figure)

@@ -9,7 +9,8 @@ Figure 1 of Qu, Zhang, Lanzetti and Mazumdar (arXiv 2602.21515):
      collaborates at every RQE against tau: the symmetric branch and both free-riding
      branches until they merge at the measured tau*, with Theorem 4's sufficient bound noted.
 
-Nothing is hard-coded: every curve comes from rqe's solvers.
+Nothing is hard-coded: every curve comes from rqe's solvers.  Figure 2 (cross-play of exact
+IPPO and SRPO populations) is built in :mod:`rqe._figure2` and re-exported here.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 import rqe
+from rqe._figure2 import describe_figure2, figure2
 from rqe.games import catalog
 
-__all__ = ["figure1", "tractability_region"]
+__all__ = ["figure1", "tractability_region", "figure2", "describe_figure2"]
 
 EPS_EXAMPLE2 = 1.0
 A_BAR = 1.0

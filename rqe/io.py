@@ -45,6 +45,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from fractions import Fraction
@@ -57,6 +58,10 @@ from rqe.games.normal_form import NormalFormGame
 __all__ = ["read_nfg", "write_nfg", "read_json", "write_json"]
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|([{}])|([^\s{},"]+)|(,)|(\S)', re.S)
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_RATIONAL = re.compile(r"[+-]?\d+/\d+")
+_FEW_PROFILES = 10_000   # declared profiles allowed before the file's length is checked against them
+_UNESCAPE = re.compile(r'\\([\\"])')   # inside quotes, \" is a quote and \\ a backslash (as Gambit writes)
 
 
 class _Tokens:
@@ -69,7 +74,7 @@ class _Tokens:
             if other is not None:
                 raise ValueError(f"{source}: unexpected character {other!r} at offset {match.start()}.")
             if string is not None:
-                self.items.append(("str", string.replace('\\"', '"')))
+                self.items.append(("str", _UNESCAPE.sub(r"\1", string)))
             elif brace is not None:
                 self.items.append((brace, brace))
             elif word is not None:
@@ -90,10 +95,28 @@ class _Tokens:
 
 
 def _number(word: str, source: str) -> float:
+    """A payoff: an integer, a decimal (exponent allowed) or a rational ``p/q``, as a finite float."""
     try:
-        return float(Fraction(word))
+        if _DECIMAL.fullmatch(word):
+            value = float(word)          # correctly rounded, like float(Fraction(word)), and never slow
+        elif _RATIONAL.fullmatch(word):
+            num, den = word.split("/")
+            value = float(Fraction(int(num), int(den)))
+        else:
+            raise ValueError(word)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{source}: {word!r} is not a number (expected an integer, decimal or p/q).") from None
+        raise ValueError(f"{source}: {_shorten(word)} is not a number (expected an integer, decimal or "
+                         "p/q).") from None
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{source}: the payoff {_shorten(word)} is too large for a float (at most about "
+                         "1.8e308).")
+    return value
+
+
+def _shorten(word: str) -> str:
+    return repr(word) if len(word) <= 40 else repr(word[:20] + "..." + word[-10:])
 
 
 def _text_of(path_or_text) -> tuple[str, str]:
@@ -168,11 +191,19 @@ def read_nfg(path_or_text: str | os.PathLike) -> NormalFormGame:
             tokens.take("}", "'}' closing a player's strategy names")
             actions.append(names)
     else:
+        counts = []
         for _ in players:
             count = tokens.take("word", "a strategy count")
             if not count.isdigit() or int(count) < 1:
-                raise ValueError(f"{source}: strategy counts must be positive integers. Got {count!r}.")
-            actions.append([str(k + 1) for k in range(int(count))])
+                raise ValueError(f"{source}: strategy counts must be positive integers. Got {_shorten(count)}.")
+            counts.append(int(count))
+        # Each profile needs at least one more token, so the counts are checked against the file's
+        # length before any per-strategy object is made (a declared { 100000000 2 } costs nothing).
+        if math.prod(counts) > max(len(tokens.items) - tokens.pos, _FEW_PROFILES):
+            raise ValueError(f"{source}: the strategy counts {{ {' '.join(map(str, counts))} }} declare "
+                             f"{math.prod(counts)} action profiles, but only {len(tokens.items) - tokens.pos} "
+                             "tokens follow them; the file is truncated or the counts are wrong.")
+        actions = [[str(k + 1) for k in range(c)] for c in counts]
     tokens.take("}", f"'}}' closing the strategy list of {len(players)} players")
     if tokens.peek()[0] == "str":
         tokens.take("str", "the comment")
@@ -226,7 +257,7 @@ def _format_number(v: float) -> str:
 
 
 def _quote(s: str) -> str:
-    return '"' + s.replace('"', '\\"') + '"'
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def write_nfg(game: NormalFormGame, path: str | os.PathLike | None = None, *, title: str = "") -> str:
@@ -282,6 +313,9 @@ def read_json(path: str | os.PathLike) -> NormalFormGame:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{source}: not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise ValueError(f"{source}: the JSON is nested too deeply to be a game (payoffs have one level "
+                         "per player, plus one).") from None
     if not isinstance(data, dict):
         raise ValueError(f"{source}: the top level must be an object with key 'payoffs'. Got {type(data).__name__}.")
     unknown = set(data) - {"name", "description", "players", "actions", "payoffs"}

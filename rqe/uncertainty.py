@@ -272,6 +272,12 @@ def get_env_risk(env_risk, *, tau=None, func: str = "rqe.solve_markov"):
 
     ``"entropic"`` and ``"tv_penalty"`` take the strategic ``tau`` (as the MPS code does for the
     entropic backup); pass ``Entropic(tau=...)`` for a separate environment risk aversion.
+
+    Examples
+    --------
+    >>> from rqe.uncertainty import get_env_risk
+    >>> get_env_risk(None), get_env_risk("entropic", tau=[0.5, 1.0])
+    (Expectation(), Entropic(tau=array([0.5, 1. ])))
     """
     if env_risk is None:
         return Expectation()

@@ -1,10 +1,12 @@
 """rqe.fit: parameter recovery, independent QRE estimators, identification, input errors."""
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MATCH_TOL
 from scipy.optimize import minimize_scalar, root
 from scipy.special import expit, xlogy
 
@@ -85,7 +87,8 @@ def test_qre_fit_matches_a_brute_force_grid_over_lambda():
 
 def test_qre_fit_matches_gambit_logit_estimate():
     gbt = pytest.importorskip("pygambit")
-    game = gbt.Game.from_arrays(np.array([[9, 0], [6, 8]]), np.array([[4, 13], [7, 5]]))
+    make = getattr(gbt, "StrategicGame", gbt.Game).from_arrays   # pygambit 17 moved it
+    game = make(np.array([[9, 0], [6, 8]]), np.array([[4, 13], [7, 5]]))
     gambit = gbt.qre.logit_estimate(game.mixed_strategy_profile(data=SC2_COUNTS))
     fit = rqe.fit(SC2, SC2_COUNTS, model="qre", share="all", rng=0)
     assert fit.estimates["lambda"] == pytest.approx(gambit.lam, rel=LAMBDA_RTOL)
@@ -106,7 +109,7 @@ def test_lr_test_nests_qre_in_entropy_rqe_and_refuses_log_barrier():
         likelihood_ratio_test(qre, barrier)
     with pytest.raises(TypeError, match="two FitResult"):
         likelihood_ratio_test(qre, test)
-    other = rqe.fit(games, data, model="qre", n_obs=50, n_starts=1, rng=0)
+    other = dataclasses.replace(qre, n_obs=qre.n_obs / 2)   # a fit of half as many observations
     with pytest.raises(ValueError, match="same data"):
         likelihood_ratio_test(other, full)
 
@@ -189,3 +192,97 @@ def test_example_runs_quickly_and_writes_the_plot(tmp_path, capsys):
     text = capsys.readouterr().out
     assert out.stat().st_size > 10_000
     assert "LR test" in text and "SC12" in text and "N_OBS = 100" in text
+
+
+# ---------------------------------------------------------------- a deterministic likelihood (issue 16.3)
+GRAD_RTOL = 1e-5           # exact (implicit-function) gradient against central differences of the value
+HISTORY_RTOL = 1e-9        # the same parameters after different histories (solver tolerance 1e-10)
+BOS = rqe.games.catalog.battle_of_the_sexes()
+BOS_COUNTS = [[90, 10], [80, 20]]   # coordination on (O, O): not the principal branch
+
+
+def _likelihood(games, counts, model, share="all", **kw):
+    from rqe.analysis._likelihood import Likelihood, check_data, check_games, layout
+
+    game_list, _, single = check_games(games, None)
+    data = check_data(counts, game_list, single, None)
+    return Likelihood(game_list, data, model, layout(game_list, model, share), risk=kw.get("risk", "kl"),
+                      regularizer=kw.get("regularizer", "entropy"))
+
+
+def _principal_qre_by_steps(R1, R2, lam, steps=200):
+    """The principal logit branch of a 2x2 game: root-finding warm-started along lam = 0 -> lam (independent)."""
+    R1, R2 = np.asarray(R1, float), np.asarray(R2, float)
+    v = np.zeros(2)
+    for lam_k in np.linspace(0, lam, steps + 1)[1:]:
+        def eqs(w):
+            p, q = expit(w)
+            return [w[0] - lam_k * ((R1[0] - R1[1]) @ [q, 1 - q]), w[1] - lam_k * ([p, 1 - p] @ (R2[:, 0] - R2[:, 1]))]
+        v = root(eqs, v, tol=1e-13).x
+    return expit(v)
+
+
+def test_likelihood_is_the_same_after_different_histories():
+    theta = np.array([0.0])  # lambda = 1: three QRE of the battle of the sexes
+    fresh = _likelihood(BOS, BOS_COUNTS, "qre")
+    value = fresh.nll_and_grad(theta)[0]
+    travelled = _likelihood(BOS, BOS_COUNTS, "qre")
+    for lam in (0.1, 0.5, 0.9, 5.0):     # the old continuation rule gave 82.70 fresh and 137.64 after this
+        travelled.nll_and_grad(np.array([np.log(lam)]))
+    assert travelled.nll_and_grad(theta)[0] == pytest.approx(value, rel=HISTORY_RTOL)
+    p, q = _principal_qre_by_steps([[3, 0], [0, 2]], [[2, 0], [0, 3]], 1.0)
+    assert -value == pytest.approx(_loglik(BOS_COUNTS, p, q), abs=LOGLIK_ATOL)
+
+
+def test_gradient_by_the_implicit_function_theorem_matches_differences():
+    games = _normalised_sc_games(2)
+    lik = _likelihood(games, [[[20, 80], [60, 40]], [[15, 85], [80, 20]]], "rqe", share="games",
+                      regularizer="log_barrier")
+    theta = np.log([0.1, 0.3, 2.0, 0.5])   # epsilon_1, epsilon_2, tau_1, tau_2
+    _, grad = lik.nll_and_grad(theta)
+    h = 1e-5
+    for k in range(len(theta)):
+        e = np.zeros(4)
+        e[k] = h
+        diff = (lik.nll_and_grad(theta + e)[0] - lik.nll_and_grad(theta - e)[0]) / (2 * h)
+        assert grad[k] == pytest.approx(diff, rel=GRAD_RTOL, abs=GRAD_RTOL), k
+    qre = _likelihood(SC2, SC2_COUNTS, "qre")
+    lam = 0.6
+    _, g = qre.nll_and_grad(np.array([np.log(lam)]))
+    oracle = (_loglik(SC2_COUNTS, *_qre_by_root(*SC2.payoffs, lam * np.exp(-h)))
+              - _loglik(SC2_COUNTS, *_qre_by_root(*SC2.payoffs, lam * np.exp(h)))) / (2 * h)
+    assert g[0] == pytest.approx(oracle, rel=GRAD_RTOL)
+
+
+def test_fast_principal_branch_agrees_with_the_solver_homotopy(rng):
+    from rqe.analysis._likelihood import Likelihood
+
+    for k in range(6):
+        shape = [(2, 2), (2, 3), (2, 2, 2)][k % 3]
+        game = rqe.NormalFormGame(rng.normal(size=(len(shape), *shape)))
+        tau, eps = 10 ** rng.uniform(-2, 1, len(shape)), 10 ** rng.uniform(-1.5, 0.5, len(shape))
+        regularizer = ["entropy", "log_barrier"][k % 2]
+        lik = Likelihood([game], [[np.ones(n) for n in shape]], "rqe", [], risk="kl", regularizer=regularizer)
+        found = lik.equilibrium(0, {"tau": tau, "epsilon": eps})
+        oracle = rqe.solve(game, tau=tau, epsilon=eps, regularizer=regularizer, method="homotopy")
+        assert found is not None and oracle.success
+        for x, y in zip(found[1].log_x, oracle.strategies):
+            np.testing.assert_allclose(np.exp(x), y, rtol=0, atol=MATCH_TOL)
+
+
+# ---------------------------------------------------------------- issue 18: scale-free optimiser, Nash offsets
+def test_counts_in_tiny_units_give_the_same_estimate():
+    fit = rqe.fit(SC2, (np.array(SC2_COUNTS) * 3.7e-8).tolist(), model="qre", share="all", rng=0)
+    # before: lambda 0.4336 (the optimiser's tolerances were absolute) with success=True
+    reference = rqe.fit(SC2, SC2_COUNTS, model="qre", share="all", rng=0)
+    assert fit.success, fit.message
+    assert fit.estimates["lambda"] == pytest.approx(reference.estimates["lambda"], rel=LAMBDA_RTOL)
+    assert fit.std_errors["lambda"] == pytest.approx(reference.std_errors["lambda"] / np.sqrt(3.7e-8), rel=1e-3)
+
+
+def test_nash_fit_of_a_game_offset_by_1e9():
+    shifted = rqe.NormalFormGame(SC2.payoffs + 1e9)
+    fit = rqe.fit(shifted, SC2_COUNTS, model="nash", tremble=0.01)   # before: TypeError from inside
+    assert fit.success, fit.message
+    assert fit.predicted[0][0][0] == pytest.approx(0.99 * 2 / 11 + 0.005, abs=NASH_ATOL)
+    assert fit.predicted[0][1][0] == pytest.approx(0.99 * 8 / 11 + 0.005, abs=NASH_ATOL)

@@ -168,3 +168,42 @@ def test_bad_json_raises(content, match, tmp_path):
     path.write_text(content)
     with pytest.raises(ValueError, match=match):
         read_json(path)
+
+
+# --------------------------------------------------------------------------- hostile files (issue 18)
+@pytest.mark.parametrize("word", ["1e400", "-1e400", "1" + "0" * 400, "1e100000000"])
+def test_nfg_payoff_beyond_float_range_is_a_clear_error(word):
+    # before: OverflowError (a traceback from `rqe solve`); 1e100000000 also took minutes via Fraction
+    with pytest.raises(ValueError, match="too large for a float"):
+        read_nfg(f'NFG 1 R "t" {{ "A" "B" }} {{ 1 1 }} {word} 2')
+
+
+def test_nfg_huge_declared_counts_are_refused_before_allocating():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="declare 200000000 action profiles"):
+            read_nfg('NFG 1 R "t" { "A" "B" } { 100000000 2 } 1 2 3 4')   # before: 3.8 GB of names
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_names_with_backslashes_round_trip():
+    game = rqe.NormalFormGame.from_bimatrix([[1, 2], [3, 4]], [[5, 6], [7, 8]], players=["c\\", 'q"\\'],
+                                            actions=[["x\\y", "\\"], ["\\\\", '"']])
+    text = write_nfg(game, title="t\\")
+    assert '"c\\\\"' in text   # a backslash is written as \\ (as Gambit writes it)
+    back = read_nfg(text)      # before: "expected '}'" (the closing quote was read as escaped)
+    assert back == game and back.players == game.players and back.actions == game.actions
+    # A backslash before any other character stays literal, as in Gambit's reader.
+    assert read_nfg('NFG 1 R "" { "a\\b" "B" } { 1 1 } 1 2').players == ("a\\b", "B")
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"payoffs": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ValueError, match="nested too deeply"):   # before: RecursionError
+        read_json(path)

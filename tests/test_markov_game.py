@@ -76,3 +76,12 @@ def test_games_are_read_only(rng):
         g.rewards[0, 0, 0, 0] = 1.0
     with pytest.raises(ValueError):
         g.transitions.data[0] = 1.0
+
+
+def test_games_accept_no_new_attributes(rng):
+    g = rqe.MarkovGame(*_game(rng)[:2], discount=0.5)
+    assert g.all_legal                       # cached properties still work
+    with pytest.raises(AttributeError, match="immutable"):
+        g.horizon_note = "x"
+    with pytest.raises(AttributeError, match="immutable"):
+        g._discount = 0.1

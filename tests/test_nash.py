@@ -143,12 +143,20 @@ def test_matches_nashpy_vertex_enumeration_on_real_payoffs():
     assert sorted(key(eq.strategies) for eq in ours) == sorted(key(p) for p in theirs)
 
 
+def _gambit_probabilities(game, eq, player):
+    """A player's probabilities in a pygambit profile (16.x: Player objects; 17.x: player labels)."""
+    if hasattr(player, "strategies"):
+        return [eq[s] for s in player.strategies]
+    return [p for _, p in eq[player]]
+
+
 def test_matches_pygambit_enummixed():
     gbt = pytest.importorskip("pygambit")
     R1, R2 = random_integer_game(3, 4, 5)
-    g = gbt.Game.from_arrays(R1.tolist(), R2.tolist())
+    make = getattr(gbt, "StrategicGame", gbt.Game).from_arrays   # moved in pygambit 17.0
+    g = make(R1.tolist(), R2.tolist())
     theirs = gbt.nash.enummixed_solve(g, rational=True).equilibria
-    expected = {tuple(tuple(Fraction(str(eq[s])) for s in player.strategies) for player in g.players)
+    expected = {tuple(tuple(Fraction(str(p)) for p in _gambit_probabilities(g, eq, player)) for player in g.players)
                 for eq in theirs}
     ours = solve_nash(rqe.NormalFormGame.from_bimatrix(R1, R2), exact=True)
     assert {eq.exact for eq in ours} == expected
@@ -283,6 +291,48 @@ def test_lemke_howson_iteration_cap_reports_failure():
         res = solve_nash(rqe.NormalFormGame.from_bimatrix(A, B), method="lemke_howson",
                          initial_dropped_label=0, max_iter=3)
     assert len(res) == 0 and not res.complete and res.params["max_iter"] == 3
+
+
+def test_lemke_howson_paths_match_nashpy_label_by_label():
+    # In a nondegenerate game the path from each dropped label is unique, so nashpy (integer
+    # pivoting, its own ratio test) must end at the same equilibrium for every label.
+    from rqe.solvers._lemke_howson import lemke_howson
+
+    for seed in range(4):
+        gen = np.random.default_rng(100 + seed)
+        A, B = gen.random((5, 6)), gen.random((5, 6))
+        for label in range(11):
+            x, y = nashpy.Game(A, B).lemke_howson(initial_dropped_label=label)
+            ours = lemke_howson(A, B, labels=(label,), max_iter=1000)
+            assert ours.converged and ours.label == label
+            assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
+
+
+def test_lemke_howson_pivots_match_quantecon():
+    gt = pytest.importorskip("quantecon.game_theory")   # a benchmark peer; not a dependency of rqe
+    from rqe.solvers._lemke_howson import lemke_howson
+
+    A, B = random_game(3, 20, 20)
+    game = gt.NormalFormGame((gt.Player(A), gt.Player(B.T)))
+    for label in range(0, 40, 3):
+        (x, y), info = gt.lemke_howson(game, init_pivot=label, full_output=True)
+        ours = lemke_howson(A, B, labels=(label,), max_iter=10_000)
+        assert ours.nit == info.num_iter
+        assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
+
+
+@pytest.mark.parametrize("n,seed", [(10, 0), (30, 1), (30, 4), (60, 2), (50, 1)])
+def test_lemke_howson_race_costs_at_most_four_thirds_of_label_zero(n, seed):
+    from rqe.solvers._lemke_howson import lemke_howson
+
+    A, B = random_game(seed, n, n)
+    single = lemke_howson(A, B, labels=(0,), max_iter=100_000)
+    race = lemke_howson(A, B, labels=tuple(range(8)), max_iter=100_000)
+    assert race.converged and race.nit <= 4 * single.nit / 3 + 3
+    # The winner is the equilibrium at the end of its own label's path (label 6 on 50 x 50, seed 1).
+    assert race.label == (6 if (n, seed) == (50, 1) else 0)
+    alone = lemke_howson(A, B, labels=(race.label,), max_iter=100_000)
+    assert max(np.abs(alone.x - race.x).max(), np.abs(alone.y - race.y).max()) < MATCH_TOL
 
 
 # --------------------------------------------------------------------------- zero-sum LP

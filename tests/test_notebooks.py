@@ -1,11 +1,11 @@
 """The teaching notebooks in examples/ run top to bottom, quickly, and are committed without outputs.
 
 Runner: nbclient (not nbmake), so that the suite needs no pytest plugin and each notebook is an
-ordinary parametrised test with its own time budget.  Each notebook is executed in a fresh
-``python3`` kernel (ipykernel) with ``examples/`` as working directory and the Agg-backed inline
-backend; any cell error fails the test.  The teaching budget is 60 s per notebook
-(``NOTEBOOK_BUDGET``); the kernel timeout per cell is larger so that a slow machine reports the
-overrun as a failed assertion instead of a hung kernel.
+ordinary parametrised test.  Each notebook is executed in a fresh ``python3`` kernel (ipykernel)
+with ``examples/`` as working directory and the Agg-backed inline backend; any cell error fails the
+test.  The teaching budget is about a minute per notebook; it is not asserted (a busy machine must
+not fail the suite), the time is recorded as a test property, and the per-cell kernel timeout only
+catches a hung kernel.
 """
 
 import pathlib
@@ -16,7 +16,6 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-NOTEBOOK_BUDGET = 60.0   # seconds per notebook, top to bottom
 CELL_TIMEOUT = 300       # seconds per cell before nbclient gives up
 
 
@@ -50,7 +49,7 @@ def test_has_prose_figures_and_tagged_solutions(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path):
+def test_notebook_runs(path, record_property):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -59,6 +58,6 @@ def test_notebook_runs(path):
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
-    assert elapsed < NOTEBOOK_BUDGET, f"{path.name} took {elapsed:.1f} s (budget {NOTEBOOK_BUDGET:.0f} s)"
+    record_property("seconds", round(elapsed, 1))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

@@ -82,9 +82,11 @@ def test_example5_rqe_paths_find_the_merge():
     assert len(folds) == 1 and len(branch) == 1
     tau_star = folds[0]
     assert abs(branch[0] - tau_star) < FOLD_TOL
-    # Independent: the brute-force enumerator counts 3 RQE just below and 1 just above.
-    assert len(oracles.all_equilibria_2x2(game.payoffs[0], game.payoffs[1], tau_star - 0.01, EXAMPLE5_EPS)) == 3
-    assert len(oracles.all_equilibria_2x2(game.payoffs[0], game.payoffs[1], tau_star + 0.01, EXAMPLE5_EPS)) == 1
+    # Independent: the brute-force enumerator counts 3 RQE just below and 1 just above.  There the
+    # roots (player 2 plays C with 0.530, 0.600, 0.666) are 4 grid cells apart on a 60-point grid.
+    R1, R2 = game.payoffs
+    assert len(oracles.all_equilibria_2x2(R1, R2, tau_star - 0.01, EXAMPLE5_EPS, grid=60)) == 3
+    assert len(oracles.all_equilibria_2x2(R1, R2, tau_star + 0.01, EXAMPLE5_EPS, grid=60)) == 1
     # Through the merge the branch comes back as the mirror free-riding branch (roles swapped),
     # and tau never exceeds the fold.
     x, y = asym.strategies
@@ -127,6 +129,14 @@ def test_path_errors():
         rqe.qre_path(game, regret_tol=0.0)
     with pytest.raises(ValueError, match="'max_steps'"):
         rqe.qre_path(game, max_steps=0)
+    with pytest.raises(ValueError, match="'max_accel' parameter of rqe.qre_path must be a float > 1"):
+        rqe.qre_path(game, max_accel=1.0)
+    with pytest.raises(ValueError, match="'first_step'"):
+        rqe.qre_path(game, first_step=0.0)
+    with pytest.raises(ValueError, match="'max_step'"):
+        rqe.rqe_path(game, tau=(0.0, 1.0), max_step=-1.0)
+    with pytest.raises(ValueError, match="'tol'"):
+        rqe.rqe_path(game, tau=(0.0, 1.0), tol=0.0)
 
 
 def test_path_step_limit_is_reported(rng):
@@ -159,3 +169,76 @@ def test_rqe_path_reports_a_start_that_does_not_converge(monkeypatch):
     monkeypatch.setattr(continuation, "solve", failing)
     with pytest.raises(ValueError, match="could not compute the starting RQE at tau = 1.0: Iteration limit"):
         rqe.rqe_path(catalog.matching_pennies(), tau=(1.0, 2.0))
+
+
+# ---------------------------------------------------------------- issue 18 regressions
+SCALED_RESIDUAL_TOL = 1e-6   # every recorded point of a path on payoffs ~1e4 (was up to 1.9)
+
+
+def _logit_residual(R1, R2, lam, x, y):
+    """``max_i ||x_i - softmax(lam u_i)||_1`` written out with scipy (independent of rqe)."""
+    return max(np.abs(x - softmax(lam * (R1 @ y))).sum(), np.abs(y - softmax(lam * (R2.T @ x))).sum())
+
+
+@pytest.mark.parametrize("seed", [2, 10])
+def test_qre_path_on_payoffs_scaled_by_1e4_records_only_solved_points(seed):
+    # Issue 18: integer payoffs times 1e4 gave recorded points with residual up to 1.9 and success=True.
+    gen = np.random.default_rng(seed)
+    R = gen.integers(-5, 6, size=(2, 5, 5)).astype(float)
+    scaled = rqe.qre_path(rqe.NormalFormGame(1e4 * R))
+    plain = rqe.qre_path(rqe.NormalFormGame(R))
+    assert scaled.success and plain.success
+    R1, R2 = 1e4 * R
+    for lam, x, y, recorded in zip(scaled.parameter, *scaled.strategies, scaled.residual):
+        independent = _logit_residual(R1, R2, lam, x, y)
+        assert independent <= SCALED_RESIDUAL_TOL and recorded <= SCALED_RESIDUAL_TOL
+    # The end test is on the regret relative to the payoff range, so scaling the payoffs by c
+    # divides the end lam by c and leaves the end point (a Nash equilibrium of both) unchanged.
+    end_scaled = [s[-1] for s in scaled.strategies]
+    end_plain = [s[-1] for s in plain.strategies]
+    assert _regret(1e4 * R, end_scaled) <= 1e-8 * np.ptp(1e4 * R)
+    assert _regret(R, end_plain) <= 1e-8 * np.ptp(R)
+    assert abs(scaled.parameter[-1] * 1e4 / plain.parameter[-1] - 1) < 0.5
+    assert max(np.abs(a - b).max() for a, b in zip(end_scaled, end_plain)) < LIMIT_TOL
+
+
+def _reverse_kl_rqe_gap(A, B, tau, eps, x, y):
+    """Fixed-point gap of the reverse-KL RQE of a 2x2 game, with the adversary solved by brentq.
+
+    The adversary of player i minimises ``p . g + KL(q || p) / tau`` with ``g = A_i^T x_i``:
+    ``p_b = q_b / (tau g_b + w)`` with ``w`` such that ``sum p = 1`` (stationarity of the
+    Lagrangian; spec 2.2, written here independently of rqe.risk).
+    """
+    from scipy.optimize import brentq
+
+    def adversary(g, q):
+        lo = -tau * g.min() + 1e-15
+        w = brentq(lambda w: np.sum(q / (tau * g + w)) - 1.0, lo, lo + 10.0 + tau * np.ptp(g), xtol=1e-15)
+        return q / (tau * g + w)
+
+    p1 = adversary(A.T @ x, y)          # player 1's adversary perturbs player 2's play
+    p2 = adversary(B.T @ y, x)
+    return max(np.abs(x - softmax(A @ p1 / eps)).sum(), np.abs(y - softmax(B @ p2 / eps)).sum())
+
+
+def test_reverse_kl_example5_branch_folds_back_instead_of_jumping():
+    # Issue 18: from a free-riding RQE the reverse-KL branch jumped onto the symmetric branch near
+    # tau = 0.724 and went on to tau = 5 without an event.  It must fold back where it merges.
+    game = catalog.free_riding_game(cost=0.4)
+    asym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl", x0=[[0.2, 0.8], [0.9, 0.1]])
+    sym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl")
+    folds = [e.parameter for e in asym.events if e.kind == "fold"]
+    branch = [e.parameter for e in sym.events if e.kind == "branch_point"]
+    assert asym.success and asym.status == 4 and sym.status == 0
+    assert len(folds) == 1 and len(branch) == 1 and abs(folds[0] - branch[0]) < FOLD_TOL
+    tau_star = folds[0]
+    assert 0.72 < tau_star < 0.73 and asym.parameter.max() <= tau_star + 1e-9
+    x, y = asym.strategies
+    assert x[0][0] < y[0][0] and x[-1][0] > y[-1][0]       # it comes back as the mirror branch
+    A, B = game.own_rows
+    for tau, xk, yk in zip(asym.parameter, x, y):
+        assert _reverse_kl_rqe_gap(A, B, tau, EXAMPLE5_EPS, xk, yk) < PATH_TOL
+    # A second algorithm counts the equilibria on either side of the merge.
+    counts = [len(rqe.solve_all(game, tau=t, epsilon=EXAMPLE5_EPS, risk="reverse_kl")) for t in
+              (tau_star - 0.01, tau_star + 0.01)]
+    assert counts == [3, 1]

@@ -1,5 +1,6 @@
 """Analyses built on the solvers: sweeps, collaboration (Theorem 1), free-riding (Theorem 4),
-tractability, admissible risk aversion, fitting to data, symbolic checks.
+tractability, admissible risk aversion, collapse of the player-adversary CCE, fitting to data,
+symbolic checks.
 
 Names are imported lazily (PEP 562), so ``import rqe.analysis`` loads nothing heavy.  A public
 function never shares its name with the module that defines it (``collaboration`` lives in
@@ -20,6 +21,8 @@ _LAZY = {
     "collaboration": "rqe.analysis._collaboration",
     "CollaborationResult": "rqe.analysis._collaboration",
     "tractability": "rqe.analysis._tractability",
+    "cce_collapse": "rqe.analysis._collapse",
+    "CollapseResult": "rqe.analysis._collapse",
     "Tractability": "rqe.analysis._tractability",
     "sweep": "rqe.analysis._sweep",
     "SweepResult": "rqe.analysis._sweep",

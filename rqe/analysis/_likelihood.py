@@ -18,7 +18,6 @@ from rqe._validation import finite_array
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._iterate import newton
 from rqe.solvers._system import RQESystem
 from rqe.solvers.rqe import homotopy
 
@@ -36,6 +35,19 @@ _FAILED = 1e12           # negative log-likelihood returned when an equilibrium 
 _FLOOR = 1e-300          # probabilities are floored here before taking logarithms
 SOLVE_TOL = 1e-10        # residual of every equilibrium computed for the likelihood
 _FREQ_ATOL = 1e-6        # frequencies (with n_obs) must sum to one within this
+_TRACE_STEPS = 1000      # cap on the steps of each principal-branch trace
+_PARAM_STEP = 1e-5       # central-difference step in a log-parameter for dT/dtheta (map only, no solve)
+_MEMO_SIZE = 64          # parameter points whose equilibria are kept
+# principal_branch: natural continuation in the payoff scale s (falls back to the homotopy)
+_FIRST_STEP = 0.25       # first step in s
+_MIN_STEP = 1.0 / 64     # smallest step in s before giving up
+_BRANCH_STEPS = 200      # cap on continuation steps
+_CORRECTOR_ITERS = 6     # cap on Newton steps per corrector
+_CONTRACTION = 0.5       # each Newton step at most this fraction of the previous one
+_MAX_CORRECTION = 0.25   # corrector displacement (max |log x| change) at most this fraction of the
+_NEAR = 0.5             # predictor's, or at most this
+_SCALE_STEP = 1e-6       # central-difference step in s for dT/ds
+_LOG_TOL = 1e-7          # corrector tolerance (max |F|, log space) at intermediate scales
 
 
 # ------------------------------------------------------------------------------------- inputs
@@ -143,22 +155,119 @@ def layout(games: list[NormalFormGame], model: str, share: str, prefix: str = ""
     return params
 
 
+# ------------------------------------------------------------------------------------- selection
+def _at_scale(system: RQESystem, scale: float) -> RQESystem:
+    return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=scale)
+
+
+def _corrector(system: RQESystem, z: np.ndarray, tol: float):
+    """Plain Newton steps from ``z``; the state and its Jacobian, or ``None`` unless they contract fast."""
+    state = system.evaluate(system.normalize(z))
+    previous = np.inf
+    for _ in range(_CORRECTOR_ITERS):
+        J = system.jacobian(state)
+        if system.log_residual(state) <= tol:
+            return state, J
+        try:
+            step = np.linalg.solve(J, -state.F)
+        except np.linalg.LinAlgError:
+            return None
+        size = float(np.max(np.abs(step)))
+        if not np.isfinite(size) or size > _CONTRACTION * previous:
+            return None
+        previous = size
+        state = system.evaluate(system.normalize(state.z + step))
+    return None
+
+
+def principal_branch(system: RQESystem):
+    """End at payoff scale 1 of the branch through uniform play at scale 0, or ``None``.
+
+    Natural continuation in the scale ``s``: a predictor from the tangent ``dz/ds = F_z^{-1} dT/ds``
+    (with the curvature of the last step) and
+    plain Newton correctors that must contract quickly and move little (at most ``_NEAR`` in any
+    log-probability, or a quarter of the predictor's move).  The Jacobian
+    determinant is 1 at ``s = 0`` and changes sign only at a fold or branch point, so a branch
+    whose determinant stays positive at every accepted point has no fold there.  ``None`` (then
+    the caller uses the pseudo-arclength homotopy) when the determinant turns nonpositive, a
+    corrector fails at the smallest step, or the end is not certified to ``SOLVE_TOL``.
+    """
+    s, h = 0.0, _FIRST_STEP
+    current = _at_scale(system, 0.0)
+    state = current.evaluate(current.uniform())
+    J = current.jacobian(state)
+    curvature = np.zeros(system.size)
+    previous = None  # (s, dz/ds) at the last accepted point
+    for _ in range(_BRANCH_STEPS):
+        dTds = (_at_scale(system, s + _SCALE_STEP).evaluate(state.z).Tz
+                - _at_scale(system, s - _SCALE_STEP).evaluate(state.z).Tz) / (2 * _SCALE_STEP)
+        try:
+            dzds = np.linalg.solve(J, dTds)
+        except np.linalg.LinAlgError:
+            return None
+        if previous is not None:
+            curvature = (dzds - previous[1]) / (s - previous[0])
+        while True:
+            h = min(h, 1.0 - s)
+            target = 1.0 if h >= 1.0 - s else s + h
+            trial = _at_scale(system, target) if target < 1.0 else system
+            predicted = state.z + h * dzds + 0.5 * h * h * curvature
+            found = _corrector(trial, predicted, _LOG_TOL if target < 1.0 else 0.1 * SOLVE_TOL)
+            moved = None if found is None else float(np.max(np.abs(found[0].z - predicted)))
+            if found is not None and moved <= max(_MAX_CORRECTION * h * float(np.max(np.abs(dzds))), _NEAR):
+                break
+            h *= 0.5
+            if h < _MIN_STEP:
+                return None
+        state, J = found
+        if np.linalg.slogdet(J)[0] <= 0:
+            return None
+        previous = (s, dzds)
+        s = target
+        if s >= 1.0:
+            return state if trial.residual(state) <= SOLVE_TOL else None
+        h *= 2.0
+    return None
+
+
 # ------------------------------------------------------------------------------------- likelihood
+@dataclass(frozen=True)
+class Evaluation:
+    """The selected equilibria at one parameter point and their derivatives.
+
+    ``predicted[g][i]`` is player ``i``'s strategy in game ``g``; ``dlogx[g]`` has shape
+    ``(n_g, k)``: the derivative of the concatenated log-strategies of game ``g`` with respect
+    to the ``k`` log-parameters (implicit function theorem).
+    """
+
+    predicted: list
+    dlogx: list
+
+
 class Likelihood:
     """Negative log-likelihood of one block of games whose parameters are laid out by ``params``.
 
-    Equilibrium selection: continuation.  Each game's RQE (or QRE) is computed by Newton's
-    method warm-started at the equilibrium of the previous evaluation, the first one at the
-    observed frequencies (shrunk slightly towards uniform play); see :meth:`equilibrium`.
+    Equilibrium selection (a rule that depends only on the parameters, never on the order of
+    evaluation): each game's equilibrium is the end of the *principal branch*, traced by the
+    payoff-scale homotopy of :func:`rqe.solve` (``method="homotopy"``) from uniform play at
+    scale 0 to the game at scale 1.  Scaling the payoffs by ``s`` is the same as using
+    ``(s tau_i, epsilon_i / s)``, so the branch starts at infinite noise and no risk aversion;
+    for the logit QRE it is the principal branch of McKelvey and Palfrey (1995) in
+    ``lambda``, the rule of Gambit's ``logit_estimate``.
+
+    Derivatives come from the implicit function theorem: at a solution of
+    ``F(z; theta) = z - T(z; theta) = 0`` the log-strategies move as
+    ``dz/dtheta = F_z^{-1} dT/dtheta``, with ``F_z`` the solver's Jacobian and ``dT/dtheta``
+    central differences of the closed-form map at fixed ``z`` (no equilibrium is re-solved).
     """
 
     def __init__(self, games, counts, model, params, *, risk, regularizer):
         self.games, self.counts, self.model, self.params = games, counts, model, params
         self.risk = get_risk("kl" if model == "qre" else risk, func=FUNC)
         self.regularizer = get_regularizer("entropy" if model == "qre" else regularizer, func=FUNC)
-        observed = [[(c / c.sum() + 1e-3) / (1 + 1e-3 * len(c)) for c in row] for row in counts]
-        self.z_observed = [np.concatenate([np.log(x) for x in row]) for row in observed]
-        self.z_last = list(self.z_observed)
+        self.flat_counts = [np.concatenate(row) for row in counts]
+        self.total = float(sum(c.sum() for c in self.flat_counts))
+        self._memo: dict[bytes, Evaluation | None] = {}
 
     def per_player(self, theta: np.ndarray) -> list[dict]:
         """Per-game ``{"epsilon": array, "tau": array}`` (``lambda`` becomes ``epsilon = 1/lambda``)."""
@@ -172,93 +281,123 @@ class Likelihood:
                     out[g][p.kind][i] = value
         return out
 
-    def equilibrium(self, g: int, params: dict) -> list | None:
-        """The selected equilibrium of game ``g`` (``None`` if no method converges).
+    def _system(self, g: int, tau, epsilon) -> RQESystem:
+        return RQESystem(self.games[g], tau, epsilon, self.risk, self.regularizer)
 
-        Newton from the last equilibrium computed for this game (continuation along the
-        optimiser's path, which starts at the observed frequencies), then Newton from the
-        observed frequencies, then the payoff-scale homotopy of :func:`rqe.solve`.
+    def equilibrium(self, g: int, params: dict):
+        """The selected equilibrium of game ``g``: ``(system, state)``, or ``None`` if the trace fails.
+
+        The principal branch is first followed by :func:`principal_branch` (cheap while the
+        branch is monotone in the payoff scale); where that declines, by the pseudo-arclength
+        homotopy of :func:`rqe.solve`, which passes folds.
         """
-        system = RQESystem(self.games[g], params["tau"], params["epsilon"], self.risk, self.regularizer)
+        system = self._system(g, params["tau"], params["epsilon"])
+        state = principal_branch(system)
+        if state is not None:
+            return system, state
+        try:
+            out = homotopy(system, tol=SOLVE_TOL, max_iter=_TRACE_STEPS)
+        except np.linalg.LinAlgError:  # a singular augmented Jacobian on the way
+            return None
+        if out.status != 0 or not system.residual(out.state) <= SOLVE_TOL:
+            return None
+        return system, out.state
+
+    def _dlogx(self, g: int, params: dict, system: RQESystem, state) -> np.ndarray | None:
+        """``dz/dtheta`` of game ``g`` by the implicit function theorem (``None`` if ``F_z`` is singular)."""
+        dT = np.zeros((system.size, len(self.params)))
+        for k, p in enumerate(self.params):
+            players = [i for gg, i in p.slots if gg == g]
+            if not players:
+                continue
+            sides = []
+            for sign in (1.0, -1.0):
+                tau, eps = params["tau"].copy(), params["epsilon"].copy()
+                factor = np.exp(sign * _PARAM_STEP)
+                for i in players:
+                    if p.kind == "tau":
+                        tau[i] *= factor
+                    elif p.kind == "epsilon":
+                        eps[i] *= factor
+                    else:  # lambda = 1 / epsilon
+                        eps[i] /= factor
+                sides.append(self._system(g, tau, eps).evaluate(state.z).Tz)
+            dT[:, k] = (sides[0] - sides[1]) / (2 * _PARAM_STEP)
+        try:
+            out = np.linalg.solve(system.jacobian(state), dT)
+        except np.linalg.LinAlgError:
+            return None
+        return out if np.all(np.isfinite(out)) else None
+
+    def evaluate(self, theta: np.ndarray) -> Evaluation | None:
+        """Selected equilibria and their derivatives at ``theta`` (log-parameters); ``None`` on failure.
+
+        A pure function of ``theta`` (results are memoised by value).
+        """
+        theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        if key in self._memo:
+            return self._memo[key]
+        predicted, dlogx = [], []
         with np.errstate(all="ignore"):
-            # Trial parameters of an optimiser can be extreme; a failed solve is scored as _FAILED.
-            for z0 in (self.z_last[g], self.z_observed[g]):
-                out = newton(system, z0, tol=SOLVE_TOL, max_iter=50)
-                if out.status == 0 and system.residual(out.state) <= SOLVE_TOL:
+            # Trial parameters of an optimiser can be extreme; a failed trace is scored as _FAILED.
+            for g, params in enumerate(self.per_player(theta)):
+                found = self.equilibrium(g, params)
+                d = None if found is None else self._dlogx(g, params, *found)
+                if d is None:
+                    predicted = None
                     break
-            else:
-                out = homotopy(system, tol=SOLVE_TOL, max_iter=1000)
-                if out.status != 0 or not system.residual(out.state) <= SOLVE_TOL:
-                    return None
-        self.z_last[g] = np.concatenate(out.state.log_x)
-        return [np.exp(lx) for lx in out.state.log_x]
+                predicted.append([np.exp(lx) for lx in found[1].log_x])
+                dlogx.append(d)
+        result = None if predicted is None else Evaluation(predicted, dlogx)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = result
+        return result
 
     def predict(self, theta: np.ndarray) -> list | None:
         """Predicted strategies ``x[g][i]`` at ``theta`` (log-parameters), or ``None`` on failure."""
-        out = []
-        for g, params in enumerate(self.per_player(theta)):
-            x = self.equilibrium(g, params)
-            if x is None:
-                return None
-            out.append([np.asarray(v, dtype=float) for v in x])
-        return out
+        ev = self.evaluate(theta)
+        return None if ev is None else ev.predicted
 
     def game_loglik(self, predicted: list) -> np.ndarray:
         """Log-likelihood kernel ``sum_i sum_a c log x`` of each game."""
         return np.array([sum(float(np.sum(xlogy(c, np.maximum(x, _FLOOR)))) for c, x in zip(crow, xrow))
                          for crow, xrow in zip(self.counts, predicted)])
 
-    def nll(self, theta: np.ndarray) -> float:
-        predicted = self.predict(theta)
-        return _FAILED if predicted is None else -float(self.game_loglik(predicted).sum())
+    def nll_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Negative log-likelihood kernel and its exact gradient (implicit function theorem)."""
+        ev = self.evaluate(theta)
+        if ev is None:
+            return _FAILED, np.zeros(len(theta))
+        grad = -sum(c @ d for c, d in zip(self.flat_counts, ev.dlogx))
+        return -float(self.game_loglik(ev.predicted).sum()), np.asarray(grad, dtype=float)
 
-    def nll_and_grad(self, theta: np.ndarray, h: float = 1e-5) -> tuple[float, np.ndarray]:
-        """Value and central-difference gradient (the solver's 1e-10 residual needs steps >> 1e-8)."""
-        f = self.nll(theta)
-        grad = np.empty_like(theta)
-        for k in range(len(theta)):
-            e = np.zeros_like(theta)
-            e[k] = h
-            grad[k] = (self.nll(theta + e) - self.nll(theta - e)) / (2 * h)
-        return f, grad
+    def mean_nll_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`nll_and_grad` per observed choice: the optimiser's objective, free of the data's scale."""
+        f, grad = self.nll_and_grad(theta)
+        return (f, grad) if f == _FAILED else (f / self.total, grad / self.total)
 
-    def flat_probs(self, theta: np.ndarray) -> np.ndarray | None:
-        predicted = self.predict(theta)
-        return None if predicted is None else np.concatenate([x for row in predicted for x in row])
-
-    def fisher(self, theta: np.ndarray, free: np.ndarray, h: float = 1e-4) -> np.ndarray | None:
+    def fisher(self, theta: np.ndarray, free: np.ndarray) -> np.ndarray | None:
         """Expected information ``sum N_gi grad(x) grad(x)^T / x`` in the free log-parameters."""
-        base = self.flat_probs(theta)
-        if base is None:
+        ev = self.evaluate(theta)
+        if ev is None:
             return None
+        x = np.concatenate([v for row in ev.predicted for v in row])
+        J = x[:, None] * np.vstack(ev.dlogx)[:, free]
+        weights = np.concatenate([np.full(len(c), c.sum()) for row in self.counts for c in row])
+        return J.T @ (J * (weights / np.maximum(x, _FLOOR))[:, None])
+
+    def hessian(self, theta: np.ndarray, free: np.ndarray, h: float = 1e-4) -> np.ndarray | None:
+        """Observed information: central differences of the exact gradient in the free log-parameters."""
+        idx = np.flatnonzero(free)
         cols = []
-        for k in np.flatnonzero(free):
+        for k in idx:
             e = np.zeros_like(theta)
             e[k] = h
-            up, down = self.flat_probs(theta + e), self.flat_probs(theta - e)
-            if up is None or down is None:
+            (fp, gp), (fm, gm) = self.nll_and_grad(theta + e), self.nll_and_grad(theta - e)
+            if _FAILED in (fp, fm):
                 return None
-            cols.append((up - down) / (2 * h))
-        J = np.array(cols).T
-        weights = np.concatenate([np.full(len(c), c.sum()) for row in self.counts for c in row])
-        return J.T @ (J * (weights / np.maximum(base, _FLOOR))[:, None])
-
-    def hessian(self, theta: np.ndarray, free: np.ndarray, h: float = 1e-3) -> np.ndarray:
-        """Central-difference Hessian of the negative log-likelihood in the free log-parameters."""
-        idx = np.flatnonzero(free)
-        d = len(idx)
-        H = np.empty((d, d))
-        f0 = self.nll(theta)
-
-        def at(*steps):
-            t = theta.copy()
-            for k, s in steps:
-                t[idx[k]] += s
-            return self.nll(t)
-
-        for a in range(d):
-            H[a, a] = (at((a, h)) - 2 * f0 + at((a, -h))) / h ** 2
-            for b in range(a):
-                H[a, b] = H[b, a] = (at((a, h), (b, h)) - at((a, h), (b, -h)) - at((a, -h), (b, h))
-                                     + at((a, -h), (b, -h))) / (4 * h ** 2)
-        return H
+            cols.append((gp[idx] - gm[idx]) / (2 * h))
+        H = np.array(cols)
+        return 0.5 * (H + H.T)

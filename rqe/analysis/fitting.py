@@ -13,13 +13,23 @@ multinomial coefficient, equal for every model of the same data, is left out).
   ``(1 - tremble) x + tremble / n_i``, so that the likelihood is finite; no free parameters.
   The game's equilibrium of highest likelihood is used (from :func:`rqe.solve_nash`).
 
-Equilibrium selection (RQE and QRE may have several equilibria): continuation.  Each game's
-equilibrium is computed by Newton's method warm-started at the equilibrium of the previous
-likelihood evaluation, the first one at the observed frequencies (then from the observed
-frequencies, then by the payoff-scale homotopy of :func:`rqe.solve`), so the optimiser follows
-one branch.  Where the equilibrium is unique the rule does not matter: at the estimate every
-equilibrium of each 2x2 game is computed with :func:`rqe.solve_all`, their number is reported
-in ``n_equilibria`` and the message says when another equilibrium would fit a game better.
+Equilibrium selection (RQE and QRE may have several equilibria): the principal branch.  Each
+game's equilibrium is the end of the branch that the payoff-scale homotopy of :func:`rqe.solve`
+(``method="homotopy"``) traces from uniform play at payoff scale 0 to the game at scale 1;
+scaling payoffs by ``s`` is the same as using ``(s tau_i, epsilon_i / s)``, so the branch leaves
+infinite noise without risk aversion.  For the logit QRE this is the principal branch in
+``lambda`` (McKelvey and Palfrey 1995), the rule of Gambit's ``logit_estimate``.  The rule
+depends only on the parameters, so the likelihood is a function of them: the same parameters
+give the same value whatever was evaluated before.  Where the equilibrium is unique the rule
+does not matter: at the estimate every equilibrium of each 2x2 game is computed with
+:func:`rqe.solve_all`, their number is reported in ``n_equilibria`` and the message says when
+another equilibrium would fit a game better.
+
+The gradient is exact up to the solver's tolerance: the implicit function theorem gives the
+derivative of the equilibrium, ``dz/dtheta = F_z^{-1} dT/dtheta`` for the fixed-point system
+``F(z) = z - T(z) = 0`` of :func:`rqe.solve`, with ``F_z`` its Jacobian.  The optimiser
+(L-BFGS-B) works on the log-likelihood per observed choice, so its tolerances do not depend on
+how many observations there are (or on counts given in arbitrary units).
 
 Sharing (``share``), for two-action-per-player data from ``G`` games with ``N`` players:
 
@@ -35,8 +45,8 @@ the expected information in log-parameters is below ``IDENTIFICATION_RTOL`` time
 the fit reports ``identified=False``, the parameters along the flat directions get ``NaN``
 estimates, every standard error is ``NaN`` and the message says which parameters to share.
 
-Standard errors come from the observed information (central-difference Hessian of the negative
-log-likelihood in log-parameters, delta method back to the parameters); ``conf_int`` holds 95%
+Standard errors come from the observed information (central differences of the exact gradient
+of the negative log-likelihood in log-parameters, delta method back to the parameters); ``conf_int`` holds 95%
 Wald intervals computed in logs (so they stay positive).  A parameter that ends on its bound
 (e.g. ``tau`` at its risk-neutral floor ``1e-4 / s``, ``s`` the payoff range) is reported in
 ``at_bound`` and has no standard error.
@@ -64,6 +74,7 @@ from scipy.stats import chi2
 from rqe._validation import choice, positive_int
 from rqe.analysis._likelihood import (FUNC, MODELS, SHARES, Likelihood, Param, check_data, check_games,
                                       layout)
+from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._result import _plain
@@ -72,7 +83,7 @@ __all__ = ["fit", "FitResult", "likelihood_ratio_test", "LikelihoodRatioTest"]
 
 IDENTIFICATION_RTOL = 1e-8   # smallest / largest eigenvalue of the information below this: not identified
 BOUND_ATOL = 1e-6            # a log-parameter this close to its bound is "at the bound"
-GRADIENT_ATOL = 1e-3         # projected gradient of the negative log-likelihood accepted at the optimum
+GRADIENT_ATOL = 1e-5         # projected gradient of the mean negative log-likelihood accepted at the optimum
 SAME_OPTIMUM_ATOL = 1e-6     # starts whose log-likelihoods differ by less reached the same optimum
 _Z95 = 1.959963984540054
 
@@ -189,10 +200,10 @@ def _optimise(lik: Likelihood, params: list[Param], first: np.ndarray, n_starts:
     box_lo = np.array([p.log_box[0] for p in params])
     box_hi = np.array([p.log_box[1] for p in params])
     starts = [first] + [rng.uniform(box_lo, box_hi) for _ in range(n_starts - 1)]
-    runs = [minimize(lik.nll_and_grad, s, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi)),
+    runs = [minimize(lik.mean_nll_and_grad, s, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi)),
                      options={"maxiter": 300, "ftol": 1e-13, "gtol": 1e-7}) for s in starts]
     runs.sort(key=lambda r: r.fun)
-    return runs[0], [-r.fun for r in runs], lo, hi
+    return runs[0], [-r.fun * lik.total for r in runs], lo, hi
 
 
 def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first, n_starts, rng) -> _Block:
@@ -212,12 +223,13 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
     low, high = theta - lo <= BOUND_ATOL, hi - theta <= BOUND_ATOL
     block.at_bound = {n: "lower" for n, b in zip(names, low) if b} | {n: "upper" for n, b in zip(names, high) if b}
     free = ~(low | high)
-    _, grad = lik.nll_and_grad(theta)
+    _, grad = lik.mean_nll_and_grad(theta)
     projected = np.where(low, np.minimum(grad, 0), np.where(high, np.maximum(grad, 0), grad))
     if np.max(np.abs(projected), initial=0.0) > GRADIENT_ATOL:
         block.converged = False
         block.notes.append(f"The optimiser stopped with gradient {np.max(np.abs(projected)):.1e} > "
-                           f"{GRADIENT_ATOL:g}{where}: {best.message}. Try more starts (n_starts).")
+                           f"{GRADIENT_ATOL:g} per observation{where}: {best.message}. Try more starts "
+                           f"(n_starts).")
     if block.at_bound:
         shown = ", ".join(f"{n} at its {side} bound {block.estimates[n]:.3g}" for n, side in block.at_bound.items())
         block.notes.append(f"{shown}{where}: no standard error (for tau, the lower bound is the risk-neutral limit).")
@@ -243,6 +255,10 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
             f"or roles (share='roles').")
         return block
     H = lik.hessian(theta, free)
+    if H is None:
+        block.se_ok = False
+        block.notes.append(f"No equilibrium could be computed next to the estimate{where}: no standard errors.")
+        return block
     h_eig = np.linalg.eigvalsh(H)
     if h_eig[0] <= 0:
         block.se_ok = False
@@ -252,8 +268,9 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
     cov = np.linalg.inv(H)
     se_log = np.sqrt(np.diag(cov))
     for n, t, s in zip(free_names, theta[free], se_log):
-        block.std_errors[n] = float(np.exp(t) * s)
-        block.conf_int[n] = (float(np.exp(t - _Z95 * s)), float(np.exp(t + _Z95 * s)))
+        with np.errstate(over="ignore"):  # a tiny sample gives intervals up to inf
+            block.std_errors[n] = float(np.exp(t) * s)
+            block.conf_int[n] = (float(np.exp(t - _Z95 * s)), float(np.exp(t + _Z95 * s)))
     block.cov_names, block.cov = free_names, cov
     return block
 
@@ -287,20 +304,35 @@ def _loglik(counts: list, strategies) -> float:
                for c, x in zip(counts, strategies))
 
 
-def _fit_nash(games, counts, tremble):
+def _normalised(game: NormalFormGame) -> NormalFormGame:
+    """The game with each player's payoffs centred and divided by their range.
+
+    Nash equilibria are invariant to a positive affine change of each player's payoffs; this
+    keeps the LP and support-enumeration tolerances meaningful for offsets such as ``1e9``.
+    """
+    payoffs = []
+    for u in game.payoffs:
+        span = float(np.ptp(u))
+        payoffs.append((u - u.mean()) / (span if span > 0 else 1.0))
+    return NormalFormGame(payoffs, players=game.players, actions=game.actions)
+
+
+def _fit_nash(games, counts, tremble, labels):
     from rqe.solvers.nash import solve_nash
 
     predicted, n_eq, notes = [], [], []
     for g, game in enumerate(games):
-        eqs = solve_nash(game)
+        eqs = solve_nash(_normalised(game))
         if not eqs.complete:
-            notes.append(f"game {g}: {eqs.message}")
+            notes.append(f"{labels[g]}: {eqs.message}")
         best, best_ll = None, -np.inf
         for e in eqs:
             x = [(1 - tremble) * np.asarray(s, dtype=float) + tremble / len(s) for s in e.strategies]
             ll = _loglik(counts[g], x)
             if ll > best_ll:
                 best, best_ll = x, ll
+        if best is None:
+            notes.append(f"rqe.solve_nash found no equilibrium of {labels[g]}, so it has no likelihood.")
         predicted.append(best)
         n_eq.append(len(eqs))
     return predicted, n_eq, notes
@@ -393,21 +425,23 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
     generator = np.random.default_rng(rng)
     settings = {"risk": risk_name, "regularizer": reg_name, "tremble": float(tremble),
                 "n_obs": None if n_obs is None else float(n_obs), "n_starts": n_starts,
-                "selection": "continuation from the observed frequencies along the optimiser's path"}
+                "selection": "principal branch: payoff-scale homotopy from uniform play"}
     observed = tuple(tuple(c / c.sum() for c in row) for row in counts)
     total = float(sum(c.sum() for row in counts for c in row))
 
     if model == "nash":
-        predicted, n_eq, notes = _fit_nash(game_list, counts, float(tremble))
-        game_ll = np.array([_loglik(crow, xrow) for crow, xrow in zip(counts, predicted)])
+        predicted, n_eq, notes = _fit_nash(game_list, counts, float(tremble), labels)
+        found = all(x is not None for x in predicted)
+        game_ll = np.array([_loglik(crow, xrow) if xrow is not None else -np.inf
+                            for crow, xrow in zip(counts, predicted)])
         loglik = float(game_ll.sum())
         settings["selection"] = "Nash equilibrium of highest likelihood"
         return FitResult(
             message=" ".join([f"Nash equilibrium with tremble {tremble:g} (no free parameters)."] + notes),
-            success=True, model=model, share=share, identified=True, estimates={}, std_errors={},
+            success=found, model=model, share=share, identified=True, estimates={}, std_errors={},
             loglik=loglik, aic=-2 * loglik, bic=-2 * loglik, n_params=0, n_obs=total, conf_int={},
-            predicted=tuple(tuple(x) for x in predicted), observed=observed, game_loglik=game_ll,
-            names=tuple(labels), game_params=tuple({} for _ in game_list), at_bound={},
+            predicted=tuple(None if x is None else tuple(x) for x in predicted), observed=observed,
+            game_loglik=game_ll, names=tuple(labels), game_params=tuple({} for _ in game_list), at_bound={},
             n_equilibria=tuple(n_eq), start_logliks=(), cov=np.zeros((0, 0)), cov_names=(), settings=settings)
 
     if share in ("none", "roles"):

@@ -31,7 +31,7 @@ from rqe.games.normal_form import NormalFormGame
 
 __all__ = [
     "matching_pennies", "prisoners_dilemma", "stag_hunt", "battle_of_the_sexes", "chicken",
-    "rock_paper_scissors", "free_riding_game", "two_robots", "experimental_games",
+    "rock_paper_scissors", "free_riding_game", "volunteer_game", "two_robots", "experimental_games",
     "ExperimentalGame", "get", "names",
 ]
 
@@ -90,6 +90,25 @@ def free_riding_game(cost: float = 0.4, *, n_players: int = 2) -> NormalFormGame
     reward = np.any(profiles == 0, axis=0).astype(float)
     payoffs = [reward - cost * (profiles[i] == 0) for i in range(n_players)]
     return NormalFormGame(payoffs, actions=[["C", "D"]] * n_players)
+
+
+def volunteer_game() -> NormalFormGame:
+    """A volunteer's dilemma with a bonus for joint work: own-rows payoffs ``[[3.5, 2], [4, 0]]``.
+
+    Each player works (W) at a private cost 2 or shirks (S); the shared reward is 5.5 when both
+    work, 4 when one does and 0 when nobody does, so ``u_i = R(a_1, a_2) - 2 [a_i = W]`` is the
+    free-riding setting of the paper's section 4.2 (``rqe.analysis.free_riding`` applies).  Pure
+    Nash equilibria (W, S) and (S, W) free-ride; the mixed one works with probability 0.8.
+    Designed for rqe's exact analogue of the paper's Figure 2 (:mod:`rqe.learning`).
+
+    Examples
+    --------
+    >>> from rqe.games.catalog import volunteer_game
+    >>> volunteer_game().payoffs[0].tolist()
+    [[3.5, 2.0], [4.0, 0.0]]
+    """
+    own = np.array([[3.5, 2.0], [4.0, 0.0]])
+    return NormalFormGame.from_bimatrix(own, own.T, actions=[["W", "S"], ["W", "S"]])
 
 
 def two_robots(a_bar: float = 1.0):
@@ -182,6 +201,7 @@ _GAMES = {
     "chicken": chicken,
     "rock_paper_scissors": rock_paper_scissors,
     "free_riding_game": free_riding_game,
+    "volunteer_game": volunteer_game,
     "two_robots": two_robots,
 }
 

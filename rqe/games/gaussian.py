@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from rqe._validation import finite_array, per_player, positive_int
 
@@ -301,6 +300,8 @@ class GaussianGame:
         A, B, C, h_a, h_b = self.blocks(player)
         m_i, S_i = ms[player], Ss[player]
         mu = np.concatenate([m for j, m in enumerate(ms) if j != player])
+        from scipy.linalg import block_diag  # here, not at module level: keeps `import rqe` fast
+
         S = block_diag(*[s for j, s in enumerate(Ss) if j != player])
         tilt = _gaussian_tilt(S, C, tau)
         if tilt is None:
@@ -342,6 +343,8 @@ class GaussianGame:
 
     @staticmethod
     def _joint(ms, Ss) -> tuple[np.ndarray, np.ndarray]:
+        from scipy.linalg import block_diag
+
         return np.concatenate(ms), block_diag(*Ss)
 
     # ------------------------------------------------------------------ dunder

@@ -90,7 +90,7 @@ class MarkovGame:
     """
 
     __slots__ = ("_rewards", "_time_indexed", "_P", "_stop", "_initial", "_horizon", "_discount", "_legal",
-                 "_players", "_actions", "_states", "_shape", "__dict__")
+                 "_players", "_actions", "_states", "_shape", "_frozen", "__dict__")
 
     def __init__(self, rewards, transitions, *, initial=None, horizon: int | None = None,
                  discount: float | None = None, legal: Sequence | None = None,
@@ -110,6 +110,13 @@ class MarkovGame:
         self._actions = tuple(_names(None if actions is None else actions[i], k, "actions", "a", 0)
                               for i, k in enumerate(n))
         self._states = _names(states, S, "states", "s", 0)
+        self._frozen = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"rqe.MarkovGame is immutable: cannot set {name!r}. Use MarkovGame.replace(...) or "
+                                 "build a new game.")
+        object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------------ validation
     @staticmethod

@@ -20,7 +20,7 @@ from rqe.regularizers import Entropy
 from rqe.risk import KL
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
-from rqe.solvers._tracer import trace
+from rqe.solvers._tracer import _FLOOR, StepControl, trace
 from rqe.solvers.rqe import build_system, solve
 
 __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
@@ -28,8 +28,8 @@ __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
 _SUPPORT = 1e-6
 
 
-def _package(system_at, path, *, name: str, success: bool, message: str, params: dict) -> Path:
-    n = system_at(path.s[0]).n if path.s else ()
+def _package(n_actions, path, *, name: str, success: bool, message: str, params: dict) -> Path:
+    n = tuple(n_actions)
     blocks = [[] for _ in n]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
     for z in path.z:
@@ -55,12 +55,159 @@ def max_regret(game: NormalFormGame, strategies) -> float:
     return worst
 
 
+class _LogitFamily:
+    """The logit-QRE equations ``F(z; lam) = z - T(z; lam)`` with their exact Jacobian in ``(z, lam)``.
+
+    ``T_i(z) = log softmax(lam w_i u_i)`` where ``u_i`` is player ``i``'s expected payoff of
+    each action against ``x_j = softmax(z_j)``, ``j != i`` (the system of
+    :mod:`rqe.solvers._system` at ``tau = 0`` with the entropy, written out for speed).  With
+    ``sigma_i = exp(T_i)`` and ``D_ij`` the payoff of player ``i`` contracted with every
+    ``x_k``, ``k != i, j`` (an ``n_i x n_j`` matrix),
+    ``dT_i/dz_j = lam w_i (I - 1 sigma_i^T) D_ij (diag x_j - x_j x_j^T)`` and
+    ``dT_i/dlam = w_i (u_i - sigma_i . u_i)``.
+
+    Players' vectors are stored as the rows of an ``N x max_i n_i`` array (``mask`` marks the
+    real entries), so that each operation is one numpy call for all players.
+    """
+
+    def __init__(self, game: NormalFormGame, weights: np.ndarray):
+        self.game = game
+        self.N = N = game.n_players
+        self.n = n = game.n_actions
+        self.offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
+        self.size = int(self.offsets[-1])
+        m = max(n)
+        self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
+        self.w = np.asarray(weights, dtype=float)[:, None]
+        self.P = np.asarray(game.payoffs, dtype=float)
+        if N == 2:
+            S = np.zeros((2, m, m))
+            S[0, :n[0], :n[1]] = self.P[0]
+            S[1, :n[1], :n[0]] = self.P[1].T
+            self.S = S            # S[i] = D_ij with j the other player, padded with zeros
+            self.other = np.array([1, 0])
+        self.pairs = {}           # (i, j) -> payoff of i with axes (i, j, the others flattened)
+        for i in range(N):
+            for j in range(N):
+                if j != i:
+                    rest = [k for k in range(N) if k not in (i, j)]
+                    arranged = np.moveaxis(self.P[i], [i, j], [0, 1])
+                    self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
+        self.eye = np.eye(self.size)
+        self.square = bool(self.mask.all())
+        self.bound = float(np.abs(self.P).max()) * float(self.w.max())
+        self.entries = int(self.P[0].size)
+        self.cache = None
+
+    def _pair(self, X, i, j):
+        """``D_ij``: player i's payoff averaged over every player but i and j, an ``n_i x n_j`` matrix."""
+        arranged, rest = self.pairs[i, j]
+        q = X[rest[0], :self.n[rest[0]]]
+        for k in rest[1:]:
+            q = np.multiply.outer(q, X[k, :self.n[k]]).ravel()
+        return arranged @ q
+
+    def _parts(self, y):
+        z, lam = y[:-1], y[-1]
+        if self.square:
+            Z = z.reshape(self.mask.shape)
+        else:
+            Z = np.full(self.mask.shape, -np.inf)
+            Z[self.mask] = z
+        E = np.exp(Z - Z.max(axis=1, keepdims=True))
+        X = E / E.sum(axis=1, keepdims=True)
+        if self.N == 2:
+            U = np.einsum("pij,pj->pi", self.S, X[::-1])
+        else:
+            U = np.zeros(self.mask.shape)
+            D = {}
+            for i in range(self.N):
+                j = 1 if i == 0 else 0
+                D[i, j] = self._pair(X, i, j)
+                U[i, :self.n[i]] = D[i, j] @ X[j, :self.n[j]]
+            self.pair_cache = D
+        a = (lam * self.w) * U
+        if not self.square:
+            a[~self.mask] = -np.inf
+        a -= a.max(axis=1, keepdims=True)
+        ea = np.exp(a)
+        total = ea.sum(axis=1, keepdims=True)
+        T = a - np.log(total)
+        sigma = ea / total
+        if self.square:
+            F = z - T.ravel()
+            res = float(np.abs(np.exp(Z) - sigma).sum(axis=1).max())
+        else:
+            F = z - T[self.mask]
+            res = float(np.add.reduceat(np.abs(np.exp(z) - sigma[self.mask]), self.offsets[:-1]).max())
+        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
+        self.cache = (y, X, U)
+        return F, res, floor, X, U, sigma
+
+    def evaluate(self, y):
+        F, res, floor, *_ = self._parts(y)
+        return F, res, floor
+
+    def jacobian(self, y):
+        F, res, floor, X, U, sigma = self._parts(y)
+        lam, o, n = y[-1], self.offsets, self.n
+        J = np.empty((self.size, self.size + 1))
+        J[:, :-1] = self.eye
+        col = -self.w * (U - (sigma * U).sum(axis=1, keepdims=True))
+        J[:, -1] = col.ravel() if self.square else col[self.mask]
+        scale = lam * self.w[:, :, None]
+        if self.N == 2:
+            C = self.S - sigma[:, None, :] @ self.S
+            Xo = X[::-1, None, :]
+            B = -scale * (C * Xo - (C @ Xo.transpose(0, 2, 1)) * Xo)
+            J[o[0]:o[1], o[1]:o[2]] = B[0, :n[0], :n[1]]
+            J[o[1]:o[2], o[0]:o[1]] = B[1, :n[1], :n[0]]
+            return F, J, res, floor
+        for i in range(self.N):
+            s_i = sigma[i, :n[i]]
+            for j in range(self.N):
+                if j != i:
+                    D = self.pair_cache.get((i, j))
+                    if D is None:
+                        D = self._pair(X, i, j)
+                    C = D - s_i @ D
+                    x = X[j, :n[j]]
+                    J[o[i]:o[i + 1], o[j]:o[j + 1]] = -scale[i, 0, 0] * (C * x - np.outer(C @ x, x))
+        return F, J, res, floor
+
+    def regret(self, y) -> float:
+        """Nash max regret of ``softmax(z)``, from the last evaluation when it was at ``y``."""
+        if self.cache is None or not np.array_equal(self.cache[0], y):
+            self._parts(y)
+        _, X, U = self.cache
+        if not self.square:
+            U = np.where(self.mask, U, -np.inf)
+            return float(np.max(U.max(axis=1) - (X * np.where(self.mask, U, 0.0)).sum(axis=1)))
+        return float(np.max(U.max(axis=1) - (X * U).sum(axis=1)))
+
+
+def _accel(value, func: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 1:
+        raise ValueError(f"The 'max_accel' parameter of {func} must be a float > 1. Got {value!r} instead.")
+    return float(value)
+
+
+def _payoff_range(game: NormalFormGame) -> float:
+    """``max - min`` of all payoffs: the unit of the relative regret (as in Gambit's ``maxregret``)."""
+    return float(np.ptp(game.payoffs))
+
+
 def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret_tol: float = 1e-8,
-             max_steps: int = 5000, tol: float = 1e-10) -> Path:
+             max_steps: int = 5000, tol: float = 1e-10, first_step: float = 0.03, max_accel: float = 2.0,
+             max_step: float | None = None) -> Path:
     """Trace the principal branch of logit QRE from ``lam = 0`` towards a Nash equilibrium.
 
     Player ``i`` uses precision ``lam_i = lam * weights[i]``.  The trace stops when ``lam``
-    reaches ``lam_max`` or when the QRE's Nash max regret falls below ``regret_tol``.
+    reaches ``lam_max`` or when the QRE's Nash max regret, relative to the range of the
+    payoffs (``max - min`` over all players and profiles, as Gambit's ``maxregret``), falls
+    below ``regret_tol``.  The branch is followed in ``(log x, lam)`` by pseudo-arclength
+    continuation with the exact Jacobian (:mod:`rqe.solvers._tracer`).
 
     Parameters
     ----------
@@ -69,14 +216,26 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     weights : array_like, optional
         Relative precision of each player (default all 1).
     regret_tol : float, default 1e-8
+        Relative Nash max regret at which the trace ends.
     max_steps : int, default 5000
     tol : float, default 1e-10
-        Corrector tolerance on the log-space fixed-point equations.
+        Target residual ``max_i ||x_i - QR_i(x)||_1`` of every recorded point.  Where rounding
+        alone exceeds it (around ``lam * max|u| > 1e6``), points are accepted at the rounding
+        floor, ``64 eps (1 + lam max|u|)``; ``Path.residual`` holds each point's value.
+    first_step : float, default 0.03
+        Arclength of the first step.
+    max_accel : float, default 2.0
+        Largest factor by which the step grows from one point to the next (and shrinks on a
+        rejected step); ``1.1`` is Gambit's default, larger values take fewer points.
+    max_step : float, optional
+        Largest arclength step (default unbounded).
 
     Returns
     -------
     Path
-        ``parameter`` is ``lam``; ``events`` lists folds (where the branch turns back in ``lam``).
+        ``parameter`` is ``lam``; ``events`` lists folds (where the branch turns back in ``lam``)
+        and branch points; ``params["regret"]`` is the last point's Nash max regret and
+        ``params["relative_regret"]`` the same divided by the payoff range.
 
     Examples
     --------
@@ -96,31 +255,38 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     lam_max = positive_float(lam_max, name="lam_max", func=func)
     regret_tol = positive_float(regret_tol, name="regret_tol", func=func)
     max_steps = positive_int(max_steps, name="max_steps", func=func)
+    tol = positive_float(tol, name="tol", func=func)
+    first_step = positive_float(first_step, name="first_step", func=func)
+    max_step = np.inf if max_step is None else positive_float(max_step, name="max_step", func=func)
+    max_accel = _accel(max_accel, func)
     weights = per_player(1.0 if weights is None else weights, game.n_players, name="weights", func=func,
                          low_inclusive=False)
-    eps = 1.0 / weights
-    tau = np.zeros(game.n_players)
+    family = _LogitFamily(game, weights)
+    offsets = family.offsets
+    spread = _payoff_range(game)
 
-    def at(lam):
-        return RQESystem(game, tau, eps, KL(), Entropy(), scale=lam)
-
-    offsets = np.concatenate([[0], np.cumsum(game.n_actions)]).astype(int)
+    def softmax_blocks(z):
+        return [np.exp(b - b.max()) / np.exp(b - b.max()).sum()
+                for b in (z[offsets[i]:offsets[i + 1]] for i in range(game.n_players))]
 
     def nash_close(z, lam):
-        xs = [np.exp(z[offsets[i]:offsets[i + 1]]) for i in range(game.n_players)]
-        return max_regret(game, [x / x.sum() for x in xs]) <= regret_tol
+        return family.regret(np.append(z, lam)) <= regret_tol * spread
 
-    path = trace(at, at(0.0).uniform(), 0.0, lam_max, tol=tol, h0=0.05, h_max=np.inf, max_steps=max_steps,
-                 stop=nash_close, s_range=(-1e-9, np.inf))
+    uniform = np.concatenate([np.full(k, -np.log(k)) for k in game.n_actions])
+    control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
+    path = trace(family, uniform, 0.0, lam_max, tol=tol, max_steps=max_steps, stop=nash_close,
+                 s_range=(-1e-9, np.inf), control=control)
     done = path.status == 0
-    final = [b[-1] for b in _package(at, path, name="lam", success=done, message="", params={}).strategies]
-    regret = max_regret(game, final)
+    regret = max_regret(game, softmax_blocks(path.z[-1])) if path.z else np.nan
+    relative = regret / spread if spread > 0 else 0.0
     message = (f"Traced the principal logit branch to lam = {path.s[-1]:.4g} in {path.nit} steps; "
-               f"the last point's Nash max regret is {regret:.2e}." if done else
+               f"the last point's Nash max regret is {regret:.2e} ({relative:.2e} of the payoff range)."
+               if done else
                f"The trace stopped at lam = {path.s[-1]:.4g} (status {path.status}) after {path.nit} steps; "
-               "try a larger max_steps or a smaller lam_max.")
-    return _package(at, path, name="lam", success=done, message=message,
-                    params={"weights": tuple(map(float, weights)), "lam_max": lam_max, "regret": regret})
+               "try a larger max_steps, a smaller max_accel or first_step, or a smaller lam_max.")
+    return _package(game.n_actions, path, name="lam", success=done, message=message,
+                    params={"weights": tuple(map(float, weights)), "lam_max": lam_max, "regret": regret,
+                            "relative_regret": relative, "regret_tol": regret_tol, "tol": tol})
 
 
 def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, Path]:
@@ -167,7 +333,8 @@ def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, P
 
 
 def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", regularizer="entropy",
-             direction=None, x0=None, max_steps: int = 2000, tol: float = 1e-10) -> Path:
+             direction=None, x0=None, max_steps: int = 2000, tol: float = 1e-10, first_step: float | None = None,
+             max_step: float | None = None, max_accel: float = 2.0) -> Path:
     """Trace an RQE branch as the common risk aversion ``tau`` moves from ``tau[0]`` to ``tau[1]``.
 
     Player ``i`` has risk aversion ``tau * direction[i]``.  The branch starts at the equilibrium
@@ -190,6 +357,11 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
         Starting point for the first equilibrium.
     max_steps : int, default 2000
     tol : float, default 1e-10
+        Target residual of every recorded point.
+    first_step, max_step : float, optional
+        Arclength of the first step and largest step (defaults: 2% and 5% of the ``tau`` range).
+    max_accel : float, default 2.0
+        Largest factor by which the step grows from one point to the next.
 
     Returns
     -------
@@ -212,6 +384,11 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
         raise ValueError(f"The 'tau' parameter of {func} must be a pair (start, stop). Got {tau!r} instead.")
     t0, t1 = (float(v) for v in per_player(tau, 2, name="tau", func=func))
     max_steps = positive_int(max_steps, name="max_steps", func=func)
+    max_accel = _accel(max_accel, func)
+    tol = positive_float(tol, name="tol", func=func)
+    span = max(abs(t1 - t0), 1e-3)
+    first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func)
+    max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func)
     system, risk_obj, reg_obj = build_system(game, tau=0.0, epsilon=epsilon, risk=risk, regularizer=regularizer,
                                              func=func)
     weights = per_player(1.0 if direction is None else direction, game.n_players, name="direction", func=func)
@@ -225,8 +402,8 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
 
     z0 = np.log(np.concatenate(start.strategies))
     lo, hi = min(t0, t1), max(t0, t1)
-    path = trace(at, z0, t0, t1, tol=tol, h0=0.02 * max(hi - lo, 1e-3), h_max=0.05 * max(hi - lo, 1e-3),
-                 max_steps=max_steps, s_range=(lo, hi))
+    control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
+    path = trace(at, z0, t0, t1, tol=tol, max_steps=max_steps, s_range=(lo, hi), control=control)
     done = path.status == 0
     folds = [e for e in path.events if e[0] == "fold"]
     if done:
@@ -240,5 +417,5 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     params = {"epsilon": tuple(map(float, system.epsilon)), "direction": tuple(map(float, weights)),
               "risk": risk_obj.name if hasattr(risk_obj, "name") else repr(risk_obj),
               "regularizer": reg_obj.name if hasattr(reg_obj, "name") else repr(reg_obj)}
-    return _package(at, path, name="tau", success=done or (path.status == 4 and bool(folds)), message=message,
+    return _package(game.n_actions, path, name="tau", success=done or (path.status == 4 and bool(folds)), message=message,
                     params=params)

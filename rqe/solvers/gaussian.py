@@ -29,7 +29,6 @@ import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import per_player, positive_float, positive_int
@@ -288,6 +287,8 @@ def _quantal_covariances(game: GaussianGame, eps_arr: np.ndarray) -> list[np.nda
 
 
 def _others_covariance(covs, player: int) -> np.ndarray:
+    from scipy.linalg import block_diag  # imported on first use: `import rqe` stays fast
+
     return block_diag(*[S for j, S in enumerate(covs) if j != player])
 
 

@@ -44,7 +44,7 @@ from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._exact import exact_equilibrium
 from rqe.solvers._lemke_howson import lemke_howson
-from rqe.solvers._result import EquilibriumSet
+from rqe.solvers._selection import NashSet
 from rqe.solvers._vertex_enum import enumerate_extreme_equilibria
 
 __all__ = ["NashEquilibrium", "solve_nash", "METHODS", "DEFAULT_TOL", "ENUMERATION_BUDGET"]
@@ -361,7 +361,7 @@ def solve_nash(
     exact: bool = False,
     initial_dropped_label: int | None = None,
     max_iter: int | None = None,
-) -> EquilibriumSet:
+) -> NashSet:
     """Nash equilibria of a normal-form game.
 
     Parameters
@@ -380,16 +380,19 @@ def solve_nash(
     initial_dropped_label : int, optional
         ``"lemke_howson"`` only: the label dropped to start the path, ``0..n_1-1`` for
         player 1's actions and ``n_1..n_1+n_2-1`` for player 2's.  By default the paths
-        from the first eight labels are raced and the first to end is returned.
+        from the first eight labels are raced and the first to end is returned; label 0
+        gets three pivots in four, so the race costs at most 4/3 of label 0's pivots.
     max_iter : int, optional
         ``"lemke_howson"`` only: pivot budget (default 100000).
 
     Returns
     -------
-    EquilibriumSet
-        ``equilibria`` are :class:`NashEquilibrium` objects (pure ones first); ``complete``
-        is true only when no equilibrium can have been missed; ``message`` says what was
-        searched, and flags degenerate games.
+    NashSet
+        An :class:`rqe.EquilibriumSet`: ``equilibria`` are :class:`NashEquilibrium` objects
+        (pure ones first); ``complete`` is true only when no equilibrium can have been missed;
+        ``message`` says what was searched, and flags degenerate games.  For two-player games
+        ``components`` lists the maximal Nash subsets (the continua of degenerate games), and
+        ``select("entropy" | "welfare" | "logit")`` picks one equilibrium.
 
     Raises
     ------
@@ -468,4 +471,5 @@ def solve_nash(
         equilibria, complete = _sort(list(pure) + fresh), False
         message = (f"{pure_message.split(';')[0]}; {limit_message} Other mixed equilibria were not searched "
                    "(not exhaustive for N >= 3 players).")
-    return EquilibriumSet(message=message, complete=complete, equilibria=equilibria, method=method, params=params)
+    return NashSet(message=message, complete=complete, equilibria=equilibria, method=method, params=params,
+                   game=game)

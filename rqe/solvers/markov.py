@@ -1,0 +1,439 @@
+"""Risk-averse quantal response equilibria of Markov games: backward induction and value iteration.
+
+At every state ``s`` (and step ``h``) the players face the stage game with payoffs
+
+    Q_i(s, a) = r_i(s, a) + gamma * rho_i[W_i](s, a)
+
+where ``W_i`` are player ``i``'s continuation values of the next states, ``rho_i`` the
+environment risk (:mod:`rqe.uncertainty`; the expectation by default) and ``gamma = 1`` for a
+finite horizon.  Its matrix RQE (:func:`rqe.solve`'s map, solved for all states of a step at
+once by :mod:`rqe.solvers._batch`) gives the stage policies; the stage value that continues
+backwards is chosen by ``value=``:
+
+* ``"regularized"``: ``U_i^tau(x; Q_i(s)) - epsilon_i nu(x_i)``, SRPO App. C eq. (19), the
+  fixed point of exact SRPO learning (:mod:`rqe.learning`); with it every player's policy is a
+  best response in the game's own objective, so the **exploitability** is defined;
+* ``"risk_adjusted"``: ``U_i^tau(x; Q_i(s))`` (the value of the MPS authors' code, without
+  the regulariser);
+* ``"expected"``: ``x^T Q_i(s)`` under actual play (sgamesolver's logit Markov QRE).
+
+Finite horizon: MPS Algorithm 1 (Mazumdar, Panaganti and Shi, ICLR 2025), with ``W = 0`` after
+the last step.  Discounted: a stationary RQE, the fixed point of the same map, computed by value
+iteration with warm starts and then damped (Krasnoselskii-Mann) iteration; no contraction is
+assumed: the Bellman residual ``max |B(W) - W|`` is reported.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import scipy.sparse as sp
+
+from rqe._exceptions import ConvergenceWarning
+from rqe._validation import choice, per_player, positive_float, positive_int
+from rqe.games.markov import MarkovGame
+from rqe.games.normal_form import NormalFormGame
+from rqe.regularizers import get_regularizer
+from rqe.risk import get_risk
+from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
+from rqe.solvers._result import _plain
+from rqe.uncertainty import get_env_risk
+
+__all__ = ["solve_markov", "MarkovResult", "VALUES"]
+
+VALUES = ("regularized", "risk_adjusted", "expected")
+"""Stage-value conventions accepted by ``value=`` (module docstring)."""
+
+_FUNC = "rqe.solve_markov"
+_DAMPING = 0.5          # weight of the new iterate in the damped value iteration
+_LONG = 50_000          # steps x states above which the progress bar is shown by default
+
+
+@dataclass(frozen=True)
+class MarkovResult:
+    """A risk-averse quantal response equilibrium of a Markov game, with its certificates.
+
+    Attributes
+    ----------
+    message : str
+        What happened, and what to try when ``success`` is false.
+    success : bool
+        True when every stage residual is below ``tol`` and (discounted) the Bellman residual
+        is below ``bellman_tol``.
+    policies : tuple of ndarray
+        ``policies[i]``: ``(H, S, n_i)`` for a finite horizon (step, state, action), ``(S, n_i)``
+        for a discounted game; zero on illegal actions.
+    adversaries : tuple of ndarray
+        ``adversaries[i]``: the law over the others' joint actions (C order over the other
+        players) chosen by player ``i``'s adversary, ``(H, S, A_-i)`` or ``(S, A_-i)``.
+    values : ndarray
+        Continuation values under ``params["value"]``: ``(H + 1, N, S)`` (the last step is 0)
+        or ``(N, S)``.
+    payoffs : ndarray
+        ``(N,)``: each player's value at the initial law, ``initial @ values[0]``.
+    residual : ndarray
+        Stage fixed-point residual ``max_i ||x_i - QR_i(x)||_1`` per (step, state) or state.
+    gap : ndarray
+        Duality gap of each player's stage max-min problem: ``(H, S, N)`` or ``(S, N)``.
+    exploitability : ndarray or None
+        For ``value="regularized"``: each player's gain from a best response (a single-agent
+        risk-averse dynamic programme against the others' policies) at the initial law;
+        ``None`` for the other conventions, where the profile is not a best-response fixed point.
+    bellman_residual : float
+        ``max |B(W) - W|`` over players and states (0 for a finite horizon, where the values
+        are computed exactly backwards).
+    status : int
+        0 converged, 1 iteration limit, 2 numerical failure (a stage game missed ``tol``).
+    nit : int
+        Value-iteration sweeps (discounted) or steps (finite horizon).
+    method : str
+    params : dict
+        ``tau``, ``epsilon``, ``risk``, ``regularizer``, ``env_risk``, ``value``, ``tol``,
+        ``n_fallback`` (stage games handed to :func:`rqe.solve`).
+    """
+
+    message: str
+    success: bool
+    policies: tuple = field(repr=False)
+    adversaries: tuple = field(repr=False)
+    values: np.ndarray = field(repr=False)
+    payoffs: np.ndarray
+    residual: np.ndarray = field(repr=False)
+    gap: np.ndarray = field(repr=False)
+    exploitability: np.ndarray | None
+    bellman_residual: float = 0.0
+    status: int = 0
+    nit: int = 0
+    method: str = ""
+    params: dict = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """Plain Python types, ready for ``json.dumps``."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+# ---------------------------------------------------------------------------------------- stages
+@dataclass
+class _StageOut:
+    strategies: list      # (S, n_i), zero on illegal actions
+    adversaries: list     # (S, A_-i)
+    values: dict          # convention -> (N, S)
+    residual: np.ndarray  # (S,)
+    gap: np.ndarray       # (S, N)
+    z: list               # per legality group, (B_g, m_g) warm start
+    n_fallback: int
+
+
+class Stages:
+    """The stage games of one Markov game: continuation values, grouping by legal actions, batched solves.
+
+    Private engine shared by :func:`solve_markov` and :mod:`rqe.markov`.
+    """
+
+    def __init__(self, game: MarkovGame, *, tau, epsilon, risk: str, regularizer: str, env, tol: float,
+                 max_iter: int = 50):
+        self.game = game
+        self.N, self.S, self.n = game.n_players, game.n_states, game.n_actions
+        self.A = game.n_joint
+        self.tau = np.asarray(tau, float)
+        self.epsilon = np.asarray(epsilon, float)
+        self.risk, self.reg, self.env = risk, regularizer, env
+        self.tol, self.max_iter = tol, max_iter
+        self.gamma = 1.0 if game.discount is None else game.discount
+        P = game.transitions
+        self.P = sp.csr_array(sp.hstack([P, sp.csr_array(game.stop[:, None])])) if game.terminates else P
+        self.groups = self._groups()
+
+    def _groups(self):
+        legal = self.game.legal
+        patterns = {}
+        for s in range(self.S):
+            k = tuple(bytes(np.packbits(m[s])) for m in legal)
+            patterns.setdefault(k, []).append(s)
+        groups = []
+        for states in patterns.values():
+            s0 = states[0]
+            L = [np.flatnonzero(m[s0]) for m in legal]
+            others_idx = []
+            for i in range(self.N):
+                others = [j for j in range(self.N) if j != i]
+                grids = np.meshgrid(*[L[j] for j in others], indexing="ij")
+                others_idx.append(np.ravel_multi_index([g.ravel() for g in grids], [self.n[j] for j in others]))
+            groups.append((np.asarray(states), L, others_idx))
+        return groups
+
+    def q_values(self, W: np.ndarray, step: int = 0) -> np.ndarray:
+        """``Q_i(s, a) = r_i(s, a) + gamma rho_i[W_i](s, a)``: shape ``(N, S, n_1..n_N)``."""
+        R = self.game.reward(step)
+        if not np.any(W):
+            return np.array(R, dtype=float)
+        Wx = W.T if not self.game.terminates else np.vstack([W.T, np.zeros((1, self.N))])
+        cont = self.env.evaluate(self.P, Wx)                   # (S * A, N)
+        return R + self.gamma * cont.T.reshape(R.shape)
+
+    def uniform_z(self):
+        return [np.concatenate([np.full((len(st), len(l)), -np.log(len(l))) for l in L], axis=1)
+                for st, L, _ in self.groups]
+
+    def z_from_policies(self, policies):
+        """Log-coordinates of full policies ``(S, n_i)`` restricted to each group's legal actions."""
+        out = []
+        with np.errstate(divide="ignore"):
+            for st, L, _ in self.groups:
+                out.append(np.concatenate([np.log(policies[i][np.ix_(st, L[i])]) for i in range(self.N)], axis=1))
+        return out
+
+    def solve(self, Q: np.ndarray, z0: list, *, free=None) -> _StageOut:
+        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``)."""
+        N, S = self.N, self.S
+        strategies = [np.zeros((S, k)) for k in self.n]
+        adversaries = [np.zeros((S, self.A // k)) for k in self.n]
+        values = {v: np.zeros((N, S)) for v in VALUES}
+        residual = np.zeros(S)
+        gap = np.zeros((S, N))
+        zs, n_fallback = [], 0
+        for (states, L, others_idx), zg in zip(self.groups, z0):
+            Qg = Q[:, states][(slice(None), slice(None)) + np.ix_(*L)].swapaxes(0, 1)
+            kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, free=free,
+                      tol=self.tol)
+            out = solve_batch(Qg, z0=zg, max_iter=self.max_iter, **kw)
+            bad = np.flatnonzero(~out.converged)
+            if bad.size:
+                n_fallback += bad.size
+                z = out.z.copy()
+                z[bad] = self._fallback(Qg[bad], out.z[bad], free, kw)
+                out = solve_batch(Qg, z0=z, max_iter=0, **kw)
+            zs.append(out.z)
+            for i in range(N):
+                strategies[i][np.ix_(states, L[i])] = out.strategies[i]
+                adversaries[i][np.ix_(states, others_idx[i])] = out.adversaries[i]
+            values["regularized"][:, states] = out.regularized.T
+            values["risk_adjusted"][:, states] = out.risk_adjusted.T
+            values["expected"][:, states] = out.expected.T
+            residual[states] = out.residual
+            gap[states] = out.gap
+        return _StageOut(strategies, adversaries, values, residual, gap, zs, n_fallback)
+
+    def _fallback(self, Qb, zb, free, kw):
+        """Stage games the batch missed: :func:`rqe.solve` (all free) or a longer batched Newton run."""
+        if free is not None and not np.all(free):
+            return solve_batch(Qb, z0=zb, max_iter=20 * self.max_iter, **kw).z
+        from rqe.solvers.rqe import solve
+
+        out = []
+        offsets = np.concatenate([[0], np.cumsum(Qb.shape[2:])])
+        for Q1, z1 in zip(Qb, zb):
+            x0 = [np.exp(z1[offsets[i]:offsets[i + 1]]) for i in range(self.N)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                res = solve(NormalFormGame(list(Q1)), tau=self.tau, epsilon=self.epsilon, risk=self.risk,
+                            regularizer=self.reg, tol=self.tol, x0=x0)
+            with np.errstate(divide="ignore"):
+                out.append(np.concatenate([np.log(x) for x in res.strategies]))
+        return np.array(out)
+
+
+def check_parameters(game, *, tau, epsilon, risk, regularizer, env_risk, value, tol, max_iter, func):
+    """Validate the common parameters of the Markov solvers and tools; returns resolved objects."""
+    if not isinstance(game, MarkovGame):
+        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
+                        "instead (a normal-form game converts with rqe.MarkovGame.from_normal_form).")
+    N = game.n_players
+    tau = per_player(tau, N, name="tau", func=func)
+    epsilon = per_player(epsilon, N, name="epsilon", func=func, low_inclusive=False)
+    risk_obj = get_risk(risk, func=func)
+    reg_obj = get_regularizer(regularizer, func=func)
+    if getattr(risk_obj, "name", None) not in BUILTIN_RISKS:
+        raise ValueError(f"The 'risk' parameter of {func} must be one of {list(BUILTIN_RISKS)} (the batched stage "
+                         f"solver has their closed forms). Got {risk!r} instead.")
+    if getattr(reg_obj, "name", None) not in BUILTIN_REGULARIZERS:
+        raise ValueError(f"The 'regularizer' parameter of {func} must be one of {list(BUILTIN_REGULARIZERS)}. "
+                         f"Got {regularizer!r} instead.")
+    env = get_env_risk(env_risk, tau=tau, func=func)
+    choice(value, VALUES, name="value", func=func)
+    tol = positive_float(tol, name="tol", func=func)
+    max_iter = positive_int(max_iter, name="max_iter", func=func)
+    return tau, epsilon, risk_obj, reg_obj, env, tol, max_iter
+
+
+def _bar(total: int | None, progress, desc: str, work: int, unit: str):
+    """A tqdm bar over ``total`` units (``None``: unknown), shown by default when ``work >= _LONG``."""
+    if progress is None:
+        progress = work >= _LONG
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, leave=False)
+
+
+# ---------------------------------------------------------------------------------------- solver
+def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", regularizer: str = "entropy",
+                 env_risk=None, value: str = "regularized", tol: float = 1e-10, bellman_tol: float = 1e-9,
+                 max_iter: int = 10_000, progress: bool | None = None, exploitability: bool = True
+                 ) -> MarkovResult:
+    """Compute a risk-averse quantal response equilibrium of a Markov game.
+
+    Finite horizon: backward induction (MPS Algorithm 1) with the matrix RQE of the stage game
+    ``Q_i(s, .)`` at every (step, state), giving time-indexed policies.  Discounted: a
+    stationary RQE by value iteration (warm-started stage solves), then damped iteration if
+    it has not converged; never assumed to converge: the Bellman residual is reported.
+    Stage games are solved for all states of a step at once (vectorised Newton), with a
+    fallback to :func:`rqe.solve` for any state that misses ``tol``.
+
+    Parameters
+    ----------
+    game : MarkovGame
+    tau, epsilon : float or array_like
+        Strategic risk aversion (``>= 0``) and bounded rationality (``> 0``), scalar or per player,
+        as in :func:`rqe.solve` (paper eqs. 1-2).
+    risk : {"kl", "reverse_kl"}
+    regularizer : {"entropy", "log_barrier"}
+    env_risk : None, str or object, optional
+        Risk over the next state (:mod:`rqe.uncertainty`): ``None`` (expectation),
+        ``"entropic"`` or ``"tv_penalty"`` with the strategic ``tau`` (the MPS code's backup
+        is the entropic one), or an operator such as ``rqe.uncertainty.TVBall(0.1)``.
+    value : {"regularized", "risk_adjusted", "expected"}
+        Which stage value continues backwards (module docstring; they give different answers).
+    tol : float, default 1e-10
+        Stage residual target.
+    bellman_tol : float, default 1e-9
+        Discounted games: target for ``max |B(W) - W|``.
+    max_iter : int, default 10000
+        Cap on value-iteration sweeps (discounted).
+    progress : bool, optional
+        Show a progress bar over steps or sweeps; by default only for long runs.
+    exploitability : bool, default True
+        Compute each player's best-response gain (``value="regularized"`` only).
+
+    Returns
+    -------
+    MarkovResult
+
+    Examples
+    --------
+    A one-state game repeated three times: the last step is the stage RQE.
+
+    >>> import numpy as np, rqe
+    >>> stag = rqe.games.catalog.stag_hunt()
+    >>> game = rqe.MarkovGame.from_normal_form(stag, horizon=3)
+    >>> res = rqe.solve_markov(game, tau=0.5, epsilon=0.5)
+    >>> res.success, res.policies[0].shape
+    (True, (3, 1, 2))
+    >>> one = rqe.solve(stag, tau=0.5, epsilon=0.5)
+    >>> bool(np.allclose(res.policies[0][-1, 0], one.strategies[0]))
+    True
+    >>> bool(np.all(res.exploitability < 1e-8))
+    True
+    """
+    tau, epsilon, risk_obj, reg_obj, env, tol, max_iter = check_parameters(
+        game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, env_risk=env_risk, value=value,
+        tol=tol, max_iter=max_iter, func=_FUNC)
+    bellman_tol = positive_float(bellman_tol, name="bellman_tol", func=_FUNC)
+    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol)
+    params = {"tau": tau, "epsilon": epsilon, "risk": risk_obj.name, "regularizer": reg_obj.name,
+              "env_risk": repr(env), "value": value, "tol": tol}
+    if game.horizon is not None:
+        out = _backward(stages, value, progress)
+        bellman, nit, status, method = 0.0, game.horizon, 0, "backward_induction"
+    else:
+        out, bellman, nit, status, method = _value_iteration(stages, value, bellman_tol, max_iter, progress)
+    policies, adversaries, values, residual, gap, n_fallback = out
+    params["n_fallback"] = n_fallback
+    payoffs = game.initial @ (values[0] if game.horizon is not None else values).T
+    stage_ok = bool(np.all(residual <= tol))
+    if not stage_ok and status == 0:
+        status = 2
+    expl = None
+    if value == "regularized" and exploitability:
+        from rqe.markov import _exploitability_from
+
+        expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
+                                    max_iter)
+    success = status == 0
+    worst = float(np.max(residual))
+    if success:
+        message = (f"Converged: worst stage residual {worst:.2e}"
+                   + (f", Bellman residual {bellman:.2e}" if game.horizon is None else "")
+                   + (f", exploitability {np.max(expl):.2e}" if expl is not None else "") + ".")
+    elif status == 1:
+        message = (f"Value iteration stopped after {nit} sweeps with Bellman residual {bellman:.2e} > bellman_tol = "
+                   f"{bellman_tol:g}. Try a larger max_iter, a smaller discount, or a larger epsilon (the stage map "
+                   "contracts for large epsilon).")
+    else:
+        bad = int(np.sum(residual > tol))
+        message = (f"{bad} stage games missed tol = {tol:g} (worst residual {worst:.2e}) even with rqe.solve. Try a "
+                   "larger epsilon or a looser tol.")
+    result = MarkovResult(message=message, success=success, policies=tuple(policies),
+                          adversaries=tuple(adversaries), values=values, payoffs=payoffs, residual=residual, gap=gap,
+                          exploitability=expl, bellman_residual=float(bellman), status=status, nit=nit,
+                          method=method, params=params)
+    if not success:
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def _backward(stages: Stages, value: str, progress):
+    game = stages.game
+    H, N, S = game.horizon, stages.N, stages.S
+    policies = [np.zeros((H, S, k)) for k in stages.n]
+    adversaries = [np.zeros((H, S, stages.A // k)) for k in stages.n]
+    values = np.zeros((H + 1, N, S))
+    residual = np.zeros((H, S))
+    gap = np.zeros((H, S, N))
+    z = stages.uniform_z()
+    n_fallback = 0
+    bar = _bar(H, progress, _FUNC, H * S, "step")
+    for h in reversed(range(H)):
+        out = stages.solve(stages.q_values(values[h + 1], h), z)
+        z = out.z
+        for i in range(N):
+            policies[i][h] = out.strategies[i]
+            adversaries[i][h] = out.adversaries[i]
+        values[h] = out.values[value]
+        residual[h], gap[h] = out.residual, out.gap
+        n_fallback += out.n_fallback
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return policies, adversaries, values, residual, gap, n_fallback
+
+
+def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: int, progress):
+    W = np.zeros((stages.N, stages.S))
+    z = stages.uniform_z()
+    n_fallback, method = 0, "value_iteration"
+    bar = _bar(None, progress, _FUNC, 100 * stages.S, "sweep")
+    history = []
+    out, bellman, nit = None, np.inf, 0
+    weight = 1.0
+    for nit in range(1, max_iter + 1):
+        out = stages.solve(stages.q_values(W), z)
+        z = out.z
+        n_fallback += out.n_fallback
+        new = out.values[value]
+        bellman = float(np.max(np.abs(new - W)))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"Bellman residual {bellman:.1e}", refresh=False)
+        if bellman <= bellman_tol:
+            W = new
+            break
+        history.append(bellman)
+        # no progress over the last 50 sweeps: switch to damped (Krasnoselskii-Mann) iteration once
+        if weight == 1.0 and len(history) > 100 and history[-1] > 0.9 * history[-51]:
+            weight, method = _DAMPING, "value_iteration+damped"
+        W = (1 - weight) * W + weight * new
+    if bar is not None:
+        bar.close()
+    status = 0 if bellman <= bellman_tol else 1
+    if status == 0:
+        # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
+        out = stages.solve(stages.q_values(W), z)
+        bellman = float(np.max(np.abs(out.values[value] - W)))
+        W = out.values[value]
+    return ((out.strategies, out.adversaries, W, out.residual, out.gap, n_fallback + out.n_fallback), bellman,
+            nit, status, method)
