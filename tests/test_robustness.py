@@ -402,3 +402,15 @@ def test_reverse_kl_derivative_where_the_adversary_loads_a_rare_action(rng):
     fd = np.array([(system.evaluate(state.z + 1e-6 * v).Tz - system.evaluate(state.z - 1e-6 * v).Tz) / 2e-6
                    for v in V])
     np.testing.assert_allclose(system.jvp(state, V), fd, atol=1e-6)
+
+
+def test_auto_skips_the_homotopy_above_the_dense_size(monkeypatch):
+    # Issue 16: a 300x300 game ran the homotopy for minutes and then recommended it.  Above
+    # DENSE_MAX unknowns "auto" falls back to the cheap fixed point and suggests the homotopy.
+    import rqe.solvers.rqe as rqe_module
+
+    game = rqe.NormalFormGame(np.random.default_rng(11).normal(size=(2, 6, 6)))
+    monkeypatch.setattr(rqe_module, "DENSE_MAX", 5)
+    res = _quiet(rqe.solve, game, tau=[2.0, 0.05], epsilon=[0.003, 0.002], max_iter=4)
+    assert res.method == "newton+fixed_point"
+    assert not res.success and "method='homotopy'" in res.message and "max_time" in res.message

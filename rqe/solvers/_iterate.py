@@ -19,6 +19,7 @@ DENSE_MAX = 500          # largest system solved with a dense Jacobian; above, m
 _ARMIJO = 1e-4
 _MIN_STEP = 2.0 ** -30
 _STALL = 20              # Newton gives up when ||F|| has not halved over this many steps
+_STALL_INEXACT = 10      # the same for Newton-GMRES, whose steps cost far more
 _FP_STALL = 200          # the fixed point gives up when its best residual has not fallen 10% over this many
 _ETA_MAX = 0.1           # Eisenstat-Walker forcing terms of inexact Newton-GMRES
 _ETA_MIN = 1e-12
@@ -114,7 +115,8 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     step after convergence: each Krylov iteration costs a Jacobian-vector product (four
     products with the payoff matrices for two players).  Large games run with one BLAS
     thread (:mod:`rqe._threads`).
-    Gives up (status 2) when ``||F||`` has not halved over ``_STALL`` steps.
+    Gives up (status 2) when ``||F||`` has not halved over ``_STALL`` steps (``_STALL_INEXACT``
+    for Newton-GMRES).
     """
     with hot_loop(_entries(system)):
         return _newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
@@ -140,8 +142,9 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             previous = norm
         if not done and expired(deadline):
             return Outcome(state, k - 1, 5, "Newton")
-        if not done and k > _STALL and norm > 0.5 * history[-_STALL - 1]:
-            return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {_STALL} steps)")
+        window = _STALL_INEXACT if inexact else _STALL
+        if not done and k > window and norm > 0.5 * history[-window - 1]:
+            return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {window} steps)")
         step = _newton_direction(system, state, eta if inexact else 1e-12)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")

@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from rqe._validation import positive_float, positive_int
-from rqe.solvers._iterate import expired, newton
+from rqe.solvers._iterate import DENSE_MAX, expired, newton
 from rqe.solvers._result import EquilibriumSet
 from rqe.solvers._system import RQESystem
 from rqe.solvers.rqe import _deadline, build_system, homotopy, result_from_state
@@ -231,8 +231,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
     For 2x2 games the search is exhaustive and says so (``complete=True``) only when its
     checks pass (module docstring); otherwise, or when an equilibrium misses ``tol``,
     ``complete=False`` and the message says why.  For larger games the equilibria reached by
-    Newton from ``n_starts`` random starts and by the homotopy are returned, deduplicated,
-    with ``complete=False``.
+    Newton from ``n_starts`` random starts and by the homotopy (up to 500 unknowns) are
+    returned, deduplicated, with ``complete=False``.
 
     Parameters
     ----------
@@ -299,7 +299,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
                               params=found[0].params if found else {})
     gen = np.random.default_rng(rng)
     with np.errstate(over="ignore", under="ignore"):
-        outcomes = [homotopy(system, tol=tol, max_iter=max(max_iter, 1000), deadline=deadline)]
+        outcomes = ([homotopy(system, tol=tol, max_iter=max(max_iter, 1000), deadline=deadline)]
+                    if system.size <= DENSE_MAX else [])
         for _ in range(n_starts):
             if expired(deadline):
                 break
@@ -307,8 +308,10 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
             outcomes.append(newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))
     results = [result_from_state(system, o, method="multistart", **pack) for o in outcomes if o.status == 0]
     found = [r for r in _dedupe(results) if r.success]
-    msg = (f"Found {len(found)} distinct equilibria from {len(outcomes) - 1} random starts and the homotopy; "
-           "the search is not exhaustive for games larger than 2x2.")
+    starts = len(outcomes) - (system.size <= DENSE_MAX)
+    msg = (f"Found {len(found)} distinct equilibria from {starts} random starts"
+           f"{' and the homotopy' if system.size <= DENSE_MAX else ''}; the search is not exhaustive for games "
+           "larger than 2x2.")
     return EquilibriumSet(message=msg, complete=False, equilibria=tuple(found), method="multistart",
                           params=found[0].params if found else {})
 

@@ -36,7 +36,8 @@ _TINY = 1e-300
 _FIXED_POINT_ITER = 20      # fixed-point iterations per max_iter unit in the automatic fallback
 # What to try next, by method; a message never suggests a method that was just tried.
 _REMEDIES = {
-    "homotopy": "method='homotopy' (follows the branch from uniform play; globally convergent for generic games)",
+    "homotopy": "method='homotopy' (follows the branch from uniform play; globally convergent for generic games; "
+                "for large games give it a max_time)",
     "fixed_point": "method='fixed_point' (damped iteration: slow, but robust where the response map is nearly kinked)",
     "newton": "method='newton' from a warm start x0 at nearby parameters (rqe.sweep does this)",
 }
@@ -126,11 +127,14 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
 def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadline: float | None):
     """Newton, then the homotopy, then the damped fixed point from the best point so far.
 
+    Above ``DENSE_MAX`` unknowns the homotopy is skipped (each of its steps costs a few
+    Krylov solves, so it can take minutes); the message then suggests it, with ``max_time``.
+
     Returns ``(outcome, method, tried)``: the first outcome that converges, else the one with
     the smallest residual (whatever produced it), with every attempt summarised in its detail.
     """
     attempts = [("newton", newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))]
-    if attempts[-1][1].status != 0:
+    if attempts[-1][1].status != 0 and system.size <= DENSE_MAX:
         attempts.append(("homotopy", homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline)))
     if attempts[-1][1].status != 0:
         best = min((o for _, o in attempts), key=lambda o: system.residual(o.state))
@@ -197,9 +201,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         ``"fixed_point"``: damped iteration of the response map.  ``"homotopy"``:
         pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game,
         which anneals ``epsilon`` from infinity and ``tau`` from 0 to their values; globally
-        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy; if that
-        fails too, the damped fixed point from the best point so far.  If nothing converges
-        the point with the smallest residual is returned.
+        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy (only up
+        to 500 unknowns: above, each path step costs Krylov solves and the homotopy can take
+        minutes, so it is left to an explicit ``method="homotopy"``); if that fails too, the
+        damped fixed point from the best point so far.  If nothing converges the point with
+        the smallest residual is returned.
     tol : float, default 1e-10
         Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
     max_iter : int, default 1000
