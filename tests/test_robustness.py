@@ -125,6 +125,23 @@ def test_fuzz_success_implies_an_independently_small_residual(problem, method):
         assert "Try" in res.message and f"method='{method}'" not in res.message
 
 
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(-6, 8), offset=st.sampled_from([0.0, 1e3, -1e9]),
+       tau=st.tuples(st.floats(0, 100), st.floats(0, 100)), eps=st.tuples(st.floats(-3, 1), st.floats(-3, 1)),
+       risk=st.sampled_from(["kl", "reverse_kl"]), reg=st.sampled_from(["entropy", "log_barrier"]))
+def test_fuzz_solve_all_2x2_equilibria_are_certified(seed, scale, offset, tau, eps, risk, reg):
+    U = np.random.default_rng(seed).normal(size=(2, 2, 2)) * 10.0 ** scale + offset
+    tau = np.array(tau) / 10.0 ** scale
+    eps = 10.0 ** np.array(eps) * 10.0 ** scale
+    found = rqe.solve_all(rqe.NormalFormGame(U), tau=tau, epsilon=eps, risk=risk, regularizer=reg, tol=1e-8,
+                          max_time=5.0)
+    assert len(found) % 2 == 1 or not found.complete
+    for r in found:
+        assert r.success or not found.complete
+        if r.success:
+            assert oracle_residual(U, r.strategies, tau, eps, risk, reg) <= 1e-8
+
+
 # ---------------------------------------------------------------- 2x2 folds (issue 16 item 1, issue 18)
 def _br1(R1, tau, eps, y):
     """Player 1's best responses (log-odds of its first action) to partner probabilities ``y``.
