@@ -434,3 +434,21 @@ def test_auto_skips_the_homotopy_above_the_dense_size(monkeypatch):
     res = _quiet(rqe.solve, game, tau=[2.0, 0.05], epsilon=[0.003, 0.002], max_iter=4)
     assert res.method == "newton+fixed_point"
     assert not res.success and "method='homotopy'" in res.message and "max_time" in res.message
+
+
+def test_the_tracer_stops_at_its_deadline():
+    import time
+
+    from rqe.regularizers import Entropy
+    from rqe.risk import KL
+    from rqe.solvers._system import RQESystem
+    from rqe.solvers._tracer import trace
+
+    game = catalog.battle_of_the_sexes()
+
+    def at(lam):
+        return RQESystem(game, np.zeros(2), np.ones(2), KL(), Entropy(), scale=lam)
+
+    path = trace(at, at(0.0).uniform(), 0.0, 50.0, deadline=time.monotonic() - 1.0)
+    assert path.status == 5 and path.nit == 0
+    assert trace(at, at(0.0).uniform(), 0.0, 2.0).status == 0
