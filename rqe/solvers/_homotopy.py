@@ -27,8 +27,6 @@ by ``max_iter`` and by the deadline.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from rqe.solvers._iterate import DENSE_MAX, Outcome, expired, fixed_point, newton
