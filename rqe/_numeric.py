@@ -13,6 +13,8 @@ Working with ``log c`` keeps the answer exact when some ``c_b`` underflow (weigh
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _MAX_STEPS = 200
@@ -20,6 +22,12 @@ _MAX_STEPS = 200
 
 def logsumexp(a: np.ndarray) -> float:
     """``log(sum(exp(a)))`` of a 1-D array without overflow (faster than scipy's for small arrays)."""
+    if len(a) == 2:                      # two actions: scalar arithmetic, no ufunc overhead
+        x, y = a.tolist()
+        m = max(x, y)
+        if not math.isfinite(m):
+            return m
+        return m + math.log1p(math.exp(-abs(x - y)))
     m = a.max()
     if not np.isfinite(m):
         return float(m)

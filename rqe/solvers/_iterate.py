@@ -18,6 +18,9 @@ from rqe.solvers._system import RQESystem, State
 DENSE_MAX = 500          # largest system solved with a dense Jacobian; above, matrix-free GMRES
 _ARMIJO = 1e-4
 _MIN_STEP = 2.0 ** -30
+_STALL = 20              # Newton gives up when ||F|| has not halved over this many steps
+_STALL_INEXACT = 10      # the same for Newton-GMRES, whose steps cost far more
+_FP_STALL = 200          # the fixed point gives up when its best residual has not fallen 10% over this many
 _ETA_MAX = 0.1           # Eisenstat-Walker forcing terms of inexact Newton-GMRES
 _ETA_MIN = 1e-12
 _GAMMA = 0.9
@@ -49,7 +52,9 @@ def fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     """Damped iteration ``z <- z + a (T(z) - z)`` in log coordinates with adaptive ``a``.
 
     The damping halves whenever the residual grows and recovers slowly otherwise
-    (spec 2.5, recipe S1).  Large games run with one BLAS thread (:mod:`rqe._threads`).
+    (Mazumdar, Panaganti and Shi's gradient play, in closed form).  Large games run with one BLAS
+    thread (:mod:`rqe._threads`).  Gives up (status 2) when the best residual has not fallen
+    by 10% over ``_FP_STALL`` steps.
     """
     with hot_loop(_entries(system)):
         return _fixed_point(system, z0, tol=tol, max_iter=max_iter, damping=damping, deadline=deadline)
@@ -60,11 +65,15 @@ def _fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int
     state = system.evaluate(system.normalize(z0))
     a = damping
     res = system.residual(state)
+    best = [res]
     for k in range(1, max_iter + 1):
         if res <= tol:
             return Outcome(state, k - 1, 0, "damped fixed point")
         if expired(deadline):
             return Outcome(state, k - 1, 5, f"damped fixed point (final damping {a:.2g})")
+        best.append(min(best[-1], res))
+        if k > _FP_STALL and best[-1] > 0.9 * best[-_FP_STALL - 1]:
+            return Outcome(state, k - 1, 2, f"damped fixed point (no progress in {_FP_STALL} steps)")
         trial = system.evaluate(system.normalize(state.z + a * (state.Tz - state.z)))
         res_trial = system.residual(trial)
         if res_trial < res or a < 1e-6:
@@ -106,6 +115,8 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     step after convergence: each Krylov iteration costs a Jacobian-vector product (four
     products with the payoff matrices for two players).  Large games run with one BLAS
     thread (:mod:`rqe._threads`).
+    Gives up (status 2) when ``||F||`` has not halved over ``_STALL`` steps (``_STALL_INEXACT``
+    for Newton-GMRES).
     """
     with hot_loop(_entries(system)):
         return _newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
@@ -115,6 +126,7 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             deadline: float | None = None) -> Outcome:
     state = system.evaluate(system.normalize(z0))
     norm = float(np.linalg.norm(state.F))
+    history = [norm]
     inexact = system.size > DENSE_MAX
     eta, previous = _ETA_MAX, None
     for k in range(1, max_iter + 1):
@@ -130,6 +142,9 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             previous = norm
         if not done and expired(deadline):
             return Outcome(state, k - 1, 5, "Newton")
+        window = _STALL_INEXACT if inexact else _STALL
+        if not done and k > window and norm > 0.5 * history[-window - 1]:
+            return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {window} steps)")
         step = _newton_direction(system, state, eta if inexact else 1e-12)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
@@ -145,6 +160,7 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             if a < _MIN_STEP:
                 return Outcome(state, k - 1, 2, "Newton (line search stalled)")
         state, norm = trial, trial_norm
+        history.append(norm)
         if done:
             return Outcome(state, k, 0, "Newton")
     status = 0 if converged(system, state, tol) else 1

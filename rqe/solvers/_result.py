@@ -50,7 +50,8 @@ class EquilibriumResult:
         regularised risk-adjusted objective (the duality gap of its max-min problem, computed
         from the payoffs in closed form; zero exactly at an equilibrium).
     status : int
-        0 converged, 1 iteration limit, 2 numerical failure, 3 path tracing failed.
+        0 converged, 1 iteration limit, 2 numerical failure, 3 path tracing failed,
+        5 time budget ``max_time`` spent.
     nit : int
         Iterations used (Newton steps plus fixed-point steps plus path steps).
     method : str

@@ -224,6 +224,24 @@ class RQESystem:
             amplification = (1.0 + self.scale * self.tau_n[live].max()) * self.scale / self.eps_n[live].min()
         return float(100 * np.finfo(float).eps * amplification)
 
+    def diagnosis(self, state: State) -> str:
+        """Why a solve near ``state`` may be out of reach in double precision ('' if nothing is known).
+
+        An adversary that puts real mass on joint actions the others almost never play (the
+        reverse-KL penalty does not charge for it) switches between such actions on payoff
+        differences of the size of their probability, far below rounding.
+        """
+        for i in range(self.N):
+            if self.tau_n[i] > 0:
+                heavy = state.log_p[i] > np.log(1e-3)
+                if np.any(heavy & (state.log_q[i] < np.log(1e-16))):
+                    b = int(np.argmin(np.where(heavy, state.log_q[i], np.inf)))
+                    return (f"The adversary of player {i} puts probability {np.exp(state.log_p[i][b]):.2g} on a "
+                            f"joint action the others play with probability exp({state.log_q[i][b]:.4g}); its reply "
+                            "changes on payoff differences of that size, far below rounding, so this equilibrium "
+                            "may not be computable in double precision (a larger epsilon or a smaller tau avoids it).")
+        return ""
+
     def log_residual(self, state: State) -> float:
         return float(np.max(np.abs(state.F)))
 
@@ -254,3 +272,101 @@ class RQESystem:
             h_x = float(np.exp(state.log_x[i]) @ state.G[i]) - eps * self.regularizer.value(state.log_x[i])
             out[i] = max(h_best - h_x, 0.0)
         return self.unit * out
+
+
+@dataclass
+class LiftedState:
+    """One evaluation of :class:`LiftedSystem` at ``y = (z, p)``."""
+
+    y: np.ndarray
+    log_x: list
+    log_q: list
+    adversary: dict      # player -> log of the adversary's response to (g_i, log q_i)
+    Tz: np.ndarray
+    F: np.ndarray
+
+
+class LiftedSystem:
+    """The fixed-point system with each risk-averse player's adversary as extra unknowns.
+
+    With ``y = (z, p_i for tau_i > 0)``,
+    ``F(y) = [z - R(s M p); p - A(s M^T x, log q)]``, where ``R`` is the quantal response and
+    ``A`` the adversary (in probabilities).  Its zeros are those of ``z - T(z)`` with ``p`` the
+    adversary's reply, but Newton's linear model no longer composes the two sharp maps: the
+    response (sharpness ``1 / epsilon``) depends linearly on ``p`` and the adversary
+    (sharpness ``tau``) on ``x``, so its basin shrinks like ``min(epsilon, 1 / tau)`` rather
+    than ``epsilon / tau``.  Requires the analytic derivatives of the risk and regulariser.
+    """
+
+    def __init__(self, system: RQESystem):
+        self.system = system
+        self.lifted = [i for i in range(system.N) if system.tau_n[i] > 0]
+        sizes = [system.M[i].shape[1] for i in self.lifted]
+        self.offsets = np.concatenate([[system.size], system.size + np.cumsum(sizes)]).astype(int)
+        self.size = int(self.offsets[-1])
+
+    def lift(self, z: np.ndarray) -> np.ndarray:
+        state = self.system.evaluate(z)
+        return np.concatenate([z] + [np.exp(state.log_p[i]) for i in self.lifted])
+
+    def _p(self, y: np.ndarray) -> dict:
+        return {i: y[..., self.offsets[k]:self.offsets[k + 1]] for k, i in enumerate(self.lifted)}
+
+    def evaluate(self, y: np.ndarray) -> LiftedState:
+        S = self.system
+        z = y[:S.size]
+        ps = self._p(y)
+        log_x = [b - logsumexp(b) for b in S.blocks(z)]
+        log_q, adversary, out, out_p = [], {}, [], []
+        for i in range(S.N):
+            lq = S._joint(log_x, i)
+            log_q.append(lq)
+            if i in ps:
+                g = S.scale * (np.exp(log_x[i]) @ S.M[i])
+                adversary[i] = S.risk.adversary(g, lq, S.tau_n[i])
+                out_p.append(ps[i] - np.exp(adversary[i]))
+                p = ps[i]
+            else:
+                p = np.exp(lq)
+            out.append(S.regularizer.response(S.scale * (S.M[i] @ p), S.eps_n[i]))
+        Tz = np.concatenate(out)
+        return LiftedState(y=y, log_x=log_x, log_q=log_q, adversary=adversary, Tz=Tz,
+                           F=np.concatenate([z - Tz] + out_p))
+
+    def jvp(self, state: LiftedState, V: np.ndarray) -> np.ndarray:
+        """Derivative of ``F`` at ``state.y`` along the rows of ``V`` (shape ``(K, size)``)."""
+        S = self.system
+        dz = S.blocks(V[:, :S.size])
+        dps = self._p(V)
+        du = [dz[j] - (dz[j] @ np.exp(state.log_x[j]))[:, None] for j in range(S.N)]
+        out, out_p = [], []
+        for i in range(S.N):
+            dlogq = S._joint(du, i)
+            if i in dps:
+                dp = dps[i]
+                dg = S.scale * ((du[i] * np.exp(state.log_x[i])) @ S.M[i])
+                out_p.append(dp - S.risk.adversary_jvp(state.adversary[i], state.log_q[i], S.tau_n[i], dlogq, dg))
+            else:
+                dp = np.exp(state.log_q[i]) * dlogq
+            dT = S.regularizer.response_jvp(state.Tz[S.offsets[i]:S.offsets[i + 1]], S.eps_n[i],
+                                            S.scale * (dp @ S.M[i].T))
+            out.append(dz[i] - dT)
+        return np.concatenate(out + out_p, axis=1)
+
+    def jacobian(self, state: LiftedState) -> np.ndarray:
+        return self.jvp(state, np.eye(self.size)).T
+
+    def scale_derivative(self, state: LiftedState) -> np.ndarray:
+        """``dF/ds``: ``G = s M p`` and ``g = s M^T x`` scale with ``s``."""
+        S = self.system
+        ps = self._p(state.y)
+        out, out_p = [], []
+        for i in range(S.N):
+            p = ps[i] if i in ps else np.exp(state.log_q[i])
+            out.append(-S.regularizer.response_jvp(state.Tz[S.offsets[i]:S.offsets[i + 1]], S.eps_n[i],
+                                                   (S.M[i] @ p)[None, :])[0])
+            if i in ps:
+                g0 = np.exp(state.log_x[i]) @ S.M[i]
+                out_p.append(-S.risk.adversary_jvp(state.adversary[i], state.log_q[i], S.tau_n[i],
+                                                   np.zeros((1, len(g0))), g0[None, :])[0])
+        return np.concatenate(out + out_p)

@@ -29,6 +29,7 @@ builds one from a callable ``s -> RQESystem`` (finite differences in ``s``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -53,7 +54,7 @@ class Trace:
     z: list = field(default_factory=list)
     residual: list = field(default_factory=list)
     events: list = field(default_factory=list)   # (kind, s, index)
-    status: int = 0                               # 0 reached s_end, 1 step limit, 3 step underflow, 4 left s_range
+    status: int = 0                               # 0 reached s_end, 1 step limit, 3 step underflow, 4 left s_range, 5 deadline
     nit: int = 0
 
 
@@ -308,7 +309,7 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
           h_max: float | None = None, max_accel: float | None = None, max_steps: int = 2000, ds: float = 1e-7,
           record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None,
           s_range: tuple[float, float] = (-np.inf, np.inf), locate_events: bool = True,
-          control: StepControl | None = None) -> Trace:
+          control: StepControl | None = None, deadline: float | None = None) -> Trace:
     """Follow the branch through ``(z0, s0)`` until ``s`` reaches ``s_end``.
 
     ``system_at`` is a callable ``s -> RQESystem`` or a family (module docstring).  ``z0``
@@ -317,7 +318,8 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     ``stop(z, s)`` may end the trace early (status 0); leaving ``s_range`` ends it with
     status 4.  ``locate_events=False`` skips detecting folds and branch points (faster when
     only the end point matters).  ``h0``, ``h_max`` and ``max_accel`` override the matching
-    fields of ``control`` (a :class:`StepControl`).
+    fields of ``control`` (a :class:`StepControl`).  Past ``deadline`` (a
+    :func:`time.monotonic` value) the trace stops with status 5.
     """
     ctl = control or StepControl()
     overrides = {k: v for k, v in (("first_step", h0), ("max_step", h_max), ("max_accel", max_accel))
@@ -328,10 +330,11 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     family.evaluate(np.append(np.asarray(z0, dtype=float), float(s0)))
     with hot_loop(family.entries):
         return _trace(family, z0, s0, s_end, tol=tol, max_steps=max_steps, record=record, stop=stop,
-                      s_range=s_range, locate_events=locate_events, ctl=ctl)
+                      s_range=s_range, locate_events=locate_events, ctl=ctl, deadline=deadline)
 
 
-def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, locate_events, ctl) -> Trace:
+def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, locate_events, ctl,
+           deadline=None) -> Trace:
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
     y = np.append(np.asarray(z0, dtype=float), float(s0))
@@ -349,6 +352,9 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
     bend = np.zeros(len(y))          # d t / d arclength, estimated from the last two tangents
     exact = True                     # whether t and sign were computed at the point y itself
     for step in range(max_steps):
+        if deadline is not None and time.monotonic() > deadline:
+            out.status = 5
+            return out
         out.nit = step + 1
         while True:
             corrected = _correct(family, y + h * t + (0.5 * h * h) * bend, t, tol, ctl, locate_events)

@@ -26,10 +26,12 @@ search is not exhaustive.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rqe._validation import positive_float, positive_int
-from rqe.solvers._iterate import expired, newton
+from rqe.solvers._iterate import DENSE_MAX, expired, newton
 from rqe.solvers._result import EquilibriumSet
 from rqe.solvers._system import RQESystem
 from rqe.solvers.rqe import _deadline, build_system, homotopy, result_from_state
@@ -45,9 +47,14 @@ _FD = 1e-5              # relative step of the central differences in the slopes
 _INDEX_ROUNDS = 8       # refinements of brackets that fail the index check
 
 
+def _softplus(t: float) -> float:
+    """``log(1 + e^t)`` without overflow."""
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
+
+
 def _log_probs(l: float) -> np.ndarray:
     """Log-probabilities of a two-action strategy with log-odds ``l``."""
-    return np.array([-np.logaddexp(0.0, -l), -np.logaddexp(0.0, l)])
+    return np.array([-_softplus(-l), -_softplus(l)])
 
 
 def _hermite_critical_points(a: float, b: float, ha: float, hb: float, da: float, db: float) -> list:
@@ -224,8 +231,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
     For 2x2 games the search is exhaustive and says so (``complete=True``) only when its
     checks pass (module docstring); otherwise, or when an equilibrium misses ``tol``,
     ``complete=False`` and the message says why.  For larger games the equilibria reached by
-    Newton from ``n_starts`` random starts and by the homotopy are returned, deduplicated,
-    with ``complete=False``.
+    Newton from ``n_starts`` random starts and by the homotopy (up to 500 unknowns) are
+    returned, deduplicated, with ``complete=False``.
 
     Parameters
     ----------
@@ -292,7 +299,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
                               params=found[0].params if found else {})
     gen = np.random.default_rng(rng)
     with np.errstate(over="ignore", under="ignore"):
-        outcomes = [homotopy(system, tol=tol, max_iter=max(max_iter, 1000), deadline=deadline)]
+        outcomes = ([homotopy(system, tol=tol, max_iter=max(max_iter, 1000), deadline=deadline)]
+                    if system.size <= DENSE_MAX else [])
         for _ in range(n_starts):
             if expired(deadline):
                 break
@@ -300,8 +308,10 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
             outcomes.append(newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))
     results = [result_from_state(system, o, method="multistart", **pack) for o in outcomes if o.status == 0]
     found = [r for r in _dedupe(results) if r.success]
-    msg = (f"Found {len(found)} distinct equilibria from {len(outcomes) - 1} random starts and the homotopy; "
-           "the search is not exhaustive for games larger than 2x2.")
+    starts = len(outcomes) - (system.size <= DENSE_MAX)
+    msg = (f"Found {len(found)} distinct equilibria from {starts} random starts"
+           f"{' and the homotopy' if system.size <= DENSE_MAX else ''}; the search is not exhaustive for games "
+           "larger than 2x2.")
     return EquilibriumSet(message=msg, complete=False, equilibria=tuple(found), method="multistart",
                           params=found[0].params if found else {})
 

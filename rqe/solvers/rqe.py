@@ -36,7 +36,8 @@ _TINY = 1e-300
 _FIXED_POINT_ITER = 20      # fixed-point iterations per max_iter unit in the automatic fallback
 # What to try next, by method; a message never suggests a method that was just tried.
 _REMEDIES = {
-    "homotopy": "method='homotopy' (follows the branch from uniform play; globally convergent for generic games)",
+    "homotopy": "method='homotopy' (follows the branch from uniform play; globally convergent for generic games; "
+                "for large games give it a max_time)",
     "fixed_point": "method='fixed_point' (damped iteration: slow, but robust where the response map is nearly kinked)",
     "newton": "method='newton' from a warm start x0 at nearby parameters (rqe.sweep does this)",
 }
@@ -60,10 +61,10 @@ def _initial_logs(system: RQESystem, x0, func: str) -> np.ndarray:
     return np.concatenate(logs)
 
 
-def _advice(tried: tuple, status: int, floor: float, tol: float) -> str:
+def _advice(tried: tuple, status: int, floor: float, tol: float, residual: float) -> str:
     """What to try after a failure: never a method in ``tried``."""
     hints = []
-    if floor > 0.1 * tol:
+    if floor > 0.1 * tol and residual < 100 * floor:
         hints.append(f"a larger tol (rounding limits the attainable residual to about {floor:.0e} here)")
     if status == 1:
         hints.append("a larger max_iter")
@@ -83,7 +84,7 @@ def _message(outcome: Outcome, residual: float, tol: float, max_iter: int, *, tr
     if outcome.status == 0:
         head = "Stopped"
     return (f"{head} with residual {residual:.2e} > tol {tol:.0e} ({outcome.detail}). "
-            f"{_advice(tried or (outcome.detail.split(' ')[0].lower(),), outcome.status, floor, tol)}")
+            f"{_advice(tried, outcome.status, floor, tol, residual)}")
 
 
 def _params(system: RQESystem, risk, regularizer, tol) -> dict:
@@ -106,6 +107,8 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
         np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
     message = _message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter,
                        tried=tried or (method,), floor=system.rounding_floor(), max_time=max_time)
+    if not success:
+        message = " ".join(filter(None, [message, system.diagnosis(state)]))
     return EquilibriumResult(
         message=message,
         success=success,
@@ -124,30 +127,28 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
 def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadline: float | None):
     """Newton, then the homotopy, then the damped fixed point from the best point so far.
 
-    Returns the first outcome that converges, else the one with the smallest residual, with
-    the names of the methods run.
+    Above ``DENSE_MAX`` unknowns the homotopy is skipped (each of its steps costs a few
+    Krylov solves, so it can take minutes); the message then suggests it, with ``max_time``.
+
+    Returns ``(outcome, method, tried)``: the first outcome that converges, else the one with
+    the smallest residual (whatever produced it), with every attempt summarised in its detail.
     """
     attempts = [("newton", newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))]
-    if attempts[-1][1].status != 0:
+    if attempts[-1][1].status != 0 and system.size <= DENSE_MAX:
         attempts.append(("homotopy", homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline)))
     if attempts[-1][1].status != 0:
         best = min((o for _, o in attempts), key=lambda o: system.residual(o.state))
         attempts.append(("fixed_point", fixed_point(system, best.state.z, tol=tol,
                                                     max_iter=_FIXED_POINT_ITER * max_iter, deadline=deadline)))
-    names = tuple(name for name, _ in attempts)
+    tried = tuple(name for name, _ in attempts)
     nit = sum(o.nit for _, o in attempts)
-    done = [(name, o) for name, o in attempts if o.status == 0]
-    if done:
-        name, o = done[0]
-    else:
-        name, o = min(attempts, key=lambda a: system.residual(a[1].state))
-        details = "; ".join(f"{n}: {a.detail}, residual {system.residual(a.state):.1e}" for n, a in attempts)
-        o = Outcome(o.state, o.nit, o.status, f"tried {details}; kept the {n_best(name)} point")
-    return Outcome(o.state, nit, o.status, o.detail), "+".join(names), names
-
-
-def n_best(name: str) -> str:
-    return {"newton": "Newton", "homotopy": "homotopy", "fixed_point": "fixed-point"}[name]
+    name, outcome = attempts[-1]
+    detail = outcome.detail
+    if outcome.status != 0:
+        name, outcome = min(attempts, key=lambda a: system.residual(a[1].state))
+        summary = "; ".join(f"{n}: {o.detail}, residual {system.residual(o.state):.1e}" for n, o in attempts)
+        detail = f"tried {summary}; kept the point of {name}"
+    return Outcome(outcome.state, nit, outcome.status, detail), "+".join(tried), tried
 
 
 def _deadline(max_time, func: str) -> float | None:
@@ -200,14 +201,17 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         ``"fixed_point"``: damped iteration of the response map.  ``"homotopy"``:
         pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game,
         which anneals ``epsilon`` from infinity and ``tau`` from 0 to their values; globally
-        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy; if that
-        fails too, the damped fixed point from the best point so far.  If nothing converges
-        the point with the smallest residual is returned.
+        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy (only up
+        to 500 unknowns: above, each path step costs Krylov solves and the homotopy can take
+        minutes, so it is left to an explicit ``method="homotopy"``); if that fails too, the
+        damped fixed point from the best point so far.  If nothing converges the point with
+        the smallest residual is returned.
     tol : float, default 1e-10
         Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
     max_iter : int, default 1000
-        Cap on the iterations of each phase (Newton steps, path steps; the fixed point of
-        ``"auto"`` may take ``20 * max_iter`` cheap steps).
+        Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps); the
+        homotopy may add a fixed number of polishing steps (``rqe.solvers._homotopy.EXTRA_ITER``)
+        and the fixed point of ``"auto"`` may take ``20 * max_iter`` cheap steps.
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
     check_tractability : bool, default False
