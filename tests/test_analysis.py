@@ -19,6 +19,9 @@ from rqe.games import catalog
 ROOT = Path(__file__).resolve().parents[1]
 EQ_TOL = 1e-9
 EPS5 = 0.2
+# Root-scan grid of the brute-force oracle: at tau* - 0.01 the three RQE of Example 5 lie 0.07 apart in
+# P2(C), so 80 points (spacing 0.0125) separate them; the oracle's default 400 took 4x as long.
+ROOT_GRID = 80
 
 
 def _check_rqe_kl_entropy(game, tau, eps, x, y):
@@ -244,13 +247,15 @@ def test_free_riding_measurement_against_brute_force():
     res = free_riding(game, epsilon=EPS5, tau=np.linspace(0, 1.5, 4))
     R1, R2 = game.payoffs
     assert [len(e) for e in res.equilibria] == [3, 3, 1, 1]
-    below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5)
-    above = oracles.all_equilibria_2x2(R1, R2, res.tau_star + 0.01, EPS5)
+    below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5, grid=ROOT_GRID)
+    above = oracles.all_equilibria_2x2(R1, R2, res.tau_star + 0.01, EPS5, grid=ROOT_GRID)
     assert len(below) == 3 and len(above) == 1
     row = res.comparison[0]
     c = 0.4  # degree = 0.4 |P1(C) - P2(C)|
-    before = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] - 0.01, EPS5))
-    after = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] + 0.01, EPS5))
+    before = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] - 0.01, EPS5,
+                                                                           grid=ROOT_GRID))
+    after = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] + 0.01, EPS5,
+                                                                          grid=ROOT_GRID))
     assert before > row["delta"] > after
     assert all(r["bound"] > r["measured"] for r in res.comparison)
 
