@@ -178,7 +178,8 @@ def _grid(value, n_players: int, name: str) -> np.ndarray:
     low_ok = arr >= 0 if name == "tau" else arr > 0
     if not low_ok.all():
         bound = "[0, inf)" if name == "tau" else "(0, inf)"
-        raise ValueError(f"The {name!r} parameter of rqe.sweep must lie in {bound}. Got min {float(arr.min())!r} instead.")
+        raise ValueError(f"The {name!r} parameter of rqe.sweep must lie in {bound}. "
+                         f"Got min {float(arr.min())!r} instead.")
     return arr
 
 
