@@ -9,6 +9,35 @@ import numpy as np
 _NUMBER = (int, float, np.integer, np.floating)
 
 
+def plain(value):
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists (for messages).
+
+    ``repr(np.float64(-1.0))`` is ``'np.float64(-1.0)'`` under numpy 2; messages show ``-1.0``.
+    """
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def has_text(value) -> bool:
+    """True when ``value`` is a string or an array-like holding strings (numbers written as text)."""
+    if isinstance(value, (str, bytes)):
+        return True
+    if not isinstance(value, (np.ndarray, list, tuple)):
+        return False
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, RecursionError):  # ragged: the caller reports it
+        return False
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in arr.ravel())
+
+
 def per_player(
     value,
     n_players: int,
@@ -30,11 +59,14 @@ def per_player(
         f"a float in {bracket}{low:g}, {'inf' if np.isinf(high) else f'{high:g}'})"
         f" or an array of shape ({n_players},)"
     )
+    if has_text(value):
+        raise TypeError(f"The {name!r} parameter of {func} must be {accepted}, given as numbers. Got text "
+                        f"{plain(value)!r} instead.")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"The {name!r} parameter of {func} must be {accepted}. Got {value!r} instead."
+            f"The {name!r} parameter of {func} must be {accepted}. Got {plain(value)!r} instead."
         ) from None
     if arr.ndim == 0:
         arr = np.full(n_players, float(arr))
@@ -44,7 +76,7 @@ def per_player(
         )
     bad = ~np.isfinite(arr) | (arr < low if low_inclusive else arr <= low) | (arr >= high)
     if bad.any():
-        shown = value if np.ndim(value) == 0 else arr.tolist()
+        shown = plain(value) if np.ndim(value) == 0 else arr.tolist()
         raise ValueError(f"The {name!r} parameter of {func} must be {accepted}. Got {shown!r} instead.")
     return arr
 
@@ -52,14 +84,15 @@ def per_player(
 def positive_int(value, *, name: str, func: str, low: int = 1) -> int:
     """Check an integer option such as ``max_iter``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"The {name!r} parameter of {func} must be an int >= {low}. Got {value!r} instead.")
+        raise ValueError(f"The {name!r} parameter of {func} must be an int >= {low}. Got {plain(value)!r} instead.")
     return int(value)
 
 
 def positive_float(value, *, name: str, func: str) -> float:
     """Check a strictly positive finite float option such as ``tol``."""
     if isinstance(value, bool) or not isinstance(value, _NUMBER) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"The {name!r} parameter of {func} must be a float in (0, inf). Got {value!r} instead.")
+        raise ValueError(f"The {name!r} parameter of {func} must be a float in (0, inf). Got {plain(value)!r} "
+                         "instead.")
     return float(value)
 
 
@@ -67,7 +100,7 @@ def choice(value, options: Iterable[str], *, name: str, func: str) -> str:
     """Check a string option against its list of valid values."""
     options = list(options)
     if not isinstance(value, str) or value not in options:
-        raise ValueError(f"The {name!r} parameter of {func} must be one of {options}. Got {value!r} instead.")
+        raise ValueError(f"The {name!r} parameter of {func} must be one of {options}. Got {plain(value)!r} instead.")
     return value
 
 
@@ -75,6 +108,9 @@ def finite_array(value, *, name: str, func: str) -> np.ndarray:
     """Convert to a float array, rejecting ragged, non-numeric and non-finite entries."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "c":
         raise TypeError(f"The {name!r} parameter of {func} must be real. Got complex numbers instead.")
+    if has_text(value):
+        raise TypeError(f"The {name!r} parameter of {func} must be an array of finite real numbers. Got text "
+                        f"(numbers must not be given as strings) instead.")
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:

@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rqe._validation import has_text
 from rqe.games.normal_form import NormalFormGame
 
 __all__ = ["read_nfg", "write_nfg", "read_json", "write_json"]
@@ -333,6 +334,8 @@ def read_json(path: str | os.PathLike) -> NormalFormGame:
                                   and all(isinstance(a, list) and all(isinstance(s, str) for s in a)
                                           for a in data["actions"])):
         raise ValueError(f"{source}: 'actions' must be a list of lists of strings, one list per player.")
+    if has_text(data["payoffs"]):
+        raise ValueError(f"{source}: 'payoffs' must hold numbers, not strings (write 1.5, not \"1.5\").")
     try:
         payoffs = np.array(data["payoffs"], dtype=float)
     except (TypeError, ValueError):

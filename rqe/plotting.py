@@ -129,7 +129,8 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
     The horizontal axis is ``x = P(player 1 plays its first action)``, the vertical axis
     ``y = P(player 2 plays its first action)``.  Player 1's curve is ``x = BR_1(y)``, player
     2's is ``y = BR_2(x)``; ``BR_i`` is player ``i``'s unique maximiser of its regularised
-    risk-adjusted utility (spec 2.3).  The curves cross exactly at the RQE, which are computed
+    risk-adjusted utility (paper eqs. 1-2; docs/concepts.md, "Risk-averse quantal response
+    equilibrium (RQE)").  The curves cross exactly at the RQE, which are computed
     by :func:`rqe.solve_all` (complete for 2x2 games) and drawn as black dots.  At ``tau = 0``
     with the entropy regulariser the curves are logit responses and the crossings are the
     logit QRE with ``lambda = 1/epsilon``.

@@ -1,5 +1,6 @@
 """Sweeps, free-riding (Theorem 4), tractability and the Figure 1 script."""
 
+import os
 import runpy
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +19,9 @@ from rqe.games import catalog
 ROOT = Path(__file__).resolve().parents[1]
 EQ_TOL = 1e-9
 EPS5 = 0.2
+# Root-scan grid of the brute-force oracle: at tau* - 0.01 the three RQE of Example 5 lie 0.07 apart in
+# P2(C), so 80 points (spacing 0.0125) separate them; the oracle's default 400 took 4x as long.
+ROOT_GRID = 80
 
 
 def _check_rqe_kl_entropy(game, tau, eps, x, y):
@@ -116,6 +120,116 @@ def test_sweep_errors():
         rqe.sweep(catalog.two_robots(), tau=[1.0])
 
 
+class _CountingBar:
+    """Stands in for the tqdm bar: records every update; optionally 'presses Ctrl-C' after some."""
+
+    def __init__(self, interrupt_after=None):
+        self.updates, self.interrupt_after = [], interrupt_after
+
+    def update(self, n):
+        self.updates.append(n)
+        if self.interrupt_after is not None and len(self.updates) >= self.interrupt_after:
+            raise KeyboardInterrupt
+
+    def close(self):
+        pass
+
+
+def test_progress_bar_moves_per_point_on_a_tau_only_sweep(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import rqe.analysis._sweep as sweep_module
+
+    bar = _CountingBar()
+    monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: bar)
+    game = catalog.free_riding_game()
+    rqe.sweep(game, tau=np.linspace(0, 2, 9), epsilon=0.3)   # one line: before, one update of 9
+    assert bar.updates == [1] * 9
+    bar.updates.clear()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rqe.sweep(game, tau=np.linspace(0, 2, 9), epsilon=[0.3, 0.5], executor=pool)
+    assert bar.updates == [1] * 18
+
+
+def test_progress_bar_without_ipywidgets_is_the_text_bar(monkeypatch, capsys):
+    import importlib.util
+    import warnings
+
+    import tqdm.std
+
+    from rqe.analysis._sweep import _progress_bar
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # no "IProgress not found" warning
+        bar = _progress_bar(3, True)
+        bar.update(1)
+        bar.close()
+    assert type(bar) is tqdm.std.tqdm
+
+
+def test_csv_is_written_without_pandas(tmp_path, monkeypatch):
+    import csv
+
+    res = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 0.5, 1.0], epsilon=[0.3, 0.7], progress=False)
+    frame = res.to_frame()
+    monkeypatch.setitem(sys.modules, "pandas", None)       # as if pandas were not installed
+    path = tmp_path / "s.csv"
+    res.to_csv(path)
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == list(frame.columns) and len(rows) == len(frame)
+    for col in frame.columns:
+        if col == "success":
+            assert [r[col] for r in rows] == [str(v) for v in frame[col]]
+        else:
+            assert [float(r[col]) for r in rows] == frame[col].tolist()   # exact: repr round-trips
+
+
+# ---------------------------------------------------------------- a real dask cluster
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=40)
+    except Exception as exc:  # pragma: no cover - where worker processes cannot start
+        pytest.skip(f"dask.distributed cannot start a local cluster here: {exc}")
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_sweep_on_a_dask_cluster_equals_in_process(dask_client):
+    game = rqe.NormalFormGame.from_bimatrix([[3, 0, 1], [1, 2, 0]], [[2, 1, 0], [0, 3, 1]])
+    kw = dict(tau=np.linspace(0, 3, 8), epsilon=[0.2, 0.5], progress=False)
+    local = rqe.sweep(game, **kw)
+    remote = rqe.sweep(game, executor=dask_client.get_executor(), **kw)
+    assert remote.complete and len(remote) == len(local)
+    pids = dask_client.run(os.getpid)                             # two worker processes, not this one
+    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+    for a, b in zip(local.strategies, remote.strategies):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(local.line, remote.line)
+
+
+def test_interrupted_dask_sweep_keeps_finished_points(dask_client, monkeypatch):
+    import rqe.analysis._sweep as sweep_module
+
+    game = catalog.free_riding_game()
+    taus = np.linspace(0, 3, 12)
+    local = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], progress=False)
+    monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: _CountingBar(interrupt_after=5))
+    part = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], executor=dask_client.get_executor())
+    assert not part.complete and 5 <= len(part) < len(local)
+    for k in range(len(part)):       # every kept row is the in-process row at the same grid point
+        j = int(np.flatnonzero(np.isclose(taus, part.tau[k, 0]))[0])
+        ref = part.line[k] * len(taus) + j
+        np.testing.assert_array_equal(part.strategies[0][k], local.strategies[0][ref])
+
+
 # ---------------------------------------------------------------- free-riding and Theorem 4
 def test_theorem4_bound_matches_the_formula_for_example_5():
     game = catalog.free_riding_game(cost=0.4)
@@ -133,13 +247,15 @@ def test_free_riding_measurement_against_brute_force():
     res = free_riding(game, epsilon=EPS5, tau=np.linspace(0, 1.5, 4))
     R1, R2 = game.payoffs
     assert [len(e) for e in res.equilibria] == [3, 3, 1, 1]
-    below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5)
-    above = oracles.all_equilibria_2x2(R1, R2, res.tau_star + 0.01, EPS5)
+    below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5, grid=ROOT_GRID)
+    above = oracles.all_equilibria_2x2(R1, R2, res.tau_star + 0.01, EPS5, grid=ROOT_GRID)
     assert len(below) == 3 and len(above) == 1
     row = res.comparison[0]
     c = 0.4  # degree = 0.4 |P1(C) - P2(C)|
-    before = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] - 0.01, EPS5))
-    after = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] + 0.01, EPS5))
+    before = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] - 0.01, EPS5,
+                                                                           grid=ROOT_GRID))
+    after = max(c * abs(x - y) for x, y in oracles.all_equilibria_2x2(R1, R2, row["measured"] + 0.01, EPS5,
+                                                                          grid=ROOT_GRID))
     assert before > row["delta"] > after
     assert all(r["bound"] > r["measured"] for r in res.comparison)
 

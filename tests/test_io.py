@@ -160,7 +160,7 @@ GOOD = {"players": ["A", "B"], "actions": [["x", "y"], ["z"]], "payoffs": [[[1],
     (json.dumps({**GOOD, "payoffs": [[[1], [2]], [[3]]]}), "rectangular nested list"),
     (json.dumps({**GOOD, "payoffs": [[1, 2], [3, 4]]}), r"shape \(N, n_1, ..., n_N\)"),
     (json.dumps({**GOOD, "players": ["A", "B", "C"]}), "'players' parameter.*2 names"),
-    (json.dumps({**GOOD, "payoffs": [[["a"], [2]], [[3], [4]]]}), "rectangular nested list"),
+    (json.dumps({**GOOD, "payoffs": [[["a"], [2]], [[3], [4]]]}), "numbers, not strings"),
     ('{"payoffs": [[[NaN], [2]], [[3], [4]]]}', "finite"),
 ])
 def test_bad_json_raises(content, match, tmp_path):

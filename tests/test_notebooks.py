@@ -2,21 +2,22 @@
 
 Runner: nbclient (not nbmake), so that the suite needs no pytest plugin and each notebook is an
 ordinary parametrised test.  Each notebook is executed in a fresh ``python3`` kernel (ipykernel)
-with ``examples/`` as working directory and the Agg-backed inline backend; any cell error fails the
-test.  The teaching budget is about a minute per notebook; it is not asserted (a busy machine must
-not fail the suite), the time is recorded as a test property, and the per-cell kernel timeout only
-catches a hung kernel.
+with ``examples/`` as working directory, the checkout under test first on ``PYTHONPATH`` (so the
+kernel imports this ``rqe``, not an installed copy) and the Agg-backed inline backend; any cell
+error fails the test.  No wall-clock budget is asserted (a busy machine must not fail the
+suite); ``CELL_TIMEOUT`` only stops a kernel that hangs.
 """
 
+import os
 import pathlib
-import time
 
 import nbformat
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-CELL_TIMEOUT = 300       # seconds per cell before nbclient gives up
+CELL_TIMEOUT = 1800      # seconds per cell: a guard against a hung kernel, not a performance budget
 
 
 def test_notebooks_exist():
@@ -49,15 +50,13 @@ def test_has_prose_figures_and_tagged_solutions(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, record_property):
+def test_notebook_runs(path, monkeypatch):
     from nbclient import NotebookClient
 
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(EXAMPLES)}})
-    start = time.perf_counter()
     client.execute()
-    elapsed = time.perf_counter() - start
-    record_property("seconds", round(elapsed, 1))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

@@ -1,6 +1,6 @@
 """Free-riding at RQE and Theorem 4 ("risk removes free-riding") of Qu et al. (arXiv 2602.21515).
 
-Setting (paper section 4.2, spec 5): two players with the same actions, payoffs
+Setting (paper section 4.2; docs/concepts.md, "Theorem 4"): two players with the same actions, payoffs
 ``u_i(a) = R(a_1, a_2) - c(a_i)`` with a symmetric shared reward ``R`` and a private cost ``c``.
 Definition 2: an RQE ``(x_1, x_2)`` has free-riding degree
 ``delta = |E_{x_1}[c] - E_{x_2}[c]|``.  Theorem 4 (App. B.2): with the KL penalty and the

@@ -10,13 +10,21 @@ equilibrium).  Lines are independent and run through any :class:`concurrent.futu
 * a cluster: the executor of a dask.distributed ``Client`` (``client.get_executor()``),
   unchanged.
 
+With an executor each line is submitted as a chain of short chunks (one point each for lines
+of up to ``_UPDATES_PER_LINE`` points; the next chunk starts from the last equilibrium of the
+previous one), so the progress bar moves per point (per chunk) and lines run in parallel.
+
 An interrupted sweep (``KeyboardInterrupt``) returns every point computed so far, with
-``complete=False``.
+``complete=False``: in-process, the interrupted line keeps its finished points; with an
+executor, every finished chunk is kept and the pending ones are cancelled.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import csv
+import importlib.util
+import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -28,6 +36,7 @@ from rqe.solvers.rqe import build_system, solve
 __all__ = ["sweep", "SweepResult"]
 
 _COLUMNS = ("tau", "epsilon", "line", "residual", "gap", "success", "nit", "values")
+_UPDATES_PER_LINE = 100   # with an executor, a line is cut into at most this many chained chunks
 
 
 @dataclass(frozen=True)
@@ -71,16 +80,8 @@ class SweepResult:
         return (f"SweepResult({len(self)} points, {len(np.unique(self.line))} lines, complete={self.complete}, "
                 f"all converged={bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
 
-    def to_frame(self):
-        """A :class:`pandas.DataFrame` with one row per point (requires pandas).
-
-        Columns ``tau_<player>``, ``epsilon_<player>``, ``p_<player>_<action>`` and the
-        certificate columns.
-        """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is a test dependency
-            raise ImportError("SweepResult.to_frame needs pandas: pip install pandas") from exc
+    def _table(self) -> dict:
+        """Column name -> 1-D array, in the order of :meth:`to_frame` and :meth:`to_csv`."""
         players, actions = self.params["players"], self.params["actions"]
         data = {}
         for i, name in enumerate(players):
@@ -94,7 +95,49 @@ class SweepResult:
             data[f"value_{name}"] = self.values[:, i]
         for col in ("line", "residual", "gap", "success", "nit"):
             data[col] = getattr(self, col)
-        return pd.DataFrame(data)
+        return data
+
+    def to_frame(self):
+        """A :class:`pandas.DataFrame` with one row per point (requires pandas).
+
+        Columns ``tau_<player>``, ``epsilon_<player>``, ``p_<player>_<action>``,
+        ``value_<player>`` and the certificate columns (the columns of :meth:`to_csv`).
+
+        Examples
+        --------
+        >>> import rqe
+        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), tau=[0.0, 1.0], progress=False)
+        >>> res.to_frame().shape
+        (2, 15)
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is a test dependency
+            raise ImportError("SweepResult.to_frame needs pandas: pip install pandas (SweepResult.to_csv "
+                              "does not)") from exc
+        return pd.DataFrame(self._table())
+
+    def to_csv(self, path) -> None:
+        """Write one row per point to a ``.csv`` file (no pandas needed), columns as :meth:`to_frame`.
+
+        Floats are written with ``repr`` (they read back exactly), ``success`` as ``True``/``False``.
+
+        Examples
+        --------
+        >>> import csv, os, tempfile, rqe
+        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), tau=[0.0, 1.0], progress=False)
+        >>> path = os.path.join(tempfile.mkdtemp(), "sweep.csv")
+        >>> res.to_csv(path)
+        >>> rows = list(csv.DictReader(open(path)))
+        >>> len(rows), rows[1]["tau_P1"], rows[1]["success"]
+        (2, '1.0', 'True')
+        """
+        table = self._table()
+        columns = [[_cell(v) for v in col] for col in table.values()]
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(table)
+            writer.writerows(zip(*columns))
 
     def save(self, path) -> None:
         """Write to a ``.npz`` file (read back with :meth:`load`)."""
@@ -118,6 +161,11 @@ class SweepResult:
                        params=params, **{c: f[c] for c in _COLUMNS})
 
 
+def _cell(value) -> str:
+    """A CSV cell: ``repr`` of the Python number (round-trips), ``True``/``False`` for flags."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _grid(value, n_players: int, name: str) -> np.ndarray:
     arr = finite_array(value, name=name, func="rqe.sweep")
     if arr.ndim == 0:
@@ -130,7 +178,8 @@ def _grid(value, n_players: int, name: str) -> np.ndarray:
     low_ok = arr >= 0 if name == "tau" else arr > 0
     if not low_ok.all():
         bound = "[0, inf)" if name == "tau" else "(0, inf)"
-        raise ValueError(f"The {name!r} parameter of rqe.sweep must lie in {bound}. Got min {arr.min()!r} instead.")
+        raise ValueError(f"The {name!r} parameter of rqe.sweep must lie in {bound}. "
+                         f"Got min {float(arr.min())!r} instead.")
     return arr
 
 
@@ -143,26 +192,79 @@ class _NoBar:
 
 
 def _progress_bar(total: int, progress: bool):
-    """A tqdm bar (imported only when shown), or a bar that does nothing."""
+    """A tqdm bar (imported only when shown), or a bar that does nothing.
+
+    ``tqdm.auto`` (a widget in notebooks) only when ipywidgets is installed; otherwise the text
+    bar, which in a notebook prints plain lines instead of warning that IProgress is missing.
+    """
     if not progress:
         return _NoBar()
-    from tqdm.auto import tqdm
-
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
     return tqdm(total=total, desc="rqe.sweep", unit="pt")
 
 
-def _run_line(game, taus, eps, risk, regularizer, tol, max_iter):
-    """Solve one line, warm-starting each point from the previous one; returns rows computed."""
-    rows, x0 = [], None
+def _run_line(game, taus, eps, risk, regularizer, tol, max_iter, x0=None, on_point=None):
+    """Solve points in order, warm-starting each from the previous one.
+
+    Returns ``(rows, finished)``; ``finished`` is False when a ``KeyboardInterrupt`` stopped it
+    (the rows hold the points solved before).  ``on_point`` is called after each point.
+    """
+    rows = []
     try:
         for tau in taus:
             res = solve(game, tau=tau, epsilon=eps, risk=risk, regularizer=regularizer, tol=tol,
                         max_iter=max_iter, x0=x0)
             rows.append(res)
             x0 = res.strategies if res.success else None
+            if on_point is not None:
+                on_point()
     except KeyboardInterrupt:
         return rows, False
     return rows, True
+
+
+def _next_start(rows, x0):
+    """Warm start for the chunk after ``rows`` (as inside a line)."""
+    if not rows:
+        return x0
+    return rows[-1].strategies if rows[-1].success else None
+
+
+def _run_on_executor(executor, game, taus, epss, args, bar) -> tuple[dict, bool]:
+    """Each line as a chain of chunks on ``executor``; returns the rows per line and whether all finished."""
+    chunk = max(1, math.ceil(len(taus) / _UPDATES_PER_LINE))
+    lines = {k: [] for k in range(len(epss))}
+    pending = {}   # future -> (line, start index, x0)
+
+    def submit(k, start, x0):
+        fut = executor.submit(_run_line, game, taus[start:start + chunk], epss[k], *args, x0)
+        pending[fut] = (k, start, x0)
+
+    for k in range(len(epss)):
+        submit(k, 0, None)
+    complete = True
+    try:
+        while pending:
+            done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                k, start, x0 = pending.pop(fut)
+                rows, finished = fut.result()
+                lines[k].extend(rows)
+                bar.update(len(rows))
+                if not finished:
+                    complete = False
+                elif start + chunk < len(taus):
+                    submit(k, start + chunk, _next_start(rows, x0))
+    except KeyboardInterrupt:
+        complete = False
+        for fut, (k, start, x0) in list(pending.items()):
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                lines[k].extend(fut.result()[0])   # finished while we were interrupted: keep it
+            fut.cancel()
+    return {k: rows for k, rows in lines.items() if rows}, complete
 
 
 def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="entropy", executor=None,
@@ -214,36 +316,24 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
 
     lines: dict[int, list] = {}
     complete = True
+    args = (risk_obj, reg_obj, tol, max_iter)
     bar = _progress_bar(len(taus) * len(epss), progress)
     try:
         if executor is None:
             for k, eps in enumerate(epss):
-                rows, finished = _run_line(game, taus, eps, risk_obj, reg_obj, tol, max_iter)
+                rows, finished = _run_line(game, taus, eps, *args, on_point=lambda: bar.update(1))
                 lines[k] = rows
-                bar.update(len(rows))
                 if not finished:
                     complete = False
                     break
         else:
-            futures = {executor.submit(_run_line, game, taus, eps, risk_obj, reg_obj, tol, max_iter): k
-                       for k, eps in enumerate(epss)}
-            try:
-                for fut in cf.as_completed(futures):
-                    rows, finished = fut.result()
-                    lines[futures[fut]] = rows
-                    complete &= finished
-                    bar.update(len(rows))
-            except KeyboardInterrupt:
-                complete = False
-                for fut, k in futures.items():
-                    if fut.done() and not fut.cancelled() and fut.exception() is None and k not in lines:
-                        lines[k] = fut.result()[0]
-                    fut.cancel()
+            lines, complete = _run_on_executor(executor, game, taus, epss, args, bar)
     except KeyboardInterrupt:
         complete = False
     finally:
         bar.close()
-    return _assemble(game, taus, epss, lines, complete and len(lines) == len(epss), risk_obj, reg_obj)
+    complete = complete and len(lines) == len(epss) and all(len(r) == len(taus) for r in lines.values())
+    return _assemble(game, taus, epss, lines, complete, risk_obj, reg_obj)
 
 
 def _assemble(game, taus, epss, lines, complete, risk, regularizer) -> SweepResult:

@@ -1,4 +1,5 @@
-"""Tractability and uniqueness conditions for two-player RQE (spec 2.6).
+"""Tractability and uniqueness conditions for two-player RQE (docs/concepts.md, "Existence, uniqueness
+and tractability").
 
 Two payoff-independent conditions are known, both in the scale-free products
 ``epsilon_i * tau_i`` and both for the pairings (KL risk, log-barrier) and (reverse-KL risk,
@@ -7,7 +8,7 @@ negative entropy):
 * **MPS**: no-regret learning reaches the RQE (Mazumdar, Panaganti and Shi, ICLR 2025,
   Theorem 3); the authors' code tests ``epsilon_1 tau_1 epsilon_2 tau_2 >= 1``.
 * **Monotonicity**: the 2N-player game is monotone, so the RQE is unique and Lipschitz in the
-  payoffs (Zhang and Mazumdar 2026, arXiv 2602.12386; re-derived in spec 2.6):
+  payoffs (Zhang and Mazumdar 2026, arXiv 2602.12386, for these two pairings):
   ``16 epsilon_1 epsilon_2 tau_1 tau_2 > 1``.
 
 The two do not nest in the literature's general form; here the second is implied by the first.
@@ -42,7 +43,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class Tractability:
-    """Both conditions of spec 2.6 for one parameter set.
+    """Both conditions (MPS and monotonicity, module docstring) for one parameter set.
 
     ``holds`` is True when at least one applicable condition holds, False when none does,
     and None when neither applies to the chosen risk and regulariser.
@@ -89,7 +90,7 @@ def tractability(tau, epsilon, *, risk: str = "kl", regularizer: str = "log_barr
                   "Mazumdar, Panaganti and Shi (ICLR 2025), Theorem 3, as tested by the authors' code"),
         Condition("monotone", 16.0 * product > 1.0 if applies else None, 16.0 * product, 1.0,
                   "16 epsilon_1 epsilon_2 tau_1 tau_2 > 1",
-                  "Zhang and Mazumdar (arXiv 2602.12386), monotonicity of the 2N-player game; spec 2.6"),
+                  "Zhang and Mazumdar (arXiv 2602.12386), monotonicity of the 2N-player game"),
     )
     if not applies:
         return Tractability(None, conditions, f"No payoff-independent condition is known for risk={pair[0]!r} "

@@ -27,6 +27,7 @@ from importlib import resources
 
 import numpy as np
 
+from rqe._validation import plain
 from rqe.games.normal_form import NormalFormGame
 
 __all__ = [
@@ -42,27 +43,27 @@ def matching_pennies() -> NormalFormGame:
 
 
 def prisoners_dilemma() -> NormalFormGame:
-    """Prisoner's dilemma (C, D) with payoffs T=5 > R=3 > P=1 > S=0."""
+    """Prisoner's dilemma (C, D), T=5 > R=3 > P=1 > S=0: unique equilibrium (D, D)."""
     return NormalFormGame.from_bimatrix([[3, 0], [5, 1]], [[3, 5], [0, 1]], actions=[["C", "D"], ["C", "D"]])
 
 
 def stag_hunt() -> NormalFormGame:
-    """Stag hunt (Stag, Hare): two pure equilibria and one mixed, P(Stag) = 2/3."""
+    """Stag hunt (Stag, Hare): pure equilibria (S, S) and (H, H), and one mixed with P(Stag) = 1/2."""
     return NormalFormGame.from_bimatrix([[4, 0], [2, 2]], [[4, 2], [0, 2]], actions=[["S", "H"], ["S", "H"]])
 
 
 def battle_of_the_sexes() -> NormalFormGame:
-    """Battle of the sexes (Opera, Football): two pure equilibria and one mixed."""
+    """Battle of the sexes (Opera, Football): (O, O), (F, F) and one mixed, P1 O w.p. 3/5, P2 O w.p. 2/5."""
     return NormalFormGame.from_bimatrix([[3, 0], [0, 2]], [[2, 0], [0, 3]], actions=[["O", "F"], ["O", "F"]])
 
 
 def chicken() -> NormalFormGame:
-    """Chicken (Swerve, Straight)."""
+    """Chicken (Swerve, Straight): pure equilibria (S, T) and (T, S), and one mixed with P(Swerve) = 9/10."""
     return NormalFormGame.from_bimatrix([[0, -1], [1, -10]], [[0, 1], [-1, -10]], actions=[["S", "T"], ["S", "T"]])
 
 
 def rock_paper_scissors() -> NormalFormGame:
-    """Rock-paper-scissors, zero-sum, unique equilibrium (1/3, 1/3, 1/3)."""
+    """Rock-paper-scissors, zero-sum: unique equilibrium (1/3, 1/3, 1/3)."""
     return NormalFormGame.zero_sum([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], actions=[["R", "P", "S"]] * 2)
 
 
@@ -82,9 +83,11 @@ def free_riding_game(cost: float = 0.4, *, n_players: int = 2) -> NormalFormGame
     [[0.6, 0.6], [1.0, 0.0]]
     """
     if not (isinstance(cost, (int, float, np.floating)) and np.isfinite(cost)):
-        raise ValueError(f"The 'cost' parameter of free_riding_game must be a finite float. Got {cost!r} instead.")
+        raise ValueError(f"The 'cost' parameter of rqe.games.catalog.free_riding_game must be a finite float. "
+                         f"Got {plain(cost)!r} instead.")
     if not isinstance(n_players, (int, np.integer)) or n_players < 2:
-        raise ValueError(f"The 'n_players' parameter of free_riding_game must be an int >= 2. Got {n_players!r}.")
+        raise ValueError(f"The 'n_players' parameter of rqe.games.catalog.free_riding_game must be an int >= 2. "
+                         f"Got {plain(n_players)!r} instead.")
     shape = (2,) * n_players
     profiles = np.indices(shape)  # 0 = C, 1 = D
     reward = np.any(profiles == 0, axis=0).astype(float)
