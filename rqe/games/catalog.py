@@ -96,9 +96,9 @@ def free_riding_game(cost: float = 0.4, *, n_players: int = 2) -> NormalFormGame
 
 
 def volunteer_game() -> NormalFormGame:
-    """A volunteer's dilemma with a bonus for joint work: own-rows payoffs ``[[3.5, 2], [4, 0]]``.
+    """Volunteer's dilemma with a bonus for joint work: (W, S) and (S, W), and one mixed with P(W) = 4/5.
 
-    Each player works (W) at a private cost 2 or shirks (S); the shared reward is 5.5 when both
+    Own-rows payoffs ``[[3.5, 2], [4, 0]]``.  Each player works (W) at a private cost 2 or shirks (S); the shared reward is 5.5 when both
     work, 4 when one does and 0 when nobody does, so ``u_i = R(a_1, a_2) - 2 [a_i = W]`` is the
     free-riding setting of the paper's section 4.2 (``rqe.analysis.free_riding`` applies).  Pure
     Nash equilibria (W, S) and (S, W) free-ride; the mixed one works with probability 0.8.
