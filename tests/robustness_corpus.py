@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-REGIMES = ("moderate", "small_epsilon", "large_tau", "payoff_scale", "far_apart", "degenerate")
+REGIMES = ("moderate", "small_epsilon", "large_tau", "payoff_scale", "far_apart", "degenerate", "extreme",
+           "degenerate_extreme")
 SHAPES = ((2, 2), (2, 2), (2, 3), (3, 3), (4, 4), (3, 5), (6, 6), (2, 2, 2), (3, 2, 2))
 DEGENERATE = ("zero", "constant_player", "identical_rows", "constant_sum", "dominated", "ties")
 BASE_TOL = 1e-10
@@ -124,6 +125,13 @@ def make_case(regime: str, k: int) -> Case:
         U = _degenerate_payoffs(rng, kind, shape)
         eps = _log_uniform(rng, 1e-3, 1.0, N)
         tau = _taus(rng, N, 1e-2, 100.0)
+    elif regime == "extreme":
+        eps = _log_uniform(rng, 1e-4, 1e-3, N)
+        tau = _taus(rng, N, 10.0, 1e4)
+    elif regime == "degenerate_extreme":
+        U = _degenerate_payoffs(rng, DEGENERATE[k % len(DEGENERATE)], shape)
+        eps = _log_uniform(rng, 1e-4, 1e-2, N)
+        tau = _taus(rng, N, 1e-2, 1e4)
     risk = ("kl", "reverse_kl")[rng.integers(2)]
     reg = ("entropy", "log_barrier")[rng.integers(2)]
     return Case(f"{regime}-{k}", regime, U, tau, eps, risk, reg, tolerance(U, tau, eps))

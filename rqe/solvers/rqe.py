@@ -23,8 +23,9 @@ from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
+from rqe.solvers._anneal import anneal, representable
 from rqe.solvers._homotopy import homotopy
-from rqe.solvers._iterate import DENSE_MAX, Outcome, fixed_point, newton
+from rqe.solvers._iterate import DENSE_MAX, Outcome, expired, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import RQESystem
 from rqe.solvers.gaussian import solve_gaussian
@@ -97,10 +98,15 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
                       risk, regularizer, tried: tuple = (), max_time: float | None = None) -> EquilibriumResult:
     """Package a state of ``system`` as an :class:`EquilibriumResult` with its certificate.
 
-    ``tried`` names the methods already run (the message suggests none of them).
+    ``tried`` names the methods already run (the message suggests none of them).  The
+    certificate is that of the returned strategies, whose probabilities below the smallest
+    double are zero (:func:`rqe.solvers._anneal.representable`).
     """
-    state = outcome.state
+    state = representable(system, outcome.state)
     residual = system.residual(state)
+    if state is not outcome.state and outcome.status == 0 and residual > tol:
+        outcome = Outcome(state, outcome.nit, 2, outcome.detail + "; probabilities that underflow to 0 in the "
+                          "returned strategies change the residual")
     success = outcome.status == 0 and residual <= tol
     status = outcome.status if outcome.status != 0 or success else 1
     adversaries = tuple(
@@ -125,21 +131,33 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
 
 
 def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadline: float | None):
-    """Newton, then the homotopy, then the damped fixed point from the best point so far.
+    """Newton, then the homotopy, then annealing, then the damped fixed point from the best point so far.
 
-    Above ``DENSE_MAX`` unknowns the homotopy is skipped (each of its steps costs a few
-    Krylov solves, so it can take minutes); the message then suggests it, with ``max_time``.
+    Above ``DENSE_MAX`` unknowns the homotopy and annealing are skipped (each of their steps
+    costs a few Krylov solves, so they can take minutes); the message then suggests the
+    homotopy, with ``max_time``.  Every attempt is judged at the strategies it would return
+    (:func:`rqe.solvers._anneal.representable`: probabilities that underflow are zero).
 
     Returns ``(outcome, method, tried)``: the first outcome that converges, else the one with
     the smallest residual (whatever produced it), with every attempt summarised in its detail.
     """
-    attempts = [("newton", newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline))]
+    def certified(outcome: Outcome) -> Outcome:
+        state = representable(system, outcome.state)
+        status = outcome.status
+        if status == 0 and system.residual(state) > tol:
+            status = 2
+        return Outcome(state, outcome.nit, status, outcome.detail)
+
+    attempts = [("newton", certified(newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)))]
     if attempts[-1][1].status != 0 and system.size <= DENSE_MAX:
-        attempts.append(("homotopy", homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline)))
+        attempts.append(("homotopy", certified(homotopy(system, tol=tol, max_iter=max_iter, deadline=deadline))))
+    if attempts[-1][1].status != 0 and system.size <= DENSE_MAX and not expired(deadline):
+        attempts.append(("annealing", certified(anneal(system, tol=tol, max_iter=max_iter, deadline=deadline))))
     if attempts[-1][1].status != 0:
         best = min((o for _, o in attempts), key=lambda o: system.residual(o.state))
-        attempts.append(("fixed_point", fixed_point(system, best.state.z, tol=tol,
-                                                    max_iter=_FIXED_POINT_ITER * max_iter, deadline=deadline)))
+        attempts.append(("fixed_point", certified(fixed_point(system, best.state.z, tol=tol,
+                                                              max_iter=_FIXED_POINT_ITER * max_iter,
+                                                              deadline=deadline))))
     tried = tuple(name for name, _ in attempts)
     nit = sum(o.nit for _, o in attempts)
     name, outcome = attempts[-1]
