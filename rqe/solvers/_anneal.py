@@ -24,7 +24,7 @@ player's adversary can weigh such an action heavily (the entropic adversary mult
 probability by ``exp(tau g)``, the reverse-KL adversary does not charge for it at all), so the
 residual of the log-space point and that of the returned strategies can differ by ``O(1)`` in
 either direction.  :func:`representable` re-evaluates the map with every probability that
-underflows set to exactly zero (log ``_FLOOR``), so the certificate is that of the strategies
+underflows set to zero (a log of :func:`floor`, at most ``-1000``), so the certificate is that of the strategies
 returned.  This is the support detection of issue 17: probabilities far below machine
 precision are recognised as absent, not carried as phantom logs.
 """
@@ -36,11 +36,12 @@ import numpy as np
 from rqe.solvers._iterate import Outcome, expired, newton
 from rqe.solvers._system import RQESystem, State
 
-_FLOOR = -1e300            # log of a probability that is exactly zero in the returned strategies
+_FLOOR = -1000.0           # at most the log of a probability that is exactly zero in the returned strategies
 _MAX_STAGES = 200          # stages of one anneal
-_STAGE_ITER = 30           # Newton steps per stage
+_STAGE_ITER = 15           # Newton steps per stage
 _FIRST_STEP = 0.125
-_MIN_STEP = 2.0 ** -14     # a smaller step in theta means the path has a corner: give up
+_MIN_STEP = 2.0 ** -10     # a smaller step in theta means the path has a corner: give up
+_MAX_NEWTON = 300          # Newton steps of one anneal (and at most max_iter)
 _STAGE_TOL = 1e-9          # residual asked of the intermediate stages (the last one asks tol)
 
 
@@ -49,8 +50,24 @@ def representable(system: RQESystem, state: State) -> State:
     dead = np.concatenate([np.exp(lx) == 0.0 for lx in state.log_x])
     if not dead.any():
         return state
-    z = np.where(dead, _FLOOR, np.concatenate(state.log_x))
+    z = np.where(dead, floor(system), np.concatenate(state.log_x))
     return system.evaluate(z)
+
+
+def floor(system: RQESystem) -> float:
+    """A log-probability that acts as zero in ``system``'s map, while logs stay exact to rounding.
+
+    An entropic adversary multiplies a probability by at most ``exp(tau spread)`` (normalised
+    units), so ``_FLOOR - 2 tau spread`` keeps it below ``exp(-1000)`` of the others; the
+    reverse-KL adversary reaches its limit at ``q -> 0`` (mass on the cheapest absent action,
+    :class:`rqe.risk.ReverseKL`) for any such ``q``, and a log this size keeps ``log q - log w``
+    exact to about ``1e-13`` (``-inf`` would be exact but makes ``x log x`` undefined, and
+    ``-1e300`` loses every digit of ``log w``).
+    """
+    spread = max(float(np.ptp(M)) for M in system.M)
+    with np.errstate(over="ignore", invalid="ignore"):
+        worst = float(2.0 * system.scale * np.max(system.tau_n) * spread)
+    return _FLOOR - (worst if np.isfinite(worst) else 0.0)
 
 
 def _stage(system: RQESystem, theta: float, eps0: float) -> RQESystem:
@@ -67,7 +84,7 @@ def anneal(system: RQESystem, *, tol: float, max_iter: int, deadline: float | No
 
     Returns an :class:`Outcome` of ``system``: status 0 when the last stage reached ``tol``
     (certified on the representable point, :func:`representable`), else the last stage's point
-    with status 1 (``max_iter`` Newton steps or ``_MAX_STAGES`` stages), 3 (the step in
+    with status 1 (``min(max_iter, _MAX_NEWTON)`` Newton steps or ``_MAX_STAGES`` stages), 3 (the step in
     ``theta`` fell below ``_MIN_STEP``) or 5 (``deadline``), and the ``theta`` reached in
     ``detail``.
     """
@@ -76,6 +93,7 @@ def anneal(system: RQESystem, *, tol: float, max_iter: int, deadline: float | No
     if not np.isfinite(eps0):
         eps0 = 1.0
     theta, h = 0.0, _FIRST_STEP
+    max_iter = min(max_iter, _MAX_NEWTON)
     first = newton(_stage(system, 0.0, eps0), system.uniform(), tol=_STAGE_TOL,
                    max_iter=min(_STAGE_ITER, max_iter), deadline=deadline)
     nit, stages, status = first.nit, 1, 3

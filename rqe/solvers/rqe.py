@@ -219,17 +219,20 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         ``"fixed_point"``: damped iteration of the response map.  ``"homotopy"``:
         pseudo-arclength continuation from payoff scale 0 (uniform play, unique) to the game,
         which anneals ``epsilon`` from infinity and ``tau`` from 0 to their values; globally
-        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy (only up
-        to 500 unknowns: above, each path step costs Krylov solves and the homotopy can take
-        minutes, so it is left to an explicit ``method="homotopy"``); if that fails too, the
-        damped fixed point from the best point so far.  If nothing converges the point with
-        the smallest residual is returned.
+        convergent for generic games.  ``"auto"``: Newton; if it fails, the homotopy, then
+        annealing (each player's ``epsilon`` from a common large value down to its own and
+        ``tau`` from 0 up to its own, Newton warm-started at every stage; both only up to 500
+        unknowns: above, each step costs Krylov solves and can take minutes, so the homotopy is
+        left to an explicit ``method="homotopy"``); if those fail too, the damped fixed point
+        from the best point so far.  If nothing converges the point with the smallest residual
+        is returned.
     tol : float, default 1e-10
         Target for the residual ``max_i ||x_i - QR_i(x)||_1``.
     max_iter : int, default 1000
         Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps); the
-        homotopy may add a fixed number of polishing steps (``rqe.solvers._homotopy.EXTRA_ITER``)
-        and the fixed point of ``"auto"`` may take ``20 * max_iter`` cheap steps.
+        homotopy may add a fixed number of polishing steps (``rqe.solvers._homotopy.EXTRA_ITER``),
+        annealing takes at most ``min(max_iter, 300)`` Newton steps and the fixed point of
+        ``"auto"`` may take ``20 * max_iter`` cheap steps.
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
     check_tractability : bool, default False
@@ -245,7 +248,10 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     Each player's payoffs are centred and rescaled by a power of two before solving, with
     ``tau`` and ``epsilon`` changed to match (``RQE(cA; epsilon, tau) = RQE(A; epsilon / c,
     c tau)``), so that constant offsets (even ``1e12``) and payoff scales cost no accuracy;
-    ``values`` and ``gap`` are reported in the game's own units.
+    ``values`` and ``gap`` are reported in the game's own units.  The certificate is that of
+    the returned strategies: a probability too small for a double (below about ``1e-308``) is
+    zero there, and the residual is computed with it at zero, although the solver works with
+    log-probabilities that could hold it.
 
     Returns
     -------
