@@ -4,11 +4,13 @@ Run from the repository root::
 
     PYTHONPATH=. python benchmarks/bench_robustness.py                 # 30 cases per regime
     PYTHONPATH=. python benchmarks/bench_robustness.py --per-regime 8  # quicker
+    PYTHONPATH=/path/to/other/checkout python benchmarks/bench_robustness.py   # the same corpus, other code
 
 The corpus is ``tests/robustness_corpus.py`` (the same cases as the quick mode of
-``tests/test_robustness.py``, more of them): six regimes (moderate parameters, epsilon down to
+``tests/test_robustness.py``, more of them): eight regimes (moderate parameters, epsilon down to
 1e-4, tau up to 1e4, payoff scales 1e-6 to 1e4, per-player parameters far apart, degenerate
-games) and the offset twin of every case (a constant of magnitude 1e3 to 1e12 added to each
+games, epsilon below 1e-3 with tau up to 1e4 for every player, degenerate games with both) and
+the offset twin of every case (a constant of magnitude 1e3 to 1e12 added to each
 player's payoffs).  Each case is solved once by ``rqe.solve`` with its defaults
 (``method="auto"``) and the case's ``tol``, under ``max_time``.
 

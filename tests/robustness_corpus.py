@@ -4,8 +4,9 @@ Shared by ``tests/test_robustness.py`` (quick mode in the default run) and
 ``benchmarks/bench_robustness.py`` (the full corpus, per regime).  Issue 17 asks for payoff
 scales 1e-6 to 1e4, constant offsets up to 1e12, tau 0 to 1e4, epsilon 1e-4 to 100, games with
 identical rows, constant-sum, zero and dominated structures, every risk and regulariser, and
-per-player parameters far apart.  Each regime below draws from one corner of that box; every
-case has an *offset twin*, the same game with a constant of magnitude 1e3 to 1e12 added to each
+per-player parameters far apart.  Each regime below draws from one corner of that box
+("extreme": every epsilon in [1e-4, 1e-3] with tau up to 1e4; "degenerate_extreme": the
+degenerate structures with epsilon down to 1e-4 and tau up to 1e4); every case has an *offset twin*, the same game with a constant of magnitude 1e3 to 1e12 added to each
 player's payoffs (which changes no equilibrium).
 
 The residual oracle :func:`oracle_residual` imports nothing from ``rqe``: it rebuilds each

@@ -495,3 +495,26 @@ def test_no_success_claimed_on_log_probabilities_the_strategies_cannot_hold(meth
     assert res.success == (true <= case.tol)
     if not res.success and method == "newton":
         assert "underflow" in res.message
+
+
+# ---------------------------------------------------------------- issue 17: annealing where Newton cannot start
+def test_annealing_solves_where_newton_from_uniform_play_cannot():
+    # Corpus case extreme-22 (reverse KL, tau = 118 and 31, epsilon = 4e-4 and 1e-4): Newton from
+    # uniform play stalls, the payoff-scale homotopy stops at a corner of double precision, and
+    # annealing reaches an equilibrium in five stages.  At it each player's adversary loads
+    # actions the others play with probability exp(-200) and below; certified independently.
+    from robustness_corpus import make_case
+
+    from rqe.solvers._anneal import anneal
+    from rqe.solvers.rqe import build_system
+
+    case = make_case("extreme", 22)
+    system, _, _ = build_system(rqe.NormalFormGame(case.payoffs), tau=case.tau, epsilon=case.epsilon,
+                                risk=case.risk, regularizer=case.regularizer, func="test")
+    newton = _quiet(rqe.solve, rqe.NormalFormGame(case.payoffs), method="newton", **case.kwargs())
+    assert not newton.success
+    with np.errstate(over="ignore", under="ignore"):
+        out = anneal(system, tol=case.tol, max_iter=1000)
+    strategies = [np.exp(lx) for lx in out.state.log_x]
+    assert out.status == 0 and out.nit <= 300
+    assert oracle_residual(case.payoffs, strategies, case.tau, case.epsilon, case.risk, case.regularizer) <= case.tol

@@ -143,10 +143,10 @@ def _auto(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int, deadl
     """
     def certified(outcome: Outcome) -> Outcome:
         state = representable(system, outcome.state)
-        status = outcome.status
-        if status == 0 and system.residual(state) > tol:
-            status = 2
-        return Outcome(state, outcome.nit, status, outcome.detail)
+        if outcome.status == 0 and system.residual(state) > tol:
+            return Outcome(state, outcome.nit, 2, f"{outcome.detail} converged only in log-probabilities: "
+                           "some are below the smallest double, 0 in the returned strategies")
+        return Outcome(state, outcome.nit, outcome.status, outcome.detail)
 
     attempts = [("newton", certified(newton(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)))]
     if attempts[-1][1].status != 0 and system.size <= DENSE_MAX:
