@@ -41,7 +41,7 @@ _MAX_STAGES = 200          # stages of one anneal
 _STAGE_ITER = 15           # Newton steps per stage
 _FIRST_STEP = 0.125
 _MIN_STEP = 2.0 ** -10     # a smaller step in theta means the path has a corner: give up
-_MAX_NEWTON = 300          # Newton steps of one anneal (and at most max_iter)
+_MAX_NEWTON = 150          # Newton steps of one anneal (and at most max_iter)
 _STAGE_TOL = 1e-9          # residual asked of the intermediate stages (the last one asks tol)
 
 

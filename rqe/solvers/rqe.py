@@ -231,7 +231,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     max_iter : int, default 1000
         Cap on the iterations of each phase (Newton steps, fixed-point steps, path steps); the
         homotopy may add a fixed number of polishing steps (``rqe.solvers._homotopy.EXTRA_ITER``),
-        annealing takes at most ``min(max_iter, 300)`` Newton steps and the fixed point of
+        annealing takes at most ``min(max_iter, 150)`` Newton steps and the fixed point of
         ``"auto"`` may take ``20 * max_iter`` cheap steps.
     x0 : sequence of array_like, optional
         Starting strategies (a warm start).
