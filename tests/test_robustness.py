@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from scipy.special import expit, logsumexp
 
 import rqe
-from robustness_corpus import REGIMES, corpus, oracle_residual
+from robustness_corpus import REGIMES, corpus, make_case, oracle_residual
 from rqe.games import catalog
 from rqe.solvers._homotopy import EXTRA_ITER
 
@@ -474,7 +474,7 @@ def test_underflowing_probabilities_count_as_zero_in_the_certificate():
     # recomputed independently, is 0.
     U = np.array([[[0.05369413815888527, 2.921935150871756], [-0.5757928706671512, 0.772960419314755]],
                   [[-0.6363160331005692, -1.360147764074879], [-1.4092940622558263, 0.6092040568276892]]])
-    kw = dict(tau=[0.0, 8556.494157355837], epsilon=[0.00014812958048955106, 0.000684879104987837], tol=1e-8)
+    kw = {"tau": [0.0, 8556.494157355837], "epsilon": [0.00014812958048955106, 0.000684879104987837], "tol": 1e-8}
     res = rqe.solve(rqe.NormalFormGame(U), method="newton", **kw)
     true = oracle_residual(U, res.strategies, kw["tau"], kw["epsilon"], "kl", "entropy")
     assert res.success and true <= 1e-8
@@ -486,8 +486,6 @@ def test_no_success_claimed_on_log_probabilities_the_strategies_cannot_hold(meth
     # The reverse case (corpus case extreme-28): Newton converged in log coordinates, with the
     # adversary loading an action of probability below 1e-308, and claimed success at residual
     # 1e-13; at the returned strategies (that action at 0) the independent residual is 0.3.
-    from robustness_corpus import make_case
-
     case = make_case("extreme", 28)
     res = _quiet(rqe.solve, rqe.NormalFormGame(case.payoffs), method=method, **case.kwargs(), max_time=10.0)
     true = oracle_residual(case.payoffs, res.strategies, case.tau, case.epsilon, case.risk, case.regularizer)
@@ -503,8 +501,6 @@ def test_annealing_solves_where_newton_from_uniform_play_cannot():
     # uniform play stalls, the payoff-scale homotopy stops at a corner of double precision, and
     # annealing reaches an equilibrium in five stages.  At it each player's adversary loads
     # actions the others play with probability exp(-200) and below; certified independently.
-    from robustness_corpus import make_case
-
     from rqe.solvers._anneal import anneal
     from rqe.solvers.rqe import build_system
 

@@ -16,7 +16,8 @@ player's ratio ``epsilon_i / epsilon_j`` and product ``tau_i epsilon_i`` fixed, 
 every player from the same parameters, so players whose parameters are far apart do not start
 at the far corner.  Each stage is solved by Newton's method in log coordinates, warm-started from
 a secant predictor through the last two stages; a stage that fails halves the step, one that
-succeeds doubles it (at most ``_MAX_STAGES`` stages and ``max_iter`` Newton steps in all).
+succeeds doubles it (at most ``_MAX_STAGES`` stages and ``min(max_iter, _MAX_NEWTON)`` Newton
+steps in all).  The last stage is accepted only if its representable point (below) reaches ``tol``.
 
 Certificates (:func:`representable`).  The solver works with log-probabilities, which can hold
 ``exp(-4000)``; the strategies it returns are doubles, in which that is ``0``.  A risk-averse
@@ -24,8 +25,8 @@ player's adversary can weigh such an action heavily (the entropic adversary mult
 probability by ``exp(tau g)``, the reverse-KL adversary does not charge for it at all), so the
 residual of the log-space point and that of the returned strategies can differ by ``O(1)`` in
 either direction.  :func:`representable` re-evaluates the map with every probability that
-underflows set to zero (a log of :func:`floor`, at most ``-1000``), so the certificate is that of the strategies
-returned.  This is the support detection of issue 17: probabilities far below machine
+underflows set to zero (a log of :func:`floor`, at most ``-1000``), so the certificate is that
+of the strategies returned.  This is the support detection of issue 17: probabilities far below machine
 precision are recognised as absent, not carried as phantom logs.
 """
 
@@ -61,8 +62,8 @@ def floor(system: RQESystem) -> float:
     units), so ``_FLOOR - 2 tau spread`` keeps it below ``exp(-1000)`` of the others; the
     reverse-KL adversary reaches its limit at ``q -> 0`` (mass on the cheapest absent action,
     :class:`rqe.risk.ReverseKL`) for any such ``q``, and a log this size keeps ``log q - log w``
-    exact to about ``1e-13`` (``-inf`` would be exact but makes ``x log x`` undefined, and
-    ``-1e300`` loses every digit of ``log w``).
+    exact to about ``|floor| * 1e-16`` (``-inf`` would be exact but makes ``x log x`` undefined,
+    and ``-1e300`` loses every digit of ``log w``).
     """
     spread = max(float(np.ptp(M)) for M in system.M)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -72,10 +73,10 @@ def floor(system: RQESystem) -> float:
 
 def _stage(system: RQESystem, theta: float, eps0: float) -> RQESystem:
     """The system at ``theta`` (module docstring), in the user's units as :class:`RQESystem` expects."""
-    eps_n = np.exp((1.0 - theta) * np.log(eps0) + theta * np.log(system.eps_n))
-    tau_n = np.expm1(theta * np.log1p(system.tau_n))
     if theta >= 1.0:
         return system
+    eps_n = np.exp((1.0 - theta) * np.log(eps0) + theta * np.log(system.eps_n))
+    tau_n = np.expm1(theta * np.log1p(system.tau_n))
     return RQESystem(system.game, tau_n / system.unit, eps_n * system.unit, system.risk, system.regularizer)
 
 
