@@ -148,10 +148,16 @@ def offset_twin(case: Case, k: int) -> Case:
                 case.tol, twin=case.name)
 
 
-def corpus(per_regime: int) -> list[Case]:
-    """``per_regime`` cases of each regime followed by their offset twins."""
-    base = [make_case(r, k) for r in REGIMES for k in range(per_regime)]
+def corpus(per_regime: int | dict) -> list[Case]:
+    """``per_regime`` cases of each regime (an int, or a dict by regime) followed by their offset twins."""
+    counts = per_regime if isinstance(per_regime, dict) else dict.fromkeys(REGIMES, per_regime)
+    base = [make_case(r, k) for r in REGIMES for k in range(counts.get(r, 0))]
     return base + [offset_twin(c, k) for k, c in enumerate(base)]
+
+
+# The quick corpus of the default test run: two cases of each regime, and one of each
+# degenerate structure in both degenerate regimes (cheap: their median solve takes 30 ms).
+QUICK = {**dict.fromkeys(REGIMES, 2), "degenerate": len(DEGENERATE), "degenerate_extreme": len(DEGENERATE)}
 
 
 # ---------------------------------------------------------------- the independent residual

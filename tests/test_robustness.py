@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from scipy.special import expit, logsumexp
 
 import rqe
-from robustness_corpus import REGIMES, corpus, make_case, oracle_residual
+from robustness_corpus import QUICK, REGIMES, corpus, make_case, oracle_residual
 from rqe.games import catalog
 from rqe.solvers._homotopy import EXTRA_ITER
 
-QUICK_PER_REGIME = 3        # 24 cases and their 24 offset twins in the default run
 FULL_PER_REGIME = 30        # RQE_FULL_CORPUS=1: 240 cases and their 240 offset twins
 SOLVED_TARGET = 0.95        # issue 17
 CORPUS_MAX_TIME = 30.0      # issue 17: no case of the corpus runs past 30 s
@@ -78,7 +77,8 @@ def _check_corpus(rows, record_property):
 
 
 def test_corpus_quick(record_property):
-    _check_corpus(_run_corpus(corpus(QUICK_PER_REGIME)), record_property)
+    # 24 cases (robustness_corpus.QUICK) and their 24 offset twins
+    _check_corpus(_run_corpus(corpus(QUICK)), record_property)
 
 
 @pytest.mark.skipif(not os.environ.get("RQE_FULL_CORPUS"), reason="the full corpus (about 10 minutes) runs with "
