@@ -81,8 +81,9 @@ def test_corpus_quick(record_property):
     _check_corpus(_run_corpus(corpus(QUICK)), record_property)
 
 
-@pytest.mark.skipif(not os.environ.get("RQE_FULL_CORPUS"), reason="the full corpus (480 solves, 10 to 20 minutes) runs with "
-                    "RQE_FULL_CORPUS=1; benchmarks/bench_robustness.py prints it per regime")
+@pytest.mark.skipif(not os.environ.get("RQE_FULL_CORPUS"),
+                    reason="the full corpus (480 solves, 10 to 20 minutes) runs with RQE_FULL_CORPUS=1; "
+                    "benchmarks/bench_robustness.py prints it per regime")
 def test_corpus_full(record_property):
     _check_corpus(_run_corpus(corpus(FULL_PER_REGIME)), record_property)
 
