@@ -1,4 +1,4 @@
-"""Selecting among the Nash equilibria of a game: components, maximum entropy, welfare, the logit limit.
+"""Selecting among the Nash equilibria of a game: components, maximum entropy, welfare, traced limits.
 
 The Nash equilibria of a two-player game are a finite union of *maximal Nash subsets*
 (Winkels 1979; Avis, Rosenberg, Savani and von Stengel 2010, *Economic Theory* 42:9-37,
@@ -17,9 +17,17 @@ On that description, selection is exact and cheap:
   concave: its maximum over each subset is one small exponential-cone program per player
   (cvxpy), and the selection is the best subset (the maximum-entropy Nash equilibrium; it may
   be a non-extreme point of a continuum);
-* ``"logit"``: the limit of the principal branch of logit QRE (McKelvey and Palfrey 1995;
-  :func:`rqe.qre_path`), i.e. the limiting logit equilibrium as the temperature goes to zero,
-  located in the subset that contains it.
+* ``"logit"``: the limit of the principal branch of logit QRE, McKelvey and Palfrey's (1995,
+  *GEB* 10:6-38, Section 4) tracing procedure: the branch leaving uniform play at ``lam = 0``,
+  traced by :func:`rqe.qre_path` as ``lam -> inf``;
+* ``"rqe"``: the limit of a branch of RQE (Qu et al., arXiv 2602.21515, Definition 1; the
+  tractability conditions of Mazumdar, Panaganti and Shi, ICLR 2025) as ``tau`` and ``epsilon``
+  go to 0 together (spec 2.7: the RQE tends to Nash), along ``tau = tau_ratio * epsilon`` from
+  near uniform play.  This path is a construction of ``rqe``, not one read in the papers.
+
+A traced selection is the equilibrium of the set (or the point of a maximal Nash subset) that
+the branch's last point is within l1 distance ``1e-6`` of; that distance is its certificate, and
+a branch that approaches none of the equilibria found is reported as a failure.
 
 Compatibility is decided in rational arithmetic when every equilibrium carries its exact
 rational form (``solve_nash(..., exact=True)``), otherwise with the set's tolerance relative to
@@ -50,8 +58,7 @@ _APPROACH_TOL = 1e-6  # l1 distance within which a traced branch's last point se
 _SUM_WEIGHT = 1e4    # weight of the "weights sum to 1" row when projecting on a hull
 _RQE_MAX_STEPS = 5000  # continuation steps allowed along the RQE branch
 _S_END = np.log(1e12)  # the RQE branch stops at epsilon = 1e-11 payoff ranges at the latest
-_HANDOFF = 1e-5      # relative Nash regret at which the RQE branch passes from continuation to Newton steps
-_MAX_CHANGE = 0.1    # largest l1 move of a strategy between two Newton points of the RQE branch
+_HANDOFF = 1e-5      # relative Nash regret below which a stalled RQE continuation is finished by Newton steps
 _MIN_LOG_STEP = 1e-3  # smallest Newton step in log(epsilon)
 _FLOOR = 64 * np.finfo(float).eps   # rounding floor of the residual, per unit of payoff range / epsilon
 
@@ -238,7 +245,7 @@ class NashSet(EquilibriumSet):
     # ------------------------------------------------------------------ selection
     def select(self, criterion: str = "entropy", *, tau_ratio: float = 1.0, risk="kl",
                regularizer="entropy") -> NashSelection:
-        """One equilibrium: maximum entropy, maximum welfare, or the limit of a traced branch.
+        """One equilibrium: maximum entropy, maximum welfare, or the limit of a traced logit or RQE branch.
 
         Parameters
         ----------
@@ -536,8 +543,11 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
     range (near uniform play, where the regulariser dominates), followed in
     ``s = log(epsilon_0 / epsilon)`` by the pseudo-arclength continuation behind
     :func:`rqe.rqe_path` (:func:`rqe.solvers._tracer.trace`), so it passes through folds,
-    where it turns back in ``epsilon``.  It ends when the profile's Nash max regret is at most
-    ``regret_tol`` times the payoff range.
+    where it turns back in ``epsilon``, until the profile's Nash max regret is ``_HANDOFF``
+    times the payoff range; Newton steps from a secant predictor then take it to
+    ``regret_tol`` (the continuation stalls on rounding near mixed limits).  In non-generic
+    games where two RQE branches stay very close (the stag hunt with tied risk dominance and
+    ``tau_ratio <= 1e-3``), the continuation can land on the other branch.
     """
     from rqe.solvers._system import RQESystem
     from rqe.solvers._tracer import trace
@@ -564,16 +574,24 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
                  stop=lambda z, _s: regret(blocks(z)) <= _HANDOFF, s_range=(-1e-9, np.inf))
     epsilons = list(eps0 * np.exp(-np.asarray(path.s)))
     points = [blocks(z) for z in path.z]
-    # Near a regular equilibrium the branch is monotone in epsilon: finish with warm-started Newton.
+    # Near a mixed limit the continuation can stall on rounding (``epsilon`` ~ 1e-7 payoff ranges)
+    # before the regret reaches ``regret_tol``: finish with Newton steps from a secant predictor
+    # in epsilon, accepted only when the corrector stays close to the prediction (no branch jump).
     step, nit = np.log(10.0), path.nit
-    while path.status == 0 and regret(points[-1]) > regret_tol and step >= _MIN_LOG_STEP and nit < _RQE_MAX_STEPS:
+    newton = regret(points[-1]) <= _HANDOFF and len(points) > 1
+    while newton and regret(points[-1]) > regret_tol and step >= _MIN_LOG_STEP and nit < _RQE_MAX_STEPS:
         trial = epsilons[-1] * np.exp(-step)
+        slope = (trial - epsilons[-1]) / (epsilons[-1] - epsilons[-2])
+        predicted = [np.clip(x + slope * (x - y), 0.0, None) for x, y in zip(points[-1], points[-2])]
+        predicted = [x / x.sum() for x in predicted]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = solve(game, tau=tau_ratio * trial, epsilon=trial, risk=risk, regularizer=regularizer,
-                        method="newton", x0=points[-1], tol=max(1e-10, _FLOOR * (1.0 + spread / trial)))
+                        method="newton", x0=predicted, tol=max(1e-10, _FLOOR * (1.0 + spread / trial)))
         nit += 1
-        if res.success and max(float(np.abs(x - y).sum()) for x, y in zip(res.strategies, points[-1])) <= _MAX_CHANGE:
+        moved = max(float(np.abs(x - y).sum()) for x, y in zip(points[-1], points[-2]))
+        miss = max(float(np.abs(x - y).sum()) for x, y in zip(res.strategies, predicted))
+        if res.success and miss <= max(0.1 * moved, 1e-9):
             epsilons.append(trial)
             points.append(res.strategies)
             step = min(2 * step, np.log(10.0))
@@ -581,7 +599,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
             step /= 2
     epsilons = np.array(epsilons)
     folds = [eps0 * np.exp(-t) for kind, t, _ in path.events if kind == "fold"]
-    success = first.success and path.status == 0 and regret(points[-1]) <= regret_tol
+    success = first.success and regret(points[-1]) <= regret_tol
     checks = [_tractable(tau_ratio, e, risk, regularizer) for e in epsilons] if n == 2 else [None] * len(epsilons)
     product = tau_ratio ** 2                     # epsilon_1 tau_1 epsilon_2 tau_2 = (tau_ratio epsilon^2)^2
     if n != 2:
@@ -590,6 +608,10 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
         condition = (f"No payoff-independent tractability condition is known for risk {_name(risk)!r} with "
                      f"regularizer {_name(regularizer)!r}; the product epsilon_1 tau_1 epsilon_2 tau_2 = "
                      f"(tau_ratio epsilon^2)^2 falls below 1 at epsilon = {product ** -0.25:.3g}.")
+    elif not checks[0]:
+        condition = (f"The tractability conditions (MPS: epsilon_1 tau_1 epsilon_2 tau_2 >= 1; monotonicity: 16 "
+                     f"times it > 1) hold only for epsilon > {(16 * product) ** -0.25:.3g}, above the start: "
+                     "nowhere on this branch, so the RQE it follows need not be unique anywhere.")
     else:
         condition = (f"The MPS condition epsilon_1 tau_1 epsilon_2 tau_2 >= 1 holds for epsilon >= "
                      f"{product ** -0.25:.3g} and the monotonicity condition for epsilon > "
