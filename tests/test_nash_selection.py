@@ -324,6 +324,24 @@ def test_rqe_limit_reports_the_tractability_condition_along_the_branch():
     np.testing.assert_allclose(sel.equilibrium.strategies[1], [p, 1 - p], atol=1e-12)
 
 
+@pytest.mark.parametrize("criterion", ["logit", "rqe"])
+def test_traced_selection_in_a_continuum_is_a_point_of_its_maximal_nash_subset(criterion):
+    # Player 2 is indifferent, so every QRE and RQE has y = (1/2, 1/2); against it player 1 is
+    # indifferent too (and the adversary has nothing to tilt at x = (1/2, 1/2)), so both branches
+    # stay at uniform play: a non-extreme point of the segment {y = (1/2, 1/2)} x [x].
+    A, B = (np.array(m, float) for m in DEGENERATE["indifferent partner"])
+    eqs = rqe.solve_nash(rqe.NormalFormGame.from_bimatrix(A, B))
+    sel = eqs.select(criterion)
+    assert sel.success and sel.index is None and sel.distance <= APPROACH_TOL
+    x, y = sel.equilibrium.strategies
+    np.testing.assert_allclose(x, [0.5, 0.5], atol=1e-9)
+    np.testing.assert_allclose(y, [0.5, 0.5], atol=1e-9)
+    assert nash_regret(A, B, x, y) <= CERT_TOL
+    X, Y = eqs.components[sel.component].vertices
+    assert {tuple(v) for v in Y.round(12) + 0.0} == {(0.5, 0.5)}
+    assert {tuple(v) for v in X.round(12) + 0.0} == {(1.0, 0.0), (0.0, 1.0)}
+
+
 def test_traced_selection_fails_when_the_branch_ends_at_an_equilibrium_missing_from_the_set():
     R = np.array([[5, 0], [4, 2]])                      # hare is risk dominant (see above)
     game = rqe.NormalFormGame.from_bimatrix(R, R.T)

@@ -402,13 +402,11 @@ class NashSet(EquilibriumSet):
         approach = [(float(trace["parameter"][k]),
                      max(float(np.abs(x[k] - e).sum()) for x, e in zip(trace["strategies"], eq.strategies)))
                     for k in range(max(0, count - 5), count)] if found else []
-        where = ("" if component is None or index is None else f" (in maximal Nash subset {component})")
-        if index is not None:
-            target = f"equilibrium {index} of the set{where}"
-        elif found:
-            target = f"a non-extreme point of maximal Nash subset {component}"
         message = trace["message"] + " "
         if found:
+            target = (f"a non-extreme point of maximal Nash subset {component}" if index is None else
+                      f"equilibrium {index} of the set" + ("" if component is None else
+                                                            f" (in maximal Nash subset {component})"))
             message += (f"Its last point is at distance {distance:.1e} (l1) from {target}, which is selected; "
                         f"max regret {eq.max_regret:.1e}.")
         else:
