@@ -179,7 +179,7 @@ def test_nondegenerate_games_have_one_point_per_component(rng):
 
 
 # --------------------------------------------------------------------------- traced selections
-APPROACH_TOL = 1e-6    # the branch's last point against the selected equilibrium (the selection's own rule)
+APPROACH_TOL = 1e-6    # the branch's last point against the selected equilibrium (the selection accepts 1e-5)
 GAMBIT_TOL = 1e-3      # pygambit's logit_solve stops at a regret of 1e-8, which leaves a mixed limit ~1e-5 away
 
 

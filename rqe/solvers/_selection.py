@@ -26,7 +26,7 @@ On that description, selection is exact and cheap:
   near uniform play.  This path is a construction of ``rqe``, not one read in the papers.
 
 A traced selection is the equilibrium of the set (or the point of a maximal Nash subset) that
-the branch's last point is within l1 distance ``1e-6`` of; that distance is its certificate, and
+the branch's last point is within l1 distance ``1e-5`` of; that distance is its certificate, and
 a branch that approaches none of the equilibria found is reported as a failure.
 
 Compatibility is decided in rational arithmetic when every equilibrium carries its exact
@@ -54,11 +54,11 @@ __all__ = ["NashSet", "NashComponent", "NashSelection", "CRITERIA"]
 CRITERIA = ("entropy", "welfare", "logit", "rqe")
 _DEDUPE = 9          # decimals used to identify equal extreme strategies
 _HULL_TOL = 1e-7     # residual of the convex-combination fit that places a point in a subset
-_APPROACH_TOL = 1e-6  # l1 distance within which a traced branch's last point selects an equilibrium
+_APPROACH_TOL = 1e-5  # l1 distance within which a traced branch's last point selects an equilibrium
 _SUM_WEIGHT = 1e4    # weight of the "weights sum to 1" row when projecting on a hull
 _RQE_MAX_STEPS = 5000  # continuation steps allowed along the RQE branch
 _S_END = np.log(1e12)  # the RQE branch stops at epsilon = 1e-11 payoff ranges at the latest
-_HANDOFF = 1e-5      # relative Nash regret below which a stalled RQE continuation is finished by Newton steps
+_HANDOFF = 1e-5      # relative Nash regret at which the RQE branch passes from continuation to Newton steps
 _MIN_LOG_STEP = 1e-3  # smallest Newton step in log(epsilon)
 _FLOOR = 64 * np.finfo(float).eps   # rounding floor of the residual, per unit of payoff range / epsilon
 
@@ -111,7 +111,7 @@ class NashSelection:
     success : bool
         True when the selected point's ``max_regret`` is within tolerance (for ``"logit"`` and
         ``"rqe"``, also when the branch was traced to its end and its last point lies within
-        ``distance <= 1e-6`` of an equilibrium of the set or of a maximal Nash subset).
+        ``distance <= 1e-5`` of an equilibrium of the set or of a maximal Nash subset).
     equilibrium : NashEquilibrium
         The selected equilibrium with its certificate.
     criterion : str
@@ -261,7 +261,7 @@ class NashSet(EquilibriumSet):
             player, followed from ``epsilon`` = 10 payoff ranges (near uniform play) by
             warm-started :func:`rqe.solve` with step control.  For the traced criteria the
             branch's last point is matched to the nearest equilibrium of the set (or point of
-            a maximal Nash subset) within l1 distance ``1e-6``; when none is that close the
+            a maximal Nash subset) within l1 distance ``1e-5``; when none is that close the
             selection fails (``success=False``) and says so.
         tau_ratio : float, default 1.0
             ``"rqe"`` only: ``tau / epsilon`` along the branch.  It is not scale-free:
@@ -572,9 +572,10 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
                  stop=lambda z, _s: regret(blocks(z)) <= _HANDOFF, s_range=(-1e-9, np.inf))
     epsilons = list(eps0 * np.exp(-np.asarray(path.s)))
     points = [blocks(z) for z in path.z]
-    # Near a mixed limit the continuation can stall on rounding (``epsilon`` ~ 1e-7 payoff ranges)
-    # before the regret reaches ``regret_tol``: finish with Newton steps from a secant predictor
-    # in epsilon, accepted only when the corrector stays close to the prediction (no branch jump).
+    # Near a mixed limit the continuation stalls on rounding (``epsilon`` ~ 1e-7 payoff ranges)
+    # before the regret reaches ``regret_tol``, and is slow near a pure one: finish with Newton
+    # steps from a secant predictor in epsilon, accepted only when the corrector stays close to
+    # the prediction (no jump to another branch).
     step, nit = np.log(10.0), path.nit
     newton = regret(points[-1]) <= _HANDOFF and len(points) > 1
     while newton and regret(points[-1]) > regret_tol and step >= _MIN_LOG_STEP and nit < _RQE_MAX_STEPS:
