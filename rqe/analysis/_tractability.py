@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._validation import per_player
+from rqe.solvers._result import Result
 
 __all__ = ["tractability", "Tractability", "Condition"]
 
@@ -42,7 +43,7 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Tractability:
+class Tractability(Result):
     """Both conditions (MPS and monotonicity, module docstring) for one parameter set.
 
     ``holds`` is True when at least one applicable condition holds, False when none does,

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from rqe._validation import choice
-from rqe.solvers._result import EquilibriumSet, _plain
+from rqe.solvers._result import EquilibriumSet, Result, _plain
 
 __all__ = ["NashSet", "NashComponent", "NashSelection", "CRITERIA"]
 
@@ -47,7 +47,7 @@ _HULL_TOL = 1e-7     # residual of the convex-combination fit that places a poin
 
 
 @dataclass(frozen=True)
-class NashComponent:
+class NashComponent(Result):
     """A maximal Nash subset ``conv(X) x conv(Y)`` of a two-player game.
 
     Attributes
@@ -85,14 +85,14 @@ class NashComponent:
 
 
 @dataclass(frozen=True)
-class NashSelection:
+class NashSelection(Result):
     """One Nash equilibrium chosen by a criterion.
 
     Attributes
     ----------
     message : str
     success : bool
-        True when the selected point's ``max_regret`` is within tolerance (for ``"logit"``, also
+        True when the selected point's ``regret`` is within tolerance (for ``"logit"``, also
         when the branch was traced to its end).
     equilibrium : NashEquilibrium
         The selected equilibrium with its certificate.
@@ -270,10 +270,10 @@ class NashSet(EquilibriumSet):
             strategies, value = best.strategies, sum(_entropy(x) for x in best.strategies)
         eq = _equilibrium(self.game, strategies, tol)
         component = self._locate(eq.strategies) if two else None
-        success = eq.max_regret <= tol * scale
+        success = eq.regret <= tol * scale
         scope = ("the convex hulls of the maximal Nash subsets" if two and criterion == "entropy" else
                  "the extreme equilibria of the maximal Nash subsets" if two else "the equilibria found")
-        message = (f"Selected by {criterion} ({value:.6g}) over {scope}; max regret {eq.max_regret:.1e}."
+        message = (f"Selected by {criterion} ({value:.6g}) over {scope}; max regret {eq.regret:.1e}."
                    + ("" if self.complete or (two and self.method == "vertex_enumeration") else
                       f" The set was found by {self.method!r} and may miss equilibria."))
         return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion=criterion,
@@ -303,10 +303,10 @@ class NashSet(EquilibriumSet):
             strategies, _, path = nash_from_qre(self.game)
         eq = _equilibrium(self.game, strategies, tol)
         component = self._locate(eq.strategies) if self.game.n_players == 2 and self.equilibria else None
-        success = path.success and eq.max_regret <= tol * scale
+        success = path.success and eq.regret <= tol * scale
         where = "" if component is None else f", in maximal Nash subset {component}"
         message = (f"The principal logit-QRE branch, traced to lam = {path.parameter[-1]:.3g}, ends at this "
-                   f"equilibrium{where}; max regret {eq.max_regret:.1e}.")
+                   f"equilibrium{where}; max regret {eq.regret:.1e}.")
         if not success:
             message += f" {path.message}"
         return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion="logit",
