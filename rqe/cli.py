@@ -242,7 +242,7 @@ def _cmd_sweep(args) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     total = len(taus) * len(epss)
-    if result.complete:
+    if result.finished:
         print(f"{len(result)} points written to {out}")
         return 0
     print(f"{len(result)} of {total} points written to {out} (interrupted: incomplete)")

@@ -686,7 +686,7 @@ def naive_individual_values(game: TeamGame, *, env_risk, behaviour=None) -> tupl
         raise TypeError(f"The 'game' parameter of {func} must be a rqe.cooperative.TeamGame (one-step games only). "
                         f"Got {type(game).__name__} instead.")
     op = get_env_risk(env_risk, func=func)
-    N, n, K = game.n_players, game.n_actions, game.n_outcomes
+    N, n = game.n_players, game.n_actions
     if behaviour is None:
         best = np.unravel_index(int(np.argmax(game.expected())), n)
         behaviour = [np.eye(n[i])[best[i]] for i in range(N)]

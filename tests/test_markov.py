@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import rqe
 from rqe.uncertainty import Entropic, TVBall

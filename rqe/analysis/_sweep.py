@@ -26,6 +26,7 @@ import csv
 import importlib.util
 import math
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.rqe import build_system, solve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["sweep", "SweepResult"]
 
@@ -101,7 +105,7 @@ class SweepResult(Result):
             data[col] = getattr(self, col)
         return data
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """A :class:`pandas.DataFrame` with one row per point (requires pandas).
 
         Columns ``tau_<player>``, ``epsilon_<player>``, ``p_<player>_<action>``,

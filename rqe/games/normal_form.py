@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rqe._validation import finite_array
+
+if TYPE_CHECKING:
+    import nashpy
 
 __all__ = ["NormalFormGame"]
 
@@ -184,7 +188,7 @@ class NormalFormGame:
                 f"Got {type(game).__name__} instead.")
         return cls.from_bimatrix(mats[0], mats[1])
 
-    def to_nashpy(self):
+    def to_nashpy(self) -> nashpy.Game:
         """Convert a two-player game to a :class:`nashpy.Game`."""
         if self.n_players != 2:
             raise ValueError(f"Only two-player games convert to nashpy. This game has {self.n_players} players.")

@@ -16,8 +16,6 @@ from scipy.optimize import root
 
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
-from rqe.regularizers import Entropy
-from rqe.risk import KL
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import _FLOOR, StepControl, trace
