@@ -465,6 +465,8 @@ def solve_nash(
     elif method == "qre_limit":
         equilibria, message = _qre_limit(game, tol)
         complete = False
+        if not equilibria:
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
     elif method == "pure":
         equilibria, complete, message = _pure(game, tol, exact)
     else:
