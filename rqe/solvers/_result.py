@@ -69,8 +69,9 @@ class Result:
 
     def __post_init__(self) -> None:
         status = getattr(self, "status", None)
-        if type(status) is int and status in Status._value2member_map_:
-            object.__setattr__(self, "status", Status(status))
+        if (isinstance(status, (int, np.integer)) and not isinstance(status, (bool, np.bool_, Status))
+                and int(status) in Status._value2member_map_):
+            object.__setattr__(self, "status", Status(int(status)))
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
