@@ -78,7 +78,7 @@ class Result:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _deprecated(cls_name: str, old: str, new: str):
+def _deprecated(cls_name: str, old: str, new: str) -> property:
     """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``."""
 
     def getter(self):
