@@ -357,7 +357,9 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     tol : float, default 1e-10
         Target residual of every recorded point.
     first_step, max_step : float, optional
-        Arclength of the first step and largest step (defaults: 2% and 5% of the ``tau`` range).
+        Arclength of the first step and largest step, in units of ``tau`` (defaults: 2% and 5%
+        of the ``tau`` range).  The branch is traced in ``(log x, tau * R)`` with ``R`` the
+        largest payoff range, so that the steps do not depend on the unit of the payoffs.
     max_accel : float, default 2.0
         Largest factor by which the step grows from one point to the next.
 
