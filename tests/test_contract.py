@@ -4,6 +4,7 @@ import dataclasses
 import json
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -108,3 +109,13 @@ def test_method_registry_lists_the_valid_methods():
         assert methods(func) and all(isinstance(m, str) for m in methods(func))
     with pytest.raises(ValueError, match=re.escape(str(list(methods("rqe.solve_nash"))))):
         rqe.solve_nash(rqe.games.catalog.stag_hunt(), method="simplex")
+
+
+def test_check_tractability_is_never_silent():
+    game = rqe.games.catalog.stag_hunt()
+    with pytest.warns(rqe.TractabilityWarning, match="No payoff-independent condition is known for risk='kl'"):
+        rqe.solve(game, tau=0.5, epsilon=0.2, check_tractability=True)
+    # KL with the log barrier: 16 eps_1 eps_2 tau_1 tau_2 = 16 > 1 (docs/concepts.md), so it holds and is quiet.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rqe.TractabilityWarning)
+        rqe.solve(game, tau=2.0, epsilon=0.5, regularizer="log_barrier", check_tractability=True)

@@ -217,7 +217,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         Starting strategies (a warm start).
     check_tractability : bool, default False
         For two-player games, warn with a :class:`rqe.TractabilityWarning` when no known
-        uniqueness condition holds (:func:`rqe.analysis.tractability`).
+        uniqueness condition holds, or none is known for the risk measure and regulariser
+        (:func:`rqe.analysis.tractability`).
     max_time : float, optional
         Time budget in seconds for the whole call (checked once per iteration, so the call
         can overrun it by one iteration).  When it is spent the result has ``status=5`` and
@@ -281,7 +282,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         from rqe.analysis._tractability import tractability
 
         verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
-        if verdict.holds is False:
+        if verdict.holds is not True:   # None: no known condition applies to this risk and regulariser
             warnings.warn(verdict.message, TractabilityWarning, stacklevel=2)
     return result
 
