@@ -126,7 +126,7 @@ def _print_gaussian(game, result) -> None:
     for i, (m, c) in enumerate(zip(result.means, result.covariances)):
         mean = " ".join(f"{v:.6f}" for v in np.ravel(m))
         cov = "; ".join(" ".join(f"{v:.6f}" for v in row) for row in np.atleast_2d(c))
-        print(f"  P{i + 1}: mean=[{mean}]  covariance=[{cov}]  E[u]={result.expected_utilities[i]:.6f}")
+        print(f"  P{i + 1}: mean=[{mean}]  covariance=[{cov}]  E[u]={result.payoffs[i]:.6f}")
     if result.shared_reward is not None:
         print(f"  shared reward E[R]={result.shared_reward:.6f}")
     print(f"  success={result.success}  residual={result.residual:.2e}  gap={result.gap:.2e}  "
@@ -242,7 +242,7 @@ def _cmd_sweep(args) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     total = len(taus) * len(epss)
-    if result.complete:
+    if result.finished:
         print(f"{len(result)} points written to {out}")
         return 0
     print(f"{len(result)} of {total} points written to {out} (interrupted: incomplete)")

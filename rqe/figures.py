@@ -40,8 +40,8 @@ def panel_collaboration(ax, n_points: int) -> dict:
     taus = np.linspace(0.0, edge, n_points + 1)[:-1]
     res = rqe.analysis.collaboration(game, epsilon=EPS_EXAMPLE2, tau=taus)
     for i, style in enumerate(("-", "--")):
-        ax.plot(taus, res.expected_utilities[:, i], style, lw=2, label=f"E[u_{i + 1}] (player {i + 1})")
-    ax.axhline(res.expected_utilities[0, 0], color="gray", ls=":", lw=1.2, label="QRE level (tau = 0)")
+        ax.plot(taus, res.payoffs[:, i], style, lw=2, label=f"E[u_{i + 1}] (player {i + 1})")
+    ax.axhline(res.payoffs[0, 0], color="gray", ls=":", lw=1.2, label="QRE level (tau = 0)")
     ax.axvline(edge, color="black", ls="-.", lw=1, label=f"domain edge tau = 2/epsilon = {edge:g}")
     ax.set_xlabel("risk aversion tau")
     ax.set_ylabel("expected utility of each player at the Gaussian RQE")
@@ -53,9 +53,9 @@ def panel_collaboration(ax, n_points: int) -> dict:
     right.tick_params(axis="y", colors="tab:green")
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="lower center", fontsize=8)
-    k_best = int(np.argmax(res.expected_utilities[:, 0]))
+    k_best = int(np.argmax(res.payoffs[:, 0]))
     return {"J(0)": res.shared_reward[0], "J(end)": res.shared_reward[-1], "tau_end": taus[-1],
-            "E[u](0)": res.expected_utilities[0, 0], "max E[u]": res.expected_utilities[k_best, 0],
+            "E[u](0)": res.payoffs[0, 0], "max E[u]": res.payoffs[k_best, 0],
             "argmax tau": taus[k_best], "J increasing": res.increasing, "edge": edge}
 
 

@@ -30,6 +30,7 @@ import scipy.sparse.linalg as spla
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array
 from rqe.games.markov import MarkovGame
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.markov import Stages, check_parameters, solve_markov
 
 __all__ = ["evaluate", "best_response", "exploitability", "rollout", "sweep", "Rollouts", "BestResponse",
@@ -154,7 +155,7 @@ def evaluate(game: MarkovGame, policies, *, tau=0.0, epsilon=0.0, risk: str = "k
 
 
 @dataclass(frozen=True)
-class BestResponse:
+class BestResponse(Result):
     """One player's best response to the others' fixed policies.
 
     Attributes
@@ -308,7 +309,7 @@ def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: st
 
 
 @dataclass(frozen=True)
-class Rollouts:
+class Rollouts(Result):
     """Simulated episodes.
 
     Attributes
@@ -405,7 +406,7 @@ def rollout(game: MarkovGame, policies, n: int, *, rng: np.random.Generator, max
 
 
 @dataclass(frozen=True)
-class MarkovSweep:
+class MarkovSweep(Result):
     """Markov equilibria over a grid of ``(tau, epsilon)``, one row per point.
 
     Attributes
@@ -424,8 +425,9 @@ class MarkovSweep:
         ``(K,)`` booleans.
     policies : tuple or None
         ``policies[k]`` is point ``k``'s policies (``keep_policies=True``), else ``None``.
-    complete : bool
-        False when the sweep was interrupted: the rows hold the points that finished.
+    finished : bool
+        False when the sweep was interrupted: the rows hold the points that finished
+        (``complete`` is a deprecated alias).
     params : dict
     """
 
@@ -437,14 +439,16 @@ class MarkovSweep:
     bellman_residual: np.ndarray
     success: np.ndarray
     policies: tuple | None = field(repr=False)
-    complete: bool = True
+    finished: bool = True
     params: dict = field(default_factory=dict, repr=False)
+
+    complete = _deprecated("MarkovSweep", "complete", "finished")
 
     def __len__(self) -> int:
         return len(self.success)
 
     def __repr__(self) -> str:
-        return (f"MarkovSweep({len(self)} points, complete={self.complete}, all converged="
+        return (f"MarkovSweep({len(self)} points, finished={self.finished}, all converged="
                 f"{bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
 
 
@@ -479,7 +483,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
     executor : concurrent.futures.Executor, optional
         Runs the points (a process pool, or a dask ``Client.get_executor()``); ``None`` runs
         them here.  An interrupted sweep (``KeyboardInterrupt``) returns the finished points
-        with ``complete=False``.
+        with ``finished=False``.
     progress : bool, default True
         A progress bar over points.
     keep_policies : bool, default False
@@ -493,7 +497,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
     >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
     >>> out = rqe.markov.sweep(game, tau=[0.0, 1.0, 4.0], epsilon=0.5, progress=False)
     >>> out
-    MarkovSweep(3 points, complete=True, all converged=True, max residual=...)
+    MarkovSweep(3 points, finished=True, all converged=True, max residual=...)
     >>> out.payoffs.shape
     (3, 2)
     """
@@ -552,5 +556,5 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
                        bellman_residual=col(3, (-1,)), success=col(4, (-1,)).astype(bool),
                        policies=tuple(r[5] for r in rows) if keep_policies else None,
-                       complete=complete and len(rows) == len(points),
+                       finished=complete and len(rows) == len(points),
                        params={k: v for k, v in options.items()})

@@ -42,15 +42,15 @@ class Entropy:
 
     name = "entropy"
 
-    def response(self, G, epsilon):
+    def response(self, G, epsilon) -> np.ndarray:
         s = G / epsilon
         return s - logsumexp(s)
 
-    def value(self, log_x):
+    def value(self, log_x) -> float:
         x = np.exp(log_x)
         return float(np.sum(x * log_x))
 
-    def response_jvp(self, log_x, epsilon, dG):
+    def response_jvp(self, log_x, epsilon, dG) -> np.ndarray:
         x = np.exp(log_x)
         return (dG - (dG @ x)[:, None]) / epsilon
 
@@ -63,15 +63,15 @@ class LogBarrier:
 
     name = "log_barrier"
 
-    def response(self, G, epsilon):
+    def response(self, G, epsilon) -> np.ndarray:
         d = np.max(G) - G
         log_c = np.full_like(G, np.log(epsilon))
         return log_c - log_inverse_sum_root(log_c, d)
 
-    def value(self, log_x):
+    def value(self, log_x) -> float:
         return float(-np.sum(log_x))
 
-    def response_jvp(self, log_x, epsilon, dG):
+    def response_jvp(self, log_x, epsilon, dG) -> np.ndarray:
         # x_a = epsilon / (lambda - G_a): dlog x_a = (dG_a - dlambda) / (lambda - G_a) with
         # dlambda the r-weighted mean of dG, r_a = x_a^2 / epsilon.
         x = np.exp(log_x)

@@ -59,14 +59,14 @@ class KL:
 
     name = "kl"
 
-    def adversary(self, g, log_q, tau):
+    def adversary(self, g, log_q, tau) -> np.ndarray:
         s = log_q - tau * g
         return s - logsumexp(s)
 
-    def penalty(self, log_p, log_q):
+    def penalty(self, log_p, log_q) -> float:
         return _kl(log_p, log_q)
 
-    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg) -> np.ndarray:
         p = np.exp(log_p)
         ds = dlogq - tau * dg
         return p * (ds - (ds @ p)[:, None])
@@ -87,7 +87,7 @@ class ReverseKL:
 
     name = "reverse_kl"
 
-    def adversary(self, g, log_q, tau):
+    def adversary(self, g, log_q, tau) -> np.ndarray:
         log_c = log_q - np.log(tau)
         live = log_c > -np.inf
         g_live = np.min(g[live])
@@ -101,10 +101,10 @@ class ReverseKL:
             return log_p
         return log_c - log_den
 
-    def penalty(self, log_p, log_q):
+    def penalty(self, log_p, log_q) -> float:
         return _kl(log_q, log_p)
 
-    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg) -> np.ndarray:
         # log p_b = log q_b - log tau - log(g_b + mu) with mu fixed by sum p = 1, so with
         # r_b = p_b / (g_b + mu):  dp_b = p_b dlogq_b - r_b (dg_b + dmu),
         # dmu = (p . dlogq - r . dg) / R.  r_b can reach 1e17 (module docstring of _numeric).

@@ -38,7 +38,7 @@ def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3)))
     taus = np.linspace(0, 3, 7)
     res = rqe.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False)
-    assert res.complete and len(res) == 14 and res.success.all()
+    assert res.finished and len(res) == 14 and res.success.all()
     np.testing.assert_array_equal(res.line, np.repeat([0, 1], 7))
     np.testing.assert_allclose(res.tau[:7, 0], taus)
     for k in range(len(res)):
@@ -73,7 +73,7 @@ def test_sweep_save_load_and_frame(tmp_path):
     for name in ("tau", "epsilon", "residual", "gap", "success", "line", "values"):
         np.testing.assert_array_equal(getattr(back, name), getattr(res, name))
     np.testing.assert_array_equal(back.strategies[1], res.strategies[1])
-    assert back.params == res.params and back.complete
+    assert back.params == res.params and back.finished
     frame = res.to_frame()
     assert list(frame.columns[:4]) == ["tau_P1", "tau_P2", "epsilon_P1", "epsilon_P2"]
     assert frame["p_P1_S"].tolist() == res.strategies[0][:, 0].tolist()
@@ -102,7 +102,7 @@ def test_interrupted_sweep_keeps_computed_points():
     game = catalog.free_riding_game()
     full = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, progress=False)
     part = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, risk=_InterruptingKL(150), progress=False)
-    assert not part.complete and 0 < len(part) < 6
+    assert not part.finished and 0 < len(part) < 6
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
 
 
@@ -207,7 +207,7 @@ def test_sweep_on_a_dask_cluster_equals_in_process(dask_client):
     kw = dict(tau=np.linspace(0, 3, 8), epsilon=[0.2, 0.5], progress=False)
     local = rqe.sweep(game, **kw)
     remote = rqe.sweep(game, executor=dask_client.get_executor(), **kw)
-    assert remote.complete and len(remote) == len(local)
+    assert remote.finished and len(remote) == len(local)
     pids = dask_client.run(os.getpid)                             # two worker processes, not this one
     assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
     for a, b in zip(local.strategies, remote.strategies):
@@ -223,7 +223,7 @@ def test_interrupted_dask_sweep_keeps_finished_points(dask_client, monkeypatch):
     local = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], progress=False)
     monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: _CountingBar(interrupt_after=5))
     part = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], executor=dask_client.get_executor())
-    assert not part.complete and 5 <= len(part) < len(local)
+    assert not part.finished and 5 <= len(part) < len(local)
     for k in range(len(part)):       # every kept row is the in-process row at the same grid point
         j = int(np.flatnonzero(np.isclose(taus, part.tau[k, 0]))[0])
         ref = part.line[k] * len(taus) + j

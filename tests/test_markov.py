@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import rqe
 from rqe.uncertainty import Entropic, TVBall
@@ -283,7 +282,7 @@ def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
     game = random_game(rng, S=2, n=(2, 2), horizon=3)
     taus = [0.0, 0.5, 2.0]
     out = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, keep_policies=True)
-    assert out.complete and len(out) == 6 and np.all(out.success)
+    assert out.finished and len(out) == 6 and np.all(out.success)
     for k in range(6):
         one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
         np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
@@ -311,7 +310,7 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
 
     monkeypatch.setattr(mk, "_point", flaky)
     out = rqe.markov.sweep(game, tau=[0.1, 0.2, 0.3, 0.4], progress=False)
-    assert not out.complete and len(out) == 2
+    assert not out.finished and len(out) == 2
 
 
 def test_tau_zero_expected_value_equals_sgamesolver_qre(rng, monkeypatch):

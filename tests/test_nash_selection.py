@@ -132,7 +132,7 @@ def _check_against_oracle(A, B):
     assert sel.success and abs(sel.value - best) < ENTROPY_TOL
     assert sel.value >= best - 1e-12                       # never below the oracle's optimum
     x, y = sel.equilibrium.strategies
-    assert abs(_H(x) + _H(y) - sel.value) < 1e-12 and sel.equilibrium.max_regret < 1e-9
+    assert abs(_H(x) + _H(y) - sel.value) < 1e-12 and sel.equilibrium.regret < 1e-9
     comp = eqs.components[sel.component]
     for V, z in zip(comp.vertices, (x, y)):                 # the selection lies in the reported subset
         lam = np.linalg.lstsq(np.vstack([V.T, np.ones(len(V))]), np.append(z, 1.0), rcond=None)[0]

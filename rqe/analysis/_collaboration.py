@@ -16,14 +16,14 @@ import numpy as np
 
 from rqe._validation import finite_array, per_player
 from rqe.games.gaussian import GaussianGame
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _deprecated, _plain
 from rqe.solvers.gaussian import solve_gaussian, tau_bounds
 
 __all__ = ["CollaborationResult", "collaboration"]
 
 
 @dataclass(frozen=True)
-class CollaborationResult:
+class CollaborationResult(Result):
     """Expected shared reward and utilities along a path of risk aversion.
 
     Attributes
@@ -38,8 +38,8 @@ class CollaborationResult:
         The grid, shape ``(K,)`` (common ``tau``) or ``(K, N)`` (per-player path).
     shared_reward : ndarray
         ``J`` at each grid point, shape ``(K,)``.
-    expected_utilities : ndarray
-        ``E[u_i]`` at each grid point, shape ``(K, N)``.
+    payoffs : ndarray
+        ``E[u_i]`` at each grid point, shape ``(K, N)`` (``expected_utilities`` is a deprecated alias).
     means : ndarray
         Stacked equilibrium means at each grid point, shape ``(K, D)``.
     min_increase : float
@@ -53,10 +53,12 @@ class CollaborationResult:
     theorem_applies: bool
     tau: np.ndarray
     shared_reward: np.ndarray
-    expected_utilities: np.ndarray = field(repr=False)
+    payoffs: np.ndarray = field(repr=False)
     means: np.ndarray = field(repr=False)
     min_increase: float = 0.0
     params: dict = field(default_factory=dict, repr=False)
+
+    expected_utilities = _deprecated("CollaborationResult", "expected_utilities", "payoffs")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
@@ -130,7 +132,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
         theorem_applies=theorem_applies,
         tau=grid,
         shared_reward=J,
-        expected_utilities=np.array([r.expected_utilities for r in results]),
+        payoffs=np.array([r.payoffs for r in results]),
         means=np.array([np.concatenate(r.means) for r in results]),
         min_increase=float(steps.min()),
         params={"epsilon": eps_arr.tolist(), "tau_bounds": bounds.tolist()},

@@ -18,7 +18,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["cce_collapse", "CollapseResult"]
 
@@ -26,7 +26,7 @@ _FUNC = "rqe.analysis.cce_collapse"
 
 
 @dataclass(frozen=True)
-class CollapseResult:
+class CollapseResult(Result):
     """Spread of the player-adversary CCE around the RQE on a ``(tau, epsilon)`` grid.
 
     Arrays have shape ``(len(tau), len(epsilon))``; both players share ``tau`` and ``epsilon``.

@@ -15,7 +15,7 @@ of up to ``_UPDATES_PER_LINE`` points; the next chunk starts from the last equil
 previous one), so the progress bar moves per point (per chunk) and lines run in parallel.
 
 An interrupted sweep (``KeyboardInterrupt``) returns every point computed so far, with
-``complete=False``: in-process, the interrupted line keeps its finished points; with an
+``finished=False``: in-process, the interrupted line keeps its finished points; with an
 executor, every finished chunk is kept and the pending ones are cancelled.
 """
 
@@ -26,12 +26,17 @@ import csv
 import importlib.util
 import math
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.rqe import build_system, solve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["sweep", "SweepResult"]
 
@@ -40,7 +45,7 @@ _UPDATES_PER_LINE = 100   # with an executor, a line is cut into at most this ma
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(Result):
     """A tidy table of equilibria, one row per grid point, columns as arrays.
 
     Attributes
@@ -55,8 +60,9 @@ class SweepResult:
         Each point's certificate and convergence flags.
     values : ndarray, shape (K, N)
         Each player's regularised risk-adjusted value.
-    complete : bool
-        False when the sweep was interrupted: the rows hold what was computed.
+    finished : bool
+        False when the sweep was interrupted: the rows hold what was computed
+        (``complete`` is a deprecated alias).
     params : dict
         ``risk``, ``regularizer``, ``players``, ``actions``.
     """
@@ -70,14 +76,16 @@ class SweepResult:
     success: np.ndarray
     nit: np.ndarray
     values: np.ndarray
-    complete: bool = True
+    finished: bool = True
     params: dict = field(default_factory=dict)
+
+    complete = _deprecated("SweepResult", "complete", "finished")
 
     def __len__(self) -> int:
         return len(self.line)
 
     def __repr__(self) -> str:
-        return (f"SweepResult({len(self)} points, {len(np.unique(self.line))} lines, complete={self.complete}, "
+        return (f"SweepResult({len(self)} points, {len(np.unique(self.line))} lines, finished={self.finished}, "
                 f"all converged={bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
 
     def _table(self) -> dict:
@@ -97,7 +105,7 @@ class SweepResult:
             data[col] = getattr(self, col)
         return data
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """A :class:`pandas.DataFrame` with one row per point (requires pandas).
 
         Columns ``tau_<player>``, ``epsilon_<player>``, ``p_<player>_<action>``,
@@ -142,10 +150,10 @@ class SweepResult:
     def save(self, path) -> None:
         """Write to a ``.npz`` file (read back with :meth:`load`)."""
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("strategies", "params",
-                                                                                         "complete")}
+                                                                                         "finished")}
         for i, s in enumerate(self.strategies):
             arrays[f"strategies_{i}"] = s
-        np.savez(path, complete=self.complete, risk=self.params["risk"], regularizer=self.params["regularizer"],
+        np.savez(path, finished=self.finished, risk=self.params["risk"], regularizer=self.params["regularizer"],
                  players=np.array(self.params["players"]),
                  actions=np.array([",".join(a) for a in self.params["actions"]]), **arrays)
 
@@ -157,7 +165,8 @@ class SweepResult:
             params = {"risk": str(f["risk"]), "regularizer": str(f["regularizer"]),
                       "players": tuple(str(p) for p in f["players"]),
                       "actions": tuple(tuple(str(a).split(",")) for a in f["actions"])}
-            return cls(strategies=tuple(f[f"strategies_{i}"] for i in range(n)), complete=bool(f["complete"]),
+            done = f["finished"] if "finished" in f.files else f["complete"]   # files written before 0.2
+            return cls(strategies=tuple(f[f"strategies_{i}"] for i in range(n)), finished=bool(done),
                        params=params, **{c: f[c] for c in _COLUMNS})
 
 
@@ -296,7 +305,7 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     >>> game = rqe.games.catalog.free_riding_game()
     >>> res = rqe.sweep(game, tau=np.linspace(0, 4, 5), epsilon=[0.2, 0.5], progress=False)
     >>> res
-    SweepResult(10 points, 2 lines, complete=True, all converged=True, max residual=...)
+    SweepResult(10 points, 2 lines, finished=True, all converged=True, max residual=...)
     >>> [round(float(p), 3) for p in res.strategies[0][:5, 0]]
     [0.555, 0.608, 0.649, 0.68, 0.706]
     """
@@ -352,6 +361,6 @@ def _assemble(game, taus, epss, lines, complete, risk, regularizer) -> SweepResu
         line=np.array(line_ids, dtype=int), residual=np.array([r.residual for r in results]),
         gap=np.array([r.gap for r in results]), success=np.array([r.success for r in results], dtype=bool),
         nit=np.array([r.nit for r in results], dtype=int),
-        values=np.array([r.values for r in results]).reshape(-1, N), complete=complete,
+        values=np.array([r.values for r in results]).reshape(-1, N), finished=complete,
         params={"risk": getattr(risk, "name", repr(risk)), "regularizer": getattr(regularizer, "name", repr(regularizer)),
                 "players": game.players, "actions": game.actions})

@@ -73,6 +73,12 @@ class GaussianGame:
     """
 
     __slots__ = ("_H", "_h", "_const", "_dims", "_slices", "_shared")
+    _H: np.ndarray
+    _h: np.ndarray
+    _const: np.ndarray
+    _dims: tuple
+    _slices: tuple
+    _shared: dict | None
 
     def __init__(self, H, h, dims: Sequence[int], const=None):
         func = "rqe.GaussianGame"

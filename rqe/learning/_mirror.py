@@ -35,7 +35,7 @@ from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import normalize
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["mirror_descent", "DynamicsResult"]
 
@@ -46,7 +46,7 @@ _STALL = 5e-15          # stop once no block moves by more than this (L1)
 
 
 @dataclass(frozen=True)
-class DynamicsResult:
+class DynamicsResult(Result):
     """The last iterate of a mirror-descent run on the players-and-adversaries game, with its gap curve.
 
     Attributes

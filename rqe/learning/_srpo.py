@@ -36,7 +36,7 @@ from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import Tabular, normalize, sum_last
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["srpo", "ippo", "LearningResult"]
 
@@ -50,7 +50,7 @@ _CHECK_TOL = 1e-9       # learner's values against rqe.markov.evaluate, relative
 
 
 @dataclass(frozen=True)
-class LearningResult:
+class LearningResult(Result):
     """A population of agents trained by exact SRPO or IPPO, one pair of policies per seed.
 
     Attributes

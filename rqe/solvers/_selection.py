@@ -47,7 +47,7 @@ from scipy.optimize import nnls
 from rqe._validation import choice, positive_float
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import EquilibriumSet, _plain
+from rqe.solvers._result import EquilibriumSet, Result, _plain
 
 __all__ = ["NashSet", "NashComponent", "NashSelection", "CRITERIA"]
 
@@ -64,7 +64,7 @@ _FLOOR = 64 * np.finfo(float).eps   # rounding floor of the residual, per unit o
 
 
 @dataclass(frozen=True)
-class NashComponent:
+class NashComponent(Result):
     """A maximal Nash subset ``conv(X) x conv(Y)`` of a two-player game.
 
     Attributes
@@ -102,14 +102,14 @@ class NashComponent:
 
 
 @dataclass(frozen=True)
-class NashSelection:
+class NashSelection(Result):
     """One Nash equilibrium chosen by a criterion.
 
     Attributes
     ----------
     message : str
     success : bool
-        True when the selected point's ``max_regret`` is within tolerance (for ``"logit"`` and
+        True when the selected point's ``regret`` is within tolerance (for ``"logit"`` and
         ``"rqe"``, also when the branch was traced to its end and its last point lies within
         ``distance <= 1e-5`` of an equilibrium of the set or of a maximal Nash subset).
     equilibrium : NashEquilibrium
@@ -339,10 +339,10 @@ class NashSet(EquilibriumSet):
             strategies, value = best.strategies, sum(_entropy(x) for x in best.strategies)
         eq = _equilibrium(self.game, strategies, tol)
         component = self._locate(eq.strategies) if two else None
-        success = eq.max_regret <= tol * scale
+        success = eq.regret <= tol * scale
         scope = ("the convex hulls of the maximal Nash subsets" if two and criterion == "entropy" else
                  "the extreme equilibria of the maximal Nash subsets" if two else "the equilibria found")
-        message = (f"Selected by {criterion} ({value:.6g}) over {scope}; max regret {eq.max_regret:.1e}."
+        message = (f"Selected by {criterion} ({value:.6g}) over {scope}; max regret {eq.regret:.1e}."
                    + ("" if self.complete or (two and self.method == "vertex_enumeration") else
                       f" The set was found by {self.method!r} and may miss equilibria."))
         index = self._match(eq.strategies)[0]
@@ -397,7 +397,7 @@ class NashSet(EquilibriumSet):
         index, component, strategies, distance = self._match(last)
         found = strategies is not None
         eq = _equilibrium(self.game, strategies if found else last, tol)
-        success = trace["success"] and found and eq.max_regret <= tol * scale
+        success = trace["success"] and found and eq.regret <= tol * scale
         count = len(trace["parameter"])
         approach = [(float(trace["parameter"][k]),
                      max(float(np.abs(x[k] - e).sum()) for x, e in zip(trace["strategies"], eq.strategies)))
@@ -408,10 +408,10 @@ class NashSet(EquilibriumSet):
                       f"equilibrium {index} of the set" + ("" if component is None else
                                                             f" (in maximal Nash subset {component})"))
             message += (f"Its last point is at distance {distance:.1e} (l1) from {target}, which is selected; "
-                        f"max regret {eq.max_regret:.1e}.")
+                        f"max regret {eq.regret:.1e}.")
         else:
             nearest = "" if not self.equilibria else f" (the nearest is at l1 distance {distance:.2g})"
-            message += (f"Its last point, with Nash max regret {eq.max_regret:.1e}, is near none of the "
+            message += (f"Its last point, with Nash max regret {eq.regret:.1e}, is near none of the "
                         f"{len(self.equilibria)} equilibria found{nearest}.")
             if not self.complete and not (self.game.n_players == 2 and self.method == "vertex_enumeration"):
                 message += (f" The set was found by {self.method!r}, which may miss equilibria: try "
@@ -565,7 +565,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
         return [np.exp(b - b.max()) / np.exp(b - b.max()).sum() for b in np.split(z, np.cumsum(game.n_actions)[:-1])]
 
     def regret(xs):
-        return _equilibrium(game, xs, 0.0).max_regret / spread
+        return _equilibrium(game, xs, 0.0).regret / spread
 
     first = solve(game, tau=tau_ratio * eps0, epsilon=eps0, risk=risk, regularizer=regularizer)
     path = trace(at, np.log(np.concatenate(first.strategies)), 0.0, _S_END, tol=1e-10, max_steps=_RQE_MAX_STEPS,

@@ -16,8 +16,6 @@ from scipy.optimize import root
 
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
-from rqe.regularizers import Entropy
-from rqe.risk import KL
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import _FLOOR, StepControl, trace
@@ -359,7 +357,9 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     tol : float, default 1e-10
         Target residual of every recorded point.
     first_step, max_step : float, optional
-        Arclength of the first step and largest step (defaults: 2% and 5% of the ``tau`` range).
+        Arclength of the first step and largest step, in units of ``tau`` (defaults: 2% and 5%
+        of the ``tau`` range).  The branch is traced in ``(log x, tau * R)`` with ``R`` the
+        largest payoff range, so that the steps do not depend on the unit of the payoffs.
     max_accel : float, default 2.0
         Largest factor by which the step grows from one point to the next.
 
@@ -386,9 +386,11 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     max_steps = positive_int(max_steps, name="max_steps", func=func)
     max_accel = _accel(max_accel, func)
     tol = positive_float(tol, name="tol", func=func)
-    span = max(abs(t1 - t0), 1e-3)
-    first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func)
-    max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func)
+    # The trace runs in r = tau * (payoff range), free of the payoffs' unit (docs/results.md).
+    unit = max(float(np.ptp(p)) for p in game.payoffs) or 1.0
+    span = max(abs(t1 - t0) * unit, 1e-3)
+    first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func) * unit
+    max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func) * unit
     system, risk_obj, reg_obj = build_system(game, tau=0.0, epsilon=epsilon, risk=risk, regularizer=regularizer,
                                              func=func)
     weights = per_player(1.0 if direction is None else direction, game.n_players, name="direction", func=func)
@@ -397,13 +399,15 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     if not start.success:
         raise ValueError(f"{func} could not compute the starting RQE at tau = {t0}: {start.message}")
 
-    def at(t):
-        return RQESystem(game, t * weights, system.epsilon, risk_obj, reg_obj)
+    def at(r):
+        return RQESystem(game, r / unit * weights, system.epsilon, risk_obj, reg_obj)
 
     z0 = np.log(np.concatenate(start.strategies))
     lo, hi = min(t0, t1), max(t0, t1)
     control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
-    path = trace(at, z0, t0, t1, tol=tol, max_steps=max_steps, s_range=(lo, hi), control=control)
+    path = trace(at, z0, t0 * unit, t1 * unit, tol=tol, max_steps=max_steps, s_range=(lo * unit, hi * unit),
+                 control=control)
+    path.s, path.events = [r / unit for r in path.s], [(kind, r / unit, k) for kind, r, k in path.events]
     done = path.status == 0
     folds = [e for e in path.events if e[0] == "fold"]
     if done:

@@ -45,7 +45,7 @@ from rqe._validation import choice, finite_array, per_player, positive_float, po
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import KL, ReverseKL, get_risk
-from rqe.solvers._result import EquilibriumResult, _plain
+from rqe.solvers._result import EquilibriumResult, Result, _plain
 
 __all__ = ["solve_correlated", "CorrelatedResult", "deviation_matrix", "deviation_gains", "player_adversary_cce",
            "PlayerAdversaryCCE", "simplex_grid", "KINDS", "OBJECTIVES", "MAX_NONZEROS", "MAX_SUPPORT"]
@@ -65,7 +65,7 @@ _PA_FUNC = "rqe.player_adversary_cce"
 
 
 @dataclass(frozen=True)
-class CorrelatedResult:
+class CorrelatedResult(Result):
     """A correlated (or coarse correlated) equilibrium with its certificate.
 
     Attributes
@@ -449,7 +449,7 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
 
 # --------------------------------------------------------------------------- the 2N-player game
 @dataclass(frozen=True)
-class PlayerAdversaryCCE:
+class PlayerAdversaryCCE(Result):
     """A coarse correlated equilibrium of the game of players and adversaries, against the RQE.
 
     The four agents of a two-player game are, in this order, player 1 (strategy ``x_1``), its

@@ -33,7 +33,7 @@ import numpy as np
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame, _gaussian_tilt
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _deprecated, _plain
 
 __all__ = ["GaussianResult", "solve_gaussian", "gaussian_gap", "tau_bounds"]
 
@@ -41,7 +41,7 @@ _FUNC = "rqe.solvers.gaussian.solve_gaussian"
 
 
 @dataclass(frozen=True)
-class GaussianResult:
+class GaussianResult(Result):
     """The Gaussian RQE of a quadratic game with its certificate.
 
     Attributes
@@ -54,8 +54,8 @@ class GaussianResult:
         ``means[i]`` has shape ``(d_i,)``.
     covariances : tuple of ndarray
         ``covariances[i] = -epsilon_i H_i[i, i]^{-1}``, shape ``(d_i, d_i)``.
-    expected_utilities : ndarray
-        ``E[u_i]`` at the equilibrium, shape ``(N,)``.
+    payoffs : ndarray
+        ``E[u_i]`` at the equilibrium, shape ``(N,)`` (``expected_utilities`` is a deprecated alias).
     shared_reward : float or None
         Expected shared reward ``J = E[R]`` for a collaborative game, else ``None``.
     residual : float
@@ -79,7 +79,7 @@ class GaussianResult:
     success: bool
     means: tuple
     covariances: tuple
-    expected_utilities: np.ndarray
+    payoffs: np.ndarray
     shared_reward: float | None = None
     residual: float = 0.0
     gap: float = 0.0
@@ -87,6 +87,8 @@ class GaussianResult:
     nit: int = 0
     method: str = "linear"
     params: dict = field(default_factory=dict, repr=False)
+
+    expected_utilities = _deprecated("GaussianResult", "expected_utilities", "payoffs")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
@@ -200,7 +202,7 @@ def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-
         success=bool(success),
         means=means,
         covariances=tuple(covs),
-        expected_utilities=game.expected_utilities(means, covs),
+        payoffs=game.expected_utilities(means, covs),
         shared_reward=game.expected_shared_reward(means, covs) if game.is_collaborative else None,
         residual=float(residual),
         gap=_gap(game, list(means), covs, tau_arr, eps_arr),

@@ -38,7 +38,7 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["solve_markov", "MarkovResult", "VALUES"]
@@ -52,7 +52,7 @@ _LONG = 50_000          # steps x states above which the progress bar is shown b
 
 
 @dataclass(frozen=True)
-class MarkovResult:
+class MarkovResult(Result):
     """A risk-averse quantal response equilibrium of a Markov game, with its certificates.
 
     Attributes

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
+from rqe._frontdoor import gaussian_options
 from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
@@ -27,7 +28,7 @@ from rqe.solvers._homotopy import homotopy
 from rqe.solvers._iterate import DENSE_MAX, Outcome, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import RQESystem
-from rqe.solvers.gaussian import solve_gaussian
+from rqe.solvers.gaussian import GaussianResult, solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
 
@@ -173,7 +174,7 @@ def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[R
 
 def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
           tol: float = 1e-10, max_iter: int = 1000, x0=None, check_tractability: bool = False,
-          max_time: float | None = None):
+          max_time: float | None = None) -> EquilibriumResult | GaussianResult:
     """Compute a risk-averse quantal response equilibrium (RQE).
 
     Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
@@ -216,7 +217,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         Starting strategies (a warm start).
     check_tractability : bool, default False
         For two-player games, warn with a :class:`rqe.TractabilityWarning` when no known
-        uniqueness condition holds (:func:`rqe.analysis.tractability`).
+        uniqueness condition holds, or none is known for the risk measure and regulariser
+        (:func:`rqe.analysis.tractability`).
     max_time : float, optional
         Time budget in seconds for the whole call (checked once per iteration, so the call
         can overrun it by one iteration).  When it is spent the result has ``status=5`` and
@@ -247,6 +249,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     True
     """
     if isinstance(game, GaussianGame):
+        gaussian_options("rqe.solve", risk=risk, regularizer=regularizer, method=method, x0=x0,
+                         check_tractability=check_tractability, max_time=max_time)
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
     func = "rqe.solve"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
@@ -278,13 +282,13 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         from rqe.analysis._tractability import tractability
 
         verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
-        if verdict.holds is False:
+        if verdict.holds is not True:   # None: no known condition applies to this risk and regulariser
             warnings.warn(verdict.message, TractabilityWarning, stacklevel=2)
     return result
 
 
 def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float = 1e-10,
-              max_iter: int = 1000, x0=None, max_time: float | None = None):
+              max_iter: int = 1000, x0=None, max_time: float | None = None) -> EquilibriumResult:
     """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
 
     ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
