@@ -79,7 +79,10 @@ class _LogitFamily:
         m = max(n)
         self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
         self.w = np.asarray(weights, dtype=float)[:, None]
-        self.P = np.asarray(game.payoffs, dtype=float)
+        P = np.asarray(game.payoffs, dtype=float)
+        # Subtract each player's smallest payoff (the logit response ignores it): exact for
+        # payoffs sharing a large offset (Sterbenz), so 1e9 + u keeps all of u's digits.
+        self.P = P - P.reshape(N, -1).min(axis=1).reshape((N,) + (1,) * N)
         if N == 2:
             S = np.zeros((2, m, m))
             S[0, :n[0], :n[1]] = self.P[0]
