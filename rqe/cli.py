@@ -335,7 +335,7 @@ def main(argv=None) -> int:
     >>> main(["solve", "matching_pennies", "--tau", "0.5"])
       P1: H=0.500000  T=0.500000
       P2: H=0.500000  T=0.500000
-      success=True  residual=0.00e+00  gap=0.00e+00  method=newton
+      success=True  residual=...  gap=...  method=newton
     0
     """
     args = _parser().parse_args(argv)
