@@ -93,3 +93,26 @@ def test_no_docstring_or_page_cites_the_unshipped_spec():
     cited = {"docs/concepts.md", "docs/howto/markov_games.md"}
     assert all((ROOT / page).exists() for page in cited)
     assert "Closed forms" in (ROOT / "docs/concepts.md").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- issue 16 item 2: budgets on the paths
+@pytest.mark.parametrize("trace", ["qre_path", "rqe_path"])
+def test_paths_take_a_time_budget(trace):
+    # Before: qre_path and rqe_path had no max_time (only the step cap).
+    game = catalog.battle_of_the_sexes()
+    kwargs = {"tau": (0.0, 5.0), "epsilon": 0.2} if trace == "rqe_path" else {}
+    spent = getattr(rqe, trace)(game, max_time=1e-9, **kwargs)
+    assert spent.status == 5 and not spent.success and "max_time" in spent.message
+    assert len(spent.parameter) >= 1 and spent.nit <= 1
+    full = getattr(rqe, trace)(game, max_time=600.0, **kwargs)
+    assert full.success and full.status in (0, 4)
+    # a spent budget keeps the points already traced: they are the start of the full path
+    np.testing.assert_allclose(spent.parameter, full.parameter[:len(spent.parameter)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), "1"])
+def test_path_max_time_is_validated(bad):
+    with pytest.raises(ValueError, match="'max_time' parameter of rqe.qre_path"):
+        rqe.qre_path(catalog.stag_hunt(), max_time=bad)
+    with pytest.raises(ValueError, match="'max_time' parameter of rqe.rqe_path"):
+        rqe.rqe_path(catalog.stag_hunt(), max_time=bad)
