@@ -167,7 +167,7 @@ def _cmd_solve(args) -> None:
     if args.json:
         print(json.dumps(found.to_dict(), indent=1))
         return
-    print(f"{len(found)} equilibria found; complete={found.complete} "
+    print(f"{len(found)} {'equilibrium' if len(found) == 1 else 'equilibria'} found; complete={found.complete} "
           + ("(every equilibrium was found)" if found.complete else "(the search is not exhaustive)"))
     for k, res in enumerate(found):
         print(f"equilibrium {k + 1} of {len(found)}{'' if found.complete else ' found'}")

@@ -1,7 +1,7 @@
 """Regularizers ``nu``: the strictly convex penalty of a boundedly rational player.
 
 Player ``i`` maximises ``U_i^tau(x_i, x_-i) - epsilon_i nu(x_i)`` (paper eq. 2); its quantal
-response to the gradient ``G = M_i p`` is ``argmax_x x . G - epsilon nu(x)`` (spec 2.3).
+response to the gradient ``G = M_i p`` is ``argmax_x x . G - epsilon nu(x)`` (docs/concepts.md, "Closed forms").
 
 Protocol
 --------
@@ -59,7 +59,7 @@ class Entropy:
 
 
 class LogBarrier:
-    """Log-barrier ``nu(x) = -sum log x``: ``x_a = epsilon / (lambda - G_a)``, ``lambda > max G`` (spec 2.3)."""
+    """Log-barrier ``nu(x) = -sum log x``: ``x_a = epsilon / (lambda - G_a)``, ``lambda > max G`` (derived)."""
 
     name = "log_barrier"
 

@@ -1,6 +1,6 @@
 """Risk measures: the adversary's penalty ``D(p, q)`` in the risk-adjusted utility.
 
-Player ``i``'s risk-adjusted utility (paper eq. 1, spec 2.1) is
+Player ``i``'s risk-adjusted utility (paper eq. 1) is
 
     U_i^tau(x_i, x_-i) = min_p  p . g  +  (1/tau_i) D(p, q),      g = M_i^T x_i,
 
@@ -51,7 +51,7 @@ def _kl(log_a: np.ndarray, log_b: np.ndarray) -> float:
 
 
 class KL:
-    """Entropic risk: ``D(p, q) = KL(p || q)`` (paper eq. 1, spec 2.2).
+    """Entropic risk: ``D(p, q) = KL(p || q)`` (paper eq. 1).
 
     The adversary tilts the others' play towards what hurts the player:
     ``p = softmax(log q - tau g)``, and ``U^tau = -(1/tau) log E_q exp(-tau g)``.
@@ -76,7 +76,7 @@ class KL:
 
 
 class ReverseKL:
-    """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (spec 2.2).
+    """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (MPS code; docs/concepts.md).
 
     The adversary is ``p_b = q_b / (tau (g_b + mu))`` with the scalar ``mu > -min g``
     fixed by ``sum p = 1``.  ``KL(q || p)`` does not charge for mass on actions with

@@ -3,7 +3,7 @@
 A Markov game's continuation value at ``(s, a)`` is ``rho[W](s, a)`` for the values ``W`` of
 the next states under the nominal law ``p = P(. | s, a)``.  Risk-neutral players take the
 expectation ``p . W``; risk-averse ones a worst case over laws ``q`` near ``p`` (MPS:
-environmental risk with its own penalty, spec 7 and 7.1).  Every operator here is monotone
+environmental risk with its own penalty; docs/howto/markov_games.md).  Every operator here is monotone
 and translation-equivariant, hence 1-Lipschitz in the sup norm, so a discounted Bellman
 operator built on it contracts in the values.
 

@@ -10,7 +10,7 @@ maximised.  For a two-player game given as a bimatrix ``(R1, R2)`` (rows are pla
 For player ``i`` the solvers use the *own-rows* matrix ``M_i`` of shape
 ``(n_i, prod_{j != i} n_j)``: axis ``i`` moved to the front and the other players'
 axes flattened in increasing player order.  For two players ``M_1 = R1`` and
-``M_2 = R2.T`` (spec section 1).
+``M_2 = R2.T`` (docs/concepts.md, "Conventions").
 """
 
 from __future__ import annotations

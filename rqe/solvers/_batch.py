@@ -11,7 +11,7 @@ of :mod:`rqe.markov`):
     partners when one player is free).  Returns a :class:`Batch` with strategies, adversaries,
     the three values of :mod:`rqe.solvers.markov` and the certificates, per game.
 
-The map is the same as :class:`rqe.solvers._system.RQESystem` (spec 2.2-2.3) with the four
+The map is the same as :class:`rqe.solvers._system.RQESystem` (paper eqs. 1-2) with the four
 built-in kernels (``kl``, ``reverse_kl``; ``entropy``, ``log_barrier``) written for a leading
 batch axis.  Newton's method on ``F(z) = z - T(z)`` with a finite-difference Jacobian (all
 ``2 m`` perturbations in one batched evaluation; ``m = sum n_i`` is small here) and a

@@ -11,6 +11,8 @@ converges, as ``lam -> inf``, to a Nash equilibrium (the limiting logit equilibr
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.optimize import root
 
@@ -77,7 +79,10 @@ class _LogitFamily:
         m = max(n)
         self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
         self.w = np.asarray(weights, dtype=float)[:, None]
-        self.P = np.asarray(game.payoffs, dtype=float)
+        P = np.asarray(game.payoffs, dtype=float)
+        # Subtract each player's smallest payoff (the logit response ignores it): exact for
+        # payoffs sharing a large offset (Sterbenz), so 1e9 + u keeps all of u's digits.
+        self.P = P - P.reshape(N, -1).min(axis=1).reshape((N,) + (1,) * N)
         if N == 2:
             S = np.zeros((2, m, m))
             S[0, :n[0], :n[1]] = self.P[0]
@@ -196,9 +201,19 @@ def _payoff_range(game: NormalFormGame) -> float:
     return float(np.ptp(game.payoffs))
 
 
+def _deadline(max_time, func: str) -> float | None:
+    """The :func:`time.monotonic` value at which a ``max_time`` budget (seconds) runs out."""
+    return None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=func)
+
+
+def _budget_spent(path, name: str, max_time: float) -> str:
+    return (f"Time budget max_time={max_time:g} s spent at {name} = {path.s[-1]:.4g} after {path.nit} steps; the "
+            "points traced so far are kept. Try a larger max_time.")
+
+
 def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret_tol: float = 1e-8,
              max_steps: int = 5000, tol: float = 1e-10, first_step: float = 0.03, max_accel: float = 2.0,
-             max_step: float | None = None) -> Path:
+             max_step: float | None = None, max_time: float | None = None) -> Path:
     """Trace the principal branch of logit QRE from ``lam = 0`` towards a Nash equilibrium.
 
     Player ``i`` uses precision ``lam_i = lam * weights[i]``.  The trace stops when ``lam``
@@ -227,6 +242,9 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
         rejected step); ``1.1`` is Gambit's default, larger values take fewer points.
     max_step : float, optional
         Largest arclength step (default unbounded).
+    max_time : float, optional
+        Time budget in seconds, checked once per step; when it is spent the trace stops with
+        ``status=5`` and ``success=False``, keeping the points traced so far.
 
     Returns
     -------
@@ -259,6 +277,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     max_accel = _accel(max_accel, func)
     weights = per_player(1.0 if weights is None else weights, game.n_players, name="weights", func=func,
                          low_inclusive=False)
+    deadline = _deadline(max_time, func)
     family = _LogitFamily(game, weights)
     offsets = family.offsets
     spread = _payoff_range(game)
@@ -273,13 +292,13 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     uniform = np.concatenate([np.full(k, -np.log(k)) for k in game.n_actions])
     control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
     path = trace(family, uniform, 0.0, lam_max, tol=tol, max_steps=max_steps, stop=nash_close,
-                 s_range=(-1e-9, np.inf), control=control)
+                 s_range=(-1e-9, np.inf), control=control, deadline=deadline)
     done = path.status == 0
     regret = max_regret(game, softmax_blocks(path.z[-1])) if path.z else np.nan
     relative = regret / spread if spread > 0 else 0.0
     message = (f"Traced the principal logit branch to lam = {path.s[-1]:.4g} in {path.nit} steps; "
                f"the last point's Nash max regret is {regret:.2e} ({relative:.2e} of the payoff range)."
-               if done else
+               if done else _budget_spent(path, "lam", max_time) if path.status == 5 else
                f"The trace stopped at lam = {path.s[-1]:.4g} (status {path.status}) after {path.nit} steps; "
                "try a larger max_steps, a smaller max_accel or first_step, or a smaller lam_max.")
     return _package(game.n_actions, path, name="lam", success=done, message=message,
@@ -332,7 +351,7 @@ def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, P
 
 def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", regularizer="entropy",
              direction=None, x0=None, max_steps: int = 2000, tol: float = 1e-10, first_step: float | None = None,
-             max_step: float | None = None, max_accel: float = 2.0) -> Path:
+             max_step: float | None = None, max_accel: float = 2.0, max_time: float | None = None) -> Path:
     """Trace an RQE branch as the common risk aversion ``tau`` moves from ``tau[0]`` to ``tau[1]``.
 
     Player ``i`` has risk aversion ``tau * direction[i]``.  The branch starts at the equilibrium
@@ -362,6 +381,11 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
         largest payoff range, so that the steps do not depend on the unit of the payoffs.
     max_accel : float, default 2.0
         Largest factor by which the step grows from one point to the next.
+    max_time : float, optional
+        Time budget in seconds, counted from the call (the starting solve, capped by its own
+        iterations, counts against it) and checked once per step of the trace; when it is
+        spent the trace stops with ``status=5`` and ``success=False``, keeping the points
+        traced so far.
 
     Returns
     -------
@@ -386,6 +410,7 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     max_steps = positive_int(max_steps, name="max_steps", func=func)
     max_accel = _accel(max_accel, func)
     tol = positive_float(tol, name="tol", func=func)
+    deadline = _deadline(max_time, func)
     # The trace runs in r = tau * (payoff range), free of the payoffs' unit (docs/results.md).
     unit = max(float(np.ptp(p)) for p in game.payoffs) or 1.0
     span = max(abs(t1 - t0) * unit, 1e-3)
@@ -406,7 +431,7 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     lo, hi = min(t0, t1), max(t0, t1)
     control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
     path = trace(at, z0, t0 * unit, t1 * unit, tol=tol, max_steps=max_steps, s_range=(lo * unit, hi * unit),
-                 control=control)
+                 control=control, deadline=deadline)
     path.s, path.events = [r / unit for r in path.s], [(kind, r / unit, k) for kind, r, k in path.events]
     done = path.status == 0
     folds = [e for e in path.events if e[0] == "fold"]
@@ -416,6 +441,8 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
         message = (f"The branch folded back at tau = {folds[-1][1]:.6g} and left [{lo:g}, {hi:g}] "
                    f"after {path.nit} steps." if folds else
                    f"The branch left [{lo:g}, {hi:g}] after {path.nit} steps.")
+    elif path.status == 5:
+        message = _budget_spent(path, "tau", max_time)
     else:
         message = f"The trace stopped (status {path.status}) after {path.nit} steps; try a larger max_steps."
     params = {"epsilon": tuple(map(float, system.epsilon)), "direction": tuple(map(float, weights)),

@@ -4,7 +4,7 @@ Implements Qu, Zhang, Lanzetti and Mazumdar, *Training Generalizable Collaborati
 via Strategic Risk Aversion*, arXiv 2602.21515: "Lemma (risk-averse quantal best response)"
 (App. B.1.1) and the "game of the means" (eq. 13) with its domain (eq. 14).  With the others
 playing independent Gaussians ``N(m_{-i}, Sigma_{-i})``, player ``i``'s best response in
-``U_i^tau + epsilon_i h(x_i)`` (aggregate entropic risk, spec section 4.1) is the Gaussian
+``U_i^tau + epsilon_i h(x_i)`` (aggregate entropic risk, SRPO §4.1) is the Gaussian
 
     Sigma_i = -epsilon_i A^{-1},
     m_i     = (-A + B P^{-1} B^T)^{-1} (h_a + B P^{-1} ((1/tau_i) S^{-1} mu - h_b)),

@@ -126,11 +126,11 @@ def _rounded(x) -> list[float]:
 
 
 # --------------------------------------------------------------------------- certificates
-def _action_values(game: NormalFormGame, xs) -> list[np.ndarray]:
-    """Payoff of each pure action of each player against the others' mixed strategies."""
+def _action_values(game: NormalFormGame, xs, shifts) -> list[np.ndarray]:
+    """Payoff less ``shifts[i]`` of each pure action of each player against the others' mixed strategies."""
     out = []
     for i in range(game.n_players):
-        values = game.payoffs[i]
+        values = game.payoffs[i] - shifts[i]
         for j in reversed(range(game.n_players)):
             if j != i:
                 values = np.tensordot(values, xs[j], axes=([j], [0]))
@@ -150,9 +150,13 @@ def _equilibrium(game: NormalFormGame, xs, tol: float, exact=None) -> NashEquili
     xs = tuple(np.asarray(x, dtype=float) for x in xs)
     for x in xs:
         x.setflags(write=False)
-    values = _action_values(game, xs)
-    payoffs = np.array([float(v @ x) for v, x in zip(values, xs)])
-    regret = 0.0 if exact is not None else max(0.0, max(float(v.max()) - p for v, p in zip(values, payoffs)))
+    # Regrets from each player's payoffs less their smallest entry (exact for payoffs sharing a
+    # large offset, Sterbenz), so an offset of 1e9 does not swamp a regret tolerance of 1e-9.
+    shifts = [float(np.min(p)) for p in game.payoffs]
+    values = _action_values(game, xs, shifts)
+    centred = [float(v @ x) for v, x in zip(values, xs)]
+    payoffs = np.array([c + shift for c, shift in zip(centred, shifts)])
+    regret = 0.0 if exact is not None else max(0.0, max(float(v.max()) - c for v, c in zip(values, centred)))
     support = tuple(tuple(int(a) for a in np.flatnonzero(x > tol)) for x in xs)
     return NashEquilibrium(xs, payoffs, regret, support, exact)
 
@@ -257,14 +261,16 @@ def _lemke_howson(game, tol, exact, label, max_iter):
     return tuple(equilibria), False, message + _verification_note(0, unverified)
 
 
-def _maxmin(M: np.ndarray) -> tuple[np.ndarray, float]:
-    """Player 1's maxmin strategy and value in the zero-sum game with payoff matrix ``M``."""
+def _maxmin(M: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Player 1's maxmin strategy and value in the zero-sum game with payoff matrix ``M`` (None if HiGHS fails)."""
     m, n = M.shape
     res = linprog(
         np.r_[np.zeros(m), -1.0],
         A_ub=np.hstack([-M.T, np.ones((n, 1))]), b_ub=np.zeros(n),
         A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
         bounds=[(0, None)] * m + [(None, None)], method="highs")
+    if res.x is None or not np.all(np.isfinite(res.x)) or res.x[:m].sum() <= 0:
+        return None
     x = np.clip(res.x[:m], 0.0, None)
     return x / x.sum(), -res.fun
 
@@ -289,10 +295,19 @@ def _unique_on(M: np.ndarray, own_replies: np.ndarray, partner_support: np.ndarr
 
 
 def _lp(game, tol, exact):
-    A = np.asarray(game.payoffs[0])
+    # Player 1's payoffs less their smallest entry: exact for payoffs sharing a large offset
+    # (Sterbenz), so the linear program sees the game's digits and not the offset (1e9 + u).
+    raw = np.asarray(game.payoffs[0])
+    shift = float(raw.min())
+    A = raw - shift
     scale = _scale(game)
-    x, value = _maxmin(A)
-    y, _ = _maxmin(-A.T)
+    first, second = _maxmin(A), _maxmin(-A.T)
+    if first is None or second is None:
+        message = "The linear program failed (HiGHS found no optimum); use method='vertex_enumeration'."
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        return (), False, message
+    (x, value), (y, _) = first, second
+    value += shift
     cols, rows = A.T @ x, A @ y
     x_new = _polish(A, x, cols <= cols.min() + tol * scale, tol)
     y_new = _polish(A.T, y, rows >= rows.max() - tol * scale, tol)

@@ -6,8 +6,8 @@ Strategic Risk Aversion* (arXiv 2602.21515), eqs. (1)-(2): each player ``i`` max
 
     U_i^{tau,epsilon}(x_i, x_-i) = min_p E_{x_i, p}[u_i] + (1/tau_i) D(p, x_-i) - epsilon_i nu(x_i),
 
-with the adversary's minimiser in closed form (spec 2.2) and the quantal response of
-spec 2.3, solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities.
+with the adversary's minimiser in closed form and the quantal response of docs/concepts.md
+("Closed forms"), solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
     players: every player ``i`` plays the regularised best response to an adversary that
     perturbs the *joint* play of the others, penalised by ``D(p, x_-i) / tau_i``.  The
-    adversary and the quantal response are in closed form (spec 2.2-2.3), so an RQE is a
+    adversary and the quantal response are in closed form (docs/concepts.md, "Closed forms"), so an RQE is a
     zero of ``F(z) = z - T(z)`` in log-probabilities.
 
     Parameters
@@ -292,7 +292,7 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
 
     ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
-    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (spec 3).
+    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (SRPO §3).
 
     Parameters
     ----------
