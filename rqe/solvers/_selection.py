@@ -22,7 +22,7 @@ On that description, selection is exact and cheap:
   traced by :func:`rqe.qre_path` as ``lam -> inf``;
 * ``"rqe"``: the limit of a branch of RQE (Qu et al., arXiv 2602.21515, Definition 1; the
   tractability conditions of Mazumdar, Panaganti and Shi, ICLR 2025) as ``tau`` and ``epsilon``
-  go to 0 together (spec 2.7: the RQE tends to Nash), along ``tau = tau_ratio * epsilon`` from
+  go to 0 together (docs/concepts.md, "The parameters and their limits": the RQE tends to Nash), along ``tau = tau_ratio * epsilon`` from
   near uniform play.  This path is a construction of ``rqe``, not one read in the papers.
 
 A traced selection is the equilibrium of the set (or the point of a maximal Nash subset) that
@@ -257,7 +257,7 @@ class NashSet(EquilibriumSet):
             the principal logit-QRE branch, traced by :func:`rqe.qre_path` from uniform play
             as ``lam -> inf`` (the tracing procedure of McKelvey and Palfrey 1995, Section 4).
             ``"rqe"``: the limit of the RQE branch as ``tau`` and ``epsilon`` go to 0 together
-            (spec 2.7: the RQE tends to Nash), with ``tau = tau_ratio * epsilon`` for every
+            (docs/concepts.md, "The parameters and their limits": the RQE tends to Nash), with ``tau = tau_ratio * epsilon`` for every
             player, followed from ``epsilon`` = 10 payoff ranges (near uniform play) by
             warm-started :func:`rqe.solve` with step control.  For the traced criteria the
             branch's last point is matched to the nearest equilibrium of the set (or point of
