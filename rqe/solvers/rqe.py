@@ -26,6 +26,7 @@ from rqe.risk import get_risk
 from rqe.solvers._homotopy import homotopy
 from rqe.solvers._iterate import DENSE_MAX, Outcome, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
+from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
 from rqe.solvers.gaussian import solve_gaussian
 
@@ -248,6 +249,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     """
     if isinstance(game, GaussianGame):
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
+    if not check_tractability:      # 2x2 games with the built-in measures: scalar Newton (rqe.solvers._small)
+        fast = solve_2x2(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, method=method,
+                         tol=tol, max_iter=max_iter, x0=x0, max_time=max_time)
+        if fast is not None:
+            return fast
     func = "rqe.solve"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
                                              regularizer=regularizer, func=func)
