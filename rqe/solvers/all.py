@@ -47,7 +47,7 @@ _NOISE = 1e-12          # rounding noise of h, relative to max(1, |l|)
 _FD = 1e-5              # relative step of the central differences in the slopes of the best responses
 _INDEX_ROUNDS = 8       # refinements of brackets that fail the index check
 _BR_STEPS = 200         # cap on the safeguarded Newton steps of one scalar best response
-_BR_XTOL = 1e-15        # its relative step tolerance
+_BR_XTOL = 1e-10        # its relative step tolerance: the error after that last (quadratic) step is ~1e-20
 
 
 def _softplus(t: float) -> float:
@@ -95,6 +95,7 @@ class _TwoByTwo:
         self.kernel = kernel_for(system)
         self.bounds = [self._range(i) for i in range(2)]
         self._warm = [0.5 * (lo + hi) for lo, hi in self.bounds]    # last scalar best response, a start
+        self._slope = [None, None]      # (l_partner, kernel output) at the last Newton point of each player
 
     def _response_logit(self, i: int, G: np.ndarray) -> float:
         z = self.s.regularizer.response(G, self.s.eps_n[i])
@@ -141,16 +142,19 @@ class _TwoByTwo:
             except SCALAR_FAILURES:
                 return None
             k, dk = fast[0] - x, fast[1] - 1.0
+            self._slope[i] = (l_partner, fast)
             if k == 0:
                 break
             if k > 0:
                 a = x
             else:
                 b = x
-            new = x - k / dk if dk < 0 else a - 1.0
-            if not a < new < b:
+            new = x - k / dk if dk < 0 else a
+            if a < new < b:             # a Newton step: the error after it is about its square
+                done = abs(new - x) <= _BR_XTOL * max(1.0, abs(x))
+            else:
                 new = 0.5 * (a + b)
-            done = abs(new - x) <= _BR_XTOL * max(1.0, abs(x))
+                done = b - a <= 1e-15 * max(1.0, abs(new))
             x = new
             if done:
                 break
@@ -162,6 +166,7 @@ class _TwoByTwo:
     def best_response(self, i: int, l_partner: float) -> float:
         from scipy.optimize import brentq  # on first use (import cost)
 
+        self._slope[i] = None
         lo, hi = self.bounds[i]
         if hi - lo <= 1e-14 * max(1.0, abs(lo)):
             return lo
@@ -186,7 +191,8 @@ class _TwoByTwo:
         lo, hi = self.bounds[i]
         if not lo < l < hi:
             return l, 0.0
-        fast = self._scalar(i, l, l_partner)
+        last = self._slope[i]
+        fast = last[1] if last is not None and last[0] == l_partner else self._scalar(i, l, l_partner)
         if fast is not None:
             return l, fast[2] / (1.0 - fast[1])
         d, dp = _FD * max(1.0, abs(l)), _FD * max(1.0, abs(l_partner))
