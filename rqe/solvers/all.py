@@ -94,7 +94,7 @@ class _TwoByTwo:
         self.s = system
         self.kernel = kernel_for(system)
         self.bounds = [self._range(i) for i in range(2)]
-        self._warm = [0.5 * (lo + hi) for lo, hi in self.bounds]    # last scalar best response, a start
+        self._warm = [None, None]       # (l_partner, best response, its slope) at the last scalar best response
         self._slope = [None, None]      # (l_partner, kernel output) at the last Newton point of each player
 
     def _response_logit(self, i: int, G: np.ndarray) -> float:
@@ -133,7 +133,12 @@ class _TwoByTwo:
         """The root of ``k(l) = image(l) - l`` in ``[lo, hi]`` by Newton's method on the kernel's slope,
         safeguarded by bisection, from the last root found (``None`` if the kernel fails)."""
         a, b = lo, hi
-        x = self._warm[i] if lo < self._warm[i] < hi else 0.5 * (lo + hi)
+        if self._warm[i] is None:
+            x = 0.5 * (lo + hi)
+        else:           # the tangent of the best response at the last root found
+            l_prev, x_prev, slope = self._warm[i]
+            x = x_prev + slope * (l_partner - l_prev)
+            x = x if lo < x < hi else x_prev
         m, tau, eps, risk, reg = self.kernel.M[i], self.kernel.tau_n[i], self.kernel.eps_n[i], self.kernel.risk, \
             self.kernel.reg
         for _ in range(_BR_STEPS):
@@ -160,7 +165,8 @@ class _TwoByTwo:
                 break
         else:
             return None
-        self._warm[i] = x
+        slope = fast[2] / (1.0 - fast[1])
+        self._warm[i] = (l_partner, x, slope if math.isfinite(slope) else 0.0)
         return x
 
     def best_response(self, i: int, l_partner: float) -> float:
