@@ -368,3 +368,80 @@ def solve_2x2(game, *, tau, epsilon, risk, regularizer, method, tol, max_iter, x
     except SCALAR_FAILURES:
         return None
     return kernel.solve(*start, tol=tol_f, max_iter=int(max_iter), deadline=deadline, method="newton")
+
+
+class SmallState:
+    """One evaluation of :class:`SmallSystem` (the fields of :class:`rqe.solvers._system.State` it needs)."""
+
+    __slots__ = ("z", "log_x", "Tz", "logits", "partials")
+
+    def __init__(self, z, log_x, Tz, logits, partials):
+        self.z, self.log_x, self.Tz, self.logits, self.partials = z, log_x, Tz, logits, partials
+
+    @property
+    def F(self) -> np.ndarray:
+        return self.z - self.Tz
+
+
+def _block(l: float) -> tuple[float, float]:
+    return -_sp(-l), -_sp(l)
+
+
+class SmallSystem:
+    """The map, Jacobian and residual of :class:`rqe.solvers._system.RQESystem` for a 2x2 game with
+    the built-in risk measures and regularizers, by the scalar formulas of this module.
+
+    Same constructor and the same coordinates (normalised logs of both strategies, ``size = 4``),
+    so the likelihood's branch tracer runs on it unchanged; the dense Jacobian
+    ``I - dT/dz`` is assembled from the two log-odds partials of each response.  Raises one of
+    ``SCALAR_FAILURES`` where the scalar formulas leave their range (then use ``RQESystem``).
+    """
+
+    size, N, n = 4, 2, (2, 2)
+
+    def __init__(self, game: NormalFormGame, tau, epsilon, risk, regularizer, scale: float = 1.0):
+        self.game, self.risk, self.regularizer = game, risk, regularizer
+        self.tau, self.epsilon = np.asarray(tau, dtype=float), np.asarray(epsilon, dtype=float)
+        self.scale = float(scale)
+        M, _, unit = _constants(game)
+        self.M = tuple(tuple(self.scale * v for v in m) for m in M)
+        self.tau_n = tuple(float(t) * u for t, u in zip(self.tau, unit))
+        self.eps_n = tuple(float(e) / u for e, u in zip(self.epsilon, unit))
+        self.names = (_RISK_TYPES[type(risk)], _REGULARIZER_TYPES[type(regularizer)])
+
+    @staticmethod
+    def supports(game, risk, regularizer) -> bool:
+        return (isinstance(game, NormalFormGame) and game.n_actions == (2, 2) and type(risk) in _RISK_TYPES
+                and type(regularizer) in _REGULARIZER_TYPES)
+
+    def uniform(self) -> np.ndarray:
+        return np.full(4, -math.log(2.0))
+
+    def normalize(self, z: np.ndarray) -> np.ndarray:
+        return np.array(_block(float(z[0] - z[1])) + _block(float(z[2] - z[3])))
+
+    def evaluate(self, z: np.ndarray) -> SmallState:
+        l0, l1 = float(z[0] - z[1]), float(z[2] - z[3])
+        risk, reg = self.names
+        T0, j00, j01, _ = player_map(l0, l1, self.M[0], self.tau_n[0], self.eps_n[0], risk, reg)
+        T1, j11, j10, _ = player_map(l1, l0, self.M[1], self.tau_n[1], self.eps_n[1], risk, reg)
+        return SmallState(z=z, log_x=[np.array(_block(l0)), np.array(_block(l1))],
+                          Tz=np.array(_block(T0) + _block(T1)), logits=(T0, T1), partials=((j00, j01), (j10, j11)))
+
+    def jacobian(self, state: SmallState) -> np.ndarray:
+        """Dense Jacobian of ``F(z) = z - T(z)``: ``T_i`` depends on ``z`` through ``l_j = z_j1 - z_j2``."""
+        J = np.eye(4)
+        for i in range(2):
+            y0, y1 = _probs(state.logits[i])
+            d0, d1 = state.partials[i]
+            cols = np.array([d0, -d0, d1, -d1])
+            J[2 * i] -= y1 * cols           # d(-softplus(-T)) / dT = sigma(-T)
+            J[2 * i + 1] += y0 * cols       # d(-softplus(T)) / dT = -sigma(T)
+        return J
+
+    def residual(self, state: SmallState) -> float:
+        diff = np.abs(np.exp(state.z) - np.exp(state.Tz))
+        return float(max(diff[0] + diff[1], diff[2] + diff[3]))
+
+    def log_residual(self, state: SmallState) -> float:
+        return float(np.max(np.abs(state.F)))
