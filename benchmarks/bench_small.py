@@ -15,6 +15,8 @@ end to end in a subprocess (target 2 s; its CPU time is the child's user + syste
 as the "before") and prints both columns with the ratio before / after.  On a shared machine
 wall times vary by tens of percent between runs: the CPU column is the steadier one.
 Every answer is checked (success, the number of equilibria), so a fast wrong answer cannot pass.
+The row "machine" times a plain Python loop (about 40-60 ms of CPU on an idle desktop core):
+divide by it to compare runs on different or differently loaded machines.
 """
 
 from __future__ import annotations
@@ -87,6 +89,19 @@ def measure(reps: int, figure_reps: int) -> dict:
         eqs = rqe.solve_all(game, tau=0.5, epsilon=0.2)
         assert eqs.complete and len(eqs) == 3
     out["solve_all 2x2"] = timed(all_2x2, reps)
+
+    data = [[22, 78], [53, 47]]
+    fit_game = rqe.NormalFormGame.from_bimatrix([[9, 0], [6, 8]], [[4, 13], [7, 5]])
+
+    def fit():
+        assert rqe.fit(fit_game, data, share="all", rng=0).success
+    out["rqe.fit, one 2x2 game (RQE, share='all')"] = timed(fit, max(1, reps // 3))
+
+    def loop():
+        total = 0
+        for k in range(10 ** 6):
+            total += k
+    out["machine: a pure-Python loop of 1e6 additions"] = timed(loop, 3)
 
     fig, (ax1, ax2) = plt.subplots(1, 2)
     out["panel (i): collaboration, 400 tau"] = timed(lambda: figures.panel_collaboration(ax1, 400), figure_reps)

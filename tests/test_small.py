@@ -159,3 +159,28 @@ def test_collaboration_broadcast_matches_pointwise_solves(monkeypatch):
             again = rqe.analysis.collaboration(game, epsilon=eps, tau=taus)
             monkeypatch.undo()
             assert np.allclose(again.means, res.means, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("risk, reg", COMBOS)
+def test_small_system_matches_rqe_system(risk, reg):
+    """The likelihood's scalar system: same map, Jacobian and residuals as RQESystem, at payoff
+    scales 0, -1e-6 (the tracer's central difference at s = 0) and up to 1."""
+    from rqe.regularizers import get_regularizer
+    from rqe.risk import get_risk
+    from rqe.solvers._small import SmallSystem
+    from rqe.solvers._system import RQESystem
+
+    rng = np.random.default_rng(3)
+    risk_obj, reg_obj = get_risk(risk), get_regularizer(reg)
+    for game in _games()[:4]:
+        tau, eps = np.array([0.8, 0.0]) / _unit(game), np.array([0.3, 0.6]) * _unit(game)
+        for scale in (0.0, -1e-6, 0.4, 1.0):
+            small = SmallSystem(game, tau, eps, risk_obj, reg_obj, scale=scale)
+            full = RQESystem(game, tau, eps, risk_obj, reg_obj, scale=scale)
+            z = full.normalize(rng.normal(size=4))
+            a, b = small.evaluate(z), full.evaluate(z)
+            assert np.allclose(a.Tz, b.Tz, rtol=0, atol=1e-12)
+            assert np.allclose(small.jacobian(a), full.jacobian(b), rtol=0, atol=1e-9)
+            assert abs(small.residual(a) - full.residual(b)) <= 1e-12
+            assert abs(small.log_residual(a) - full.log_residual(b)) <= 1e-12
+            assert np.allclose(small.normalize(z + 3.0), z, rtol=0, atol=1e-12)
