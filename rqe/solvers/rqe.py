@@ -230,6 +230,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     c tau)``), so that constant offsets (even ``1e12``) and payoff scales cost no accuracy;
     ``values`` and ``gap`` are reported in the game's own units.
 
+    Two-player games with two actions each and the built-in risk measures and regularizers
+    take a scalar fast path (:mod:`rqe.solvers._small`): the same Newton iteration in the two
+    log-odds, with the certificate recomputed at the end; anything it does not cover, or a
+    Newton run that misses ``tol``, goes to the general path above.
+
     Returns
     -------
     EquilibriumResult
