@@ -153,8 +153,8 @@ def test_collaboration_broadcast_matches_pointwise_solves(monkeypatch):
         assert np.allclose(res.expected_utilities, [r.expected_utilities for r in ref], rtol=0, atol=1e-12)
         assert np.allclose(res.means, [np.concatenate(r.means) for r in ref], rtol=0, atol=1e-12)
         if len(game.dims) == 2:
-            real = _collaboration.means_along
-            monkeypatch.setattr(_collaboration, "means_along",
+            real = _collaboration._means_along
+            monkeypatch.setattr(_collaboration, "_means_along",
                                 lambda *a, **k: (real(*a, **k)[0] * 0.0, np.zeros(len(a[2]), bool)))
             again = rqe.analysis.collaboration(game, epsilon=eps, tau=taus)
             monkeypatch.undo()

@@ -17,7 +17,7 @@ import numpy as np
 from rqe._validation import finite_array, per_player
 from rqe.games.gaussian import GaussianGame
 from rqe.solvers._result import _plain
-from rqe.solvers.gaussian import _others_covariance, _quantal_covariances, means_along, solve_gaussian, tau_bounds
+from rqe.solvers.gaussian import _others_covariance, _quantal_covariances, _means_along, solve_gaussian, tau_bounds
 
 __all__ = ["CollaborationResult", "collaboration"]
 
@@ -130,7 +130,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
             f"The 'tau' parameter of {func} must stay in the admissible domain (SRPO eq. 14): tau_i < "
             f"{bounds.tolist()} (common tau < {bounds.min():.6g}). Got {grid[k].tolist()!r} at grid point {k}.")
     covs = _quantal_covariances(game, eps_arr)
-    means, solved = means_along(game, covs, path)
+    means, solved = _means_along(game, covs, path)
     for k in np.flatnonzero(~solved):          # singular or ill-conditioned points: the full solver (it warns)
         means[k] = np.concatenate(solve_gaussian(game, tau=path[k], epsilon=eps_arr).means)
     J, utilities = _rewards(game, covs, means)

@@ -164,7 +164,8 @@ class Kernel:
         T1, j11, j10, _ = player_map(l1, l0, self.M[1], self.tau_n[1], self.eps_n[1], self.risk, self.reg)
         sq = 0.0
         for l, T in ((l0, T0), (l1, T1)):
-            sq += (_sp(-T) - _sp(-l)) ** 2 + (_sp(T) - _sp(l)) ** 2
+            d = _sp(-T) - _sp(-l)               # F in the first action; softplus(t) - softplus(-t) = t gives the second
+            sq += d * d + (d + T - l) ** 2
         return T0, T1, (j00, j01, j10, j11), math.sqrt(sq)
 
     @staticmethod
@@ -302,7 +303,7 @@ def _pair(value, positive: bool) -> tuple | None:
     f = _number(value)
     if f is not None:
         vals = (f, f)
-    elif isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2 and np.ndim(value) == 1:
+    elif (isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)) and len(value) == 2:
         vals = (_number(value[0]), _number(value[1]))
         if None in vals:
             return None

@@ -321,7 +321,7 @@ def _means_game(game: GaussianGame, covs, tau_arr) -> tuple[np.ndarray, np.ndarr
     return T, k
 
 
-def means_along(game: GaussianGame, covs, taus: np.ndarray, *, tol: float = 1e-10,
+def _means_along(game: GaussianGame, covs, taus: np.ndarray, *, tol: float = 1e-10,
                 max_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Equilibrium means at many rows of per-player ``tau`` at once: ``(means, solved)``.
 
