@@ -52,7 +52,7 @@ def test_fast_path_matches_the_general_path(risk, reg):
     for game in _games():
         u = _unit(game)
         for tau, eps in [(0.0, 0.3), (0.5, 0.2), ([2.0, 0.1], [0.4, 1.5])]:
-            kw = dict(tau=np.asarray(tau) / u, epsilon=np.asarray(eps) * u, risk=risk, regularizer=reg)
+            kw = {"tau": np.asarray(tau) / u, "epsilon": np.asarray(eps) * u, "risk": risk, "regularizer": reg}
             fast = solve_2x2(game, method="auto", tol=1e-10, max_iter=1000, x0=None, max_time=None, **kw)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -108,10 +108,10 @@ def test_fast_path_leaves_everything_else_to_the_general_path():
     class CustomKL(rqe.risk.KL):
         pass
 
-    for kw in [dict(method="homotopy"), dict(method="fixed_point"), dict(risk=CustomKL()),
-               dict(tau="1"), dict(tol=-1.0), dict(max_iter=True), dict(x0=[[1.0, 0.0]])]:
-        args = dict(tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method="auto", tol=1e-10,
-                    max_iter=100, x0=None, max_time=None)
+    for kw in [{"method": "homotopy"}, {"method": "fixed_point"}, {"risk": CustomKL()},
+               {"tau": "1"}, {"tol": -1.0}, {"max_iter": True}, {"x0": [[1.0, 0.0]]}]:
+        args = {"tau": 1.0, "epsilon": 0.1, "risk": "kl", "regularizer": "entropy", "method": "auto", "tol": 1e-10,
+                "max_iter": 100, "x0": None, "max_time": None}
         args.update(kw)
         assert solve_2x2(game, **args) is None, kw
     with pytest.raises(TypeError, match="'tau' parameter of rqe.solve"):
@@ -125,10 +125,10 @@ def test_solve_all_scalar_kernel_matches_the_numpy_maps(monkeypatch):
     """The 2x2 search on the scalar kernel finds the same equilibria, with the same completeness
     verdict, as on the risk and regulariser objects with finite-difference slopes and brentq."""
     rng = np.random.default_rng(7)
-    cases = [(catalog.free_riding_game(cost=0.4), dict(tau=0.8288, epsilon=0.2))]     # three RQE near the pitchfork
+    cases = [(catalog.free_riding_game(cost=0.4), {"tau": 0.8288, "epsilon": 0.2})]     # three RQE near the pitchfork
     for risk, reg in COMBOS[3:]:
         game = rqe.NormalFormGame.from_bimatrix(rng.normal(size=(2, 2)), rng.normal(size=(2, 2)))
-        cases.append((game, dict(tau=[0.7, 2.0], epsilon=[0.15, 0.3], risk=risk, regularizer=reg)))
+        cases.append((game, {"tau": [0.7, 2.0], "epsilon": [0.15, 0.3], "risk": risk, "regularizer": reg}))
     fast = [rqe.solve_all(g, **kw) for g, kw in cases]
     monkeypatch.setattr(all_module, "kernel_for", lambda system: None)
     slow = [rqe.solve_all(g, **kw) for g, kw in cases]
@@ -154,8 +154,11 @@ def test_collaboration_broadcast_matches_pointwise_solves(monkeypatch):
         assert np.allclose(res.means, [np.concatenate(r.means) for r in ref], rtol=0, atol=1e-12)
         if len(game.dims) == 2:
             real = _collaboration._means_along
-            monkeypatch.setattr(_collaboration, "_means_along",
-                                lambda *a, **k: (real(*a, **k)[0] * 0.0, np.zeros(len(a[2]), bool)))
+
+            def unsolved(*a, real=real, **k):
+                return real(*a, **k)[0] * 0.0, np.zeros(len(a[2]), bool)
+
+            monkeypatch.setattr(_collaboration, "_means_along", unsolved)
             again = rqe.analysis.collaboration(game, epsilon=eps, tau=taus)
             monkeypatch.undo()
             assert np.allclose(again.means, res.means, rtol=0, atol=1e-12)

@@ -17,7 +17,13 @@ import numpy as np
 from rqe._validation import finite_array, per_player
 from rqe.games.gaussian import GaussianGame
 from rqe.solvers._result import _plain
-from rqe.solvers.gaussian import _others_covariance, _quantal_covariances, _means_along, solve_gaussian, tau_bounds
+from rqe.solvers.gaussian import (
+    _means_along,
+    _others_covariance,
+    _quantal_covariances,
+    solve_gaussian,
+    tau_bounds,
+)
 
 __all__ = ["CollaborationResult", "collaboration"]
 

@@ -249,8 +249,8 @@ class Kernel:
             residual = max(residual, abs(x[0] - y[0]) + abs(x[1] - y[1]))
             strategies.append(np.array(x))
             adversaries.append(np.array(p))
-        return dict(strategies=tuple(strategies), adversaries=tuple(adversaries), values=np.array(values),
-                    residual=residual, gap=max(gaps))
+        return {"strategies": tuple(strategies), "adversaries": tuple(adversaries), "values": np.array(values),
+                "residual": residual, "gap": max(gaps)}
 
     def solve(self, l0: float, l1: float, *, tol: float, max_iter: int, deadline: float | None,
               method: str) -> EquilibriumResult | None:
@@ -374,7 +374,7 @@ def solve_2x2(game, *, tau, epsilon, risk, regularizer, method, tol, max_iter, x
 class SmallState:
     """One evaluation of :class:`SmallSystem` (the fields of :class:`rqe.solvers._system.State` it needs)."""
 
-    __slots__ = ("z", "log_x", "Tz", "logits", "partials")
+    __slots__ = ("Tz", "log_x", "logits", "partials", "z")
 
     def __init__(self, z, log_x, Tz, logits, partials):
         self.z, self.log_x, self.Tz, self.logits, self.partials = z, log_x, Tz, logits, partials
