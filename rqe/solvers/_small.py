@@ -21,11 +21,16 @@ Their derivatives are in closed form too (implicit differentiation of ``sum p = 
 (same start, same Armijo line search on ``||z - T(z)||_2`` in normalised log coordinates, same
 extra step after convergence, same stall test) in these two coordinates: the difference of the
 two rows of each player's block of the dense Newton system is the 2x2 system solved here, and
-the normalisation of the iterate removes the rest.  It then recomputes the certificate
+the normalisation of the iterate removes the rest; a singular Jacobian or a failed line
+search hands over to the general path instead of stopping.  It then recomputes the certificate
 (residual, duality gaps, values) at the final point with the same scalar formulas and returns
 ``None`` whenever anything is out of its scope or it does not meet ``tol``, so that
 :func:`rqe.solve` then runs its general path from scratch.  No numpy call is made in the loop,
 which is what makes a 2x2 solve cost tens of microseconds instead of milliseconds.
+
+The same scalar map serves :func:`rqe.solve_all` (its 2x2 best responses, :func:`kernel_for`)
+and the likelihood of :func:`rqe.fit` (:class:`SmallSystem`, a drop-in for ``RQESystem`` in its
+branch tracer).
 """
 
 from __future__ import annotations
