@@ -86,12 +86,17 @@ def _two_term_root(c0: float, c1: float, d0: float, d1: float) -> float:
     return (disc - B) / 2.0 if B <= 0 else 2.0 * C / (B + disc)
 
 
+def _entries(m11: float, m12: float, m21: float, m22: float) -> tuple:
+    """``m`` of :func:`player_map`: the four entries and the differences it uses."""
+    return (m11, m12, m21, m22, m11 - m12, m21 - m22, m11 - m21, m12 - m22, m11 - m12 - m21 + m22)
+
+
 def _constants(game: NormalFormGame) -> tuple:
-    """Per player: the normalised 2x2 own-rows matrix as floats, cached on the (immutable) game."""
+    """Per player: the normalised 2x2 own-rows matrix as :func:`_entries`, cached on the (immutable) game."""
     cached = game.__dict__.get(_CACHE)
     if cached is None:
         M, shift, unit = normalised_rows(game)
-        cached = (tuple(tuple(float(v) for v in m.ravel()) for m in M),
+        cached = (tuple(_entries(*(float(v) for v in m.ravel())) for m in M),
                   tuple(float(s) for s in shift), tuple(float(u) for u in unit))
         game.__dict__[_CACHE] = cached
     return cached
@@ -100,16 +105,17 @@ def _constants(game: NormalFormGame) -> tuple:
 def player_map(li: float, lj: float, m: tuple, tau: float, eps: float, risk: str, reg: str):
     """Player ``i``'s response log-odds to ``(l_i, l_j)`` and its two partial derivatives.
 
-    ``m = (M11, M12, M21, M22)`` in normalised units (rows: own actions, columns: the partner's);
-    ``tau`` and ``eps`` are normalised too.  Returns ``(T, dT/dl_i, dT/dl_j, a)`` with ``a`` the
+    ``m = (M11, M12, M21, M22, M11 - M12, M21 - M22, M11 - M21, M12 - M22, M11 - M12 - M21 + M22)``
+    (:func:`_entries`) in normalised units (rows: own actions, columns: the partner's); ``tau``
+    and ``eps`` are normalised too.  Returns ``(T, dT/dl_i, dT/dl_j, a)`` with ``a`` the
     adversary's log-odds.
     """
-    m11, m12, m21, m22 = m
+    m11, m12, m21, m22, r1, r2, c1, c2, cross = m
     if tau > 0:
         x0, x1 = _probs(li)
-        curv = (m11 - m12 - m21 + m22) * x0 * x1          # d(g_1 - g_2) / dl_i
+        curv = cross * x0 * x1                              # d(g_1 - g_2) / dl_i
         if risk == "kl":
-            a = lj - tau * (x0 * (m11 - m12) + x1 * (m21 - m22))
+            a = lj - tau * (x0 * r1 + x1 * r2)
             da_i, da_j = -tau * curv, 1.0
         else:
             lq0, lq1 = -_sp(-lj), -_sp(lj)
@@ -130,8 +136,8 @@ def player_map(li: float, lj: float, m: tuple, tau: float, eps: float, risk: str
     else:
         a, da_i, da_j = lj, 0.0, 1.0
     p0, p1 = _probs(a)
-    dG = p0 * (m11 - m21) + p1 * (m12 - m22)
-    slope = (m11 - m21 - m12 + m22) * p0 * p1               # d(G_1 - G_2) / da
+    dG = p0 * c1 + p1 * c2
+    slope = cross * p0 * p1                                 # d(G_1 - G_2) / da
     if reg == "entropy":
         T = dG / eps
         dT = 1.0 / eps
@@ -230,7 +236,7 @@ class Kernel:
         for i in range(2):
             li, lj = logits[i], logits[1 - i]
             T, _, _, a = player_map(li, lj, self.M[i], self.tau_n[i], self.eps_n[i], self.risk, self.reg)
-            m11, m12, m21, m22 = self.M[i]
+            m11, m12, m21, m22 = self.M[i][:4]
             lx = (-_sp(-li), -_sp(li))
             x = (math.exp(lx[0]), math.exp(lx[1]))
             lp = (-_sp(-a), -_sp(a))
@@ -410,7 +416,7 @@ class SmallSystem:
         self.tau, self.epsilon = np.asarray(tau, dtype=float), np.asarray(epsilon, dtype=float)
         self.scale = float(scale)
         M, _, unit = _constants(game)
-        self.M = tuple(tuple(self.scale * v for v in m) for m in M)
+        self.M = tuple(_entries(*(self.scale * v for v in m[:4])) for m in M)
         self.tau_n = tuple(float(t) * u for t, u in zip(self.tau, unit))
         self.eps_n = tuple(float(e) / u for e, u in zip(self.epsilon, unit))
         self.names = (_RISK_TYPES[type(risk)], _REGULARIZER_TYPES[type(regularizer)])

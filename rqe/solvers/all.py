@@ -131,47 +131,46 @@ class _TwoByTwo:
 
     def _newton_response(self, i: int, l_partner: float, lo: float, hi: float) -> float | None:
         """The root of ``k(l) = image(l) - l`` in ``[lo, hi]`` by Newton's method on the kernel's slope,
-        safeguarded by bisection, from the last root found (``None`` if the kernel fails)."""
+        safeguarded by bisection, from the tangent of the last root found (``None`` if the kernel fails)."""
         a, b = lo, hi
         if self._warm[i] is None:
             x = 0.5 * (lo + hi)
-        else:           # the tangent of the best response at the last root found
+        else:
             l_prev, x_prev, slope = self._warm[i]
             x = x_prev + slope * (l_partner - l_prev)
             x = x if lo < x < hi else x_prev
-        m, tau, eps, risk, reg = self.kernel.M[i], self.kernel.tau_n[i], self.kernel.eps_n[i], self.kernel.risk, \
-            self.kernel.reg
-        for _ in range(_BR_STEPS):
-            try:
+        kernel = self.kernel
+        m, tau, eps, risk, reg = kernel.M[i], kernel.tau_n[i], kernel.eps_n[i], kernel.risk, kernel.reg
+        try:
+            for _ in range(_BR_STEPS):
                 fast = player_map(x, l_partner, m, tau, eps, risk, reg)
-            except SCALAR_FAILURES:
+                k = fast[0] - x
+                if k == 0:
+                    break
+                if k > 0:
+                    a = x
+                else:
+                    b = x
+                dk = fast[1] - 1.0
+                new = x - k / dk if dk < 0 else a
+                if a < new < b:             # a Newton step: the error after it is about its square
+                    done = abs(new - x) <= _BR_XTOL * (1.0 + abs(x))
+                else:
+                    new = 0.5 * (a + b)
+                    done = b - a <= 1e-15 * (1.0 + abs(new))
+                x = new
+                if done:
+                    break
+            else:
                 return None
-            k, dk = fast[0] - x, fast[1] - 1.0
-            self._slope[i] = (l_partner, fast)
-            if k == 0:
-                break
-            if k > 0:
-                a = x
-            else:
-                b = x
-            new = x - k / dk if dk < 0 else a
-            if a < new < b:             # a Newton step: the error after it is about its square
-                done = abs(new - x) <= _BR_XTOL * max(1.0, abs(x))
-            else:
-                new = 0.5 * (a + b)
-                done = b - a <= 1e-15 * max(1.0, abs(new))
-            x = new
-            if done:
-                break
-        else:
+        except SCALAR_FAILURES:
             return None
+        self._slope[i] = (l_partner, fast)
         slope = fast[2] / (1.0 - fast[1])
         self._warm[i] = (l_partner, x, slope if math.isfinite(slope) else 0.0)
         return x
 
     def best_response(self, i: int, l_partner: float) -> float:
-        from scipy.optimize import brentq  # on first use (import cost)
-
         self._slope[i] = None
         lo, hi = self.bounds[i]
         if hi - lo <= 1e-14 * max(1.0, abs(lo)):
@@ -180,6 +179,7 @@ class _TwoByTwo:
             fast = self._newton_response(i, l_partner, lo, hi)
             if fast is not None:
                 return fast
+        from scipy.optimize import brentq  # on first use (import cost)
 
         def k(l):
             return self._image(i, l, l_partner) - l
