@@ -79,10 +79,8 @@ def panel_free_riding(ax, n_grid: int) -> dict:
     high = np.maximum(branch.strategies[0][:, 0], branch.strategies[1][:, 0])
     ax.plot(branch.parameter, high, color="tab:orange", lw=1.8, label="free-riding RQE: the collaborator")
     ax.plot(branch.parameter, low, color="tab:red", lw=1.8, label="free-riding RQE: the free-rider")
-    for t, eqs in zip(grid, sets):
-        for e in eqs:
-            ax.plot([t, t], [e.strategies[0][0], e.strategies[1][0]], "k.", ms=3)
-    ax.plot([], [], "k.", ms=3, label="all RQE on a grid (rqe.solve_all)")
+    dots = [(t, e.strategies[i][0]) for t, eqs in zip(grid, sets) for e in eqs for i in (0, 1)]
+    ax.plot(*zip(*dots), "k.", ms=3, label="all RQE on a grid (rqe.solve_all)")
     tau_star = analysis.tau_star
     ax.axvline(tau_star, color="black", ls=":", lw=1.2, label=f"measured tau* = {tau_star:.3f}")
     loose = analysis.comparison[1]
@@ -117,8 +115,9 @@ def figure1(out, *, quick: bool = False) -> dict:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
     numbers = {"(i)": panel_collaboration(ax1, 40 if quick else 400),
                "(ii)": panel_free_riding(ax2, 7 if quick else 31)}
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"figure1.{ext}", dpi=150)
+    fig.savefig(out / "figure1.png", dpi=150)
+    fig.set_layout_engine("none")       # keep the layout just computed: the PDF needs no second pass
+    fig.savefig(out / "figure1.pdf", dpi=150)
     plt.close(fig)
     numbers["seconds"] = time.perf_counter() - start
     numbers["files"] = [str(out / "figure1.png"), str(out / "figure1.pdf")]

@@ -27,6 +27,7 @@ from rqe.risk import get_risk
 from rqe.solvers._homotopy import homotopy
 from rqe.solvers._iterate import DENSE_MAX, Outcome, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
+from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
 from rqe.solvers.gaussian import GaussianResult, solve_gaussian
 
@@ -231,6 +232,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     c tau)``), so that constant offsets (even ``1e12``) and payoff scales cost no accuracy;
     ``values`` and ``gap`` are reported in the game's own units.
 
+    Two-player games with two actions each and the built-in risk measures and regularizers
+    take a scalar fast path (:mod:`rqe.solvers._small`): the same Newton iteration in the two
+    log-odds, with the certificate recomputed at the end; anything it does not cover, or a
+    Newton run that misses ``tol``, goes to the general path above.
+
     Returns
     -------
     EquilibriumResult
@@ -252,6 +258,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         gaussian_options("rqe.solve", risk=risk, regularizer=regularizer, method=method, x0=x0,
                          check_tractability=check_tractability, max_time=max_time)
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
+    if not check_tractability:      # 2x2 games with the built-in measures: scalar Newton (rqe.solvers._small)
+        fast = solve_2x2(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, method=method,
+                         tol=tol, max_iter=max_iter, x0=x0, max_time=max_time)
+        if fast is not None:
+            return fast
     func = "rqe.solve"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
                                              regularizer=regularizer, func=func)
