@@ -191,13 +191,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     game = stages.game
     free = np.zeros(stages.N, bool)
     free[player] = True
-    legal = game.legal[player]
-    uniform = legal / legal.sum(1, keepdims=True)
 
     def start(p):
-        """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
-        interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
-        return np.where(interior, p, 0.5 * p + 0.5 * uniform)
+        return _br_start(game, player, p)
 
     status, worst = 0, 0.0
     if game.horizon is not None:
@@ -274,11 +270,51 @@ def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter:
     ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
     """
     discounted = stages.game.horizon is None
+    if not discounted:
+        return _exploitability_finite(stages, policies)
     V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
     base = stages.game.initial @ (V if discounted else V[0]).T
     gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
                       for i in range(stages.N)]) - base
     return np.maximum(gains, 0.0)
+
+
+def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
+    """Finite horizon: the profile's values and every player's best response in one backward pass.
+
+    At each step the evaluation of the profile (nobody free) and the ``N`` best-response stage
+    problems (player ``i`` free against the others' policies, with ``Q_i`` built from its own
+    best-response values) are solved as one batch; the same recursions as :func:`_evaluate`
+    and :func:`_best_response`.
+    """
+    game = stages.game
+    N = stages.N
+    V = np.zeros((N, stages.S))            # the profile's values at the next step
+    W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
+    frees = [np.zeros(N, bool)] + [np.arange(N) == i for i in range(N)]
+    for h in reversed(range(game.horizon)):
+        Qv = stages.q_values(V, h)
+        Qw = stages.q_values(W, h)
+        Qs = [Qv]
+        zs = [stages.z_from_policies([p[h] for p in policies])]
+        for i in range(N):
+            Qi = Qv.copy()
+            Qi[i] = Qw[i]
+            Qs.append(Qi)
+            zs.append(stages.z_from_policies([p[h] if j != i else _br_start(game, i, p[h])
+                                              for j, p in enumerate(policies)]))
+        outs = stages.solve_stack(Qs, zs, frees)
+        V = outs[0].values["regularized"]
+        W = np.array([outs[i + 1].values["regularized"][i] for i in range(N)])
+    return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
+
+
+def _br_start(game, player, p):
+    """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
+    legal = game.legal[player]
+    uniform = legal / legal.sum(1, keepdims=True)
+    interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
+    return np.where(interior, p, 0.5 * p + 0.5 * uniform)
 
 
 def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: str = "kl",

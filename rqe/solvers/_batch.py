@@ -34,6 +34,7 @@ from rqe.solvers._system import joint_sum
 
 BUILTIN_RISKS = ("kl", "reverse_kl")
 BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
+VALUES = ("regularized", "risk_adjusted", "expected")
 
 _HALVINGS = 10            # line-search halvings before a damped fixed-point step is taken
 _ROOT_STEPS = 100         # cap of the safeguarded Newton iteration of the scalar root
@@ -82,6 +83,28 @@ def _inverse_sum_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
     else:
         u[rows] = uu
     return np.logaddexp(log_d, u.reshape(shape))
+
+
+def _barrier_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``log(d + w)`` with ``sum c / (d + w) = 1`` for the log-barrier response (``c`` = epsilon, moderate).
+
+    ``h(w) = 1 / sum_b c_b / (d_b + w) - 1`` is concave and increasing (a parallel sum of linear
+    functions), so Newton's method on ``h`` from ``w = sum c`` (where ``h >= 0``) lands left of the
+    root and then increases to it monotonically; ``w`` never falls below ``max {c_b : d_b = 0}``,
+    a lower bound of the root.  ``c = 0`` or ``d = inf`` entries (illegal actions) drop out.
+    """
+    c = np.exp(log_c)
+    w = np.sum(c, axis=-1, keepdims=True)
+    lo = np.max(np.where(d <= 0, c, 0.0), axis=-1, keepdims=True)
+    for _ in range(_ROOT_STEPS):
+        den = d + w
+        t = c / den
+        phi = np.sum(t, axis=-1, keepdims=True)
+        step = (phi - phi * phi) / np.sum(t / den, axis=-1, keepdims=True)
+        w = np.maximum(w - step, lo)
+        if np.all(np.abs(step) <= 4e-16 * w):
+            break
+    return np.log(d + w)
 
 
 def _spread(log_r: np.ndarray, dv: np.ndarray):
@@ -133,7 +156,7 @@ def _response(name, G, epsilon, legal):
     log_c = np.broadcast_to(np.log(epsilon), G.shape)
     if legal is not None:
         log_c = np.where(legal, log_c, -np.inf)
-    return log_c - _inverse_sum_root(log_c, d)
+    return log_c - _barrier_root(log_c, d)
 
 
 def _reg_value(name, log_x, legal):
@@ -177,6 +200,7 @@ class _Map:
         self.risk, self.reg = risk, regularizer
         free = np.ones(N, bool) if free is None else np.asarray(free, bool)
         self.free = np.broadcast_to(free, (B, N))
+        self.free_all = self.free.all(axis=0)
         fixed = np.repeat(~self.free, self.n, axis=1)
         if legal is None:
             self.legal = None
@@ -196,6 +220,7 @@ class _Map:
         out.__dict__.update(self.__dict__)
         out.M = [M[idx] for M in self.M]
         out.tau, out.epsilon, out.free, out.fixed = self.tau[idx], self.epsilon[idx], self.free[idx], self.fixed[idx]
+        out.free_all = out.free.all(axis=0)
         if self.legal is not None:
             out.legal = self.legal[idx]
             out.legal_i = [l[idx] for l in self.legal_i]
@@ -227,8 +252,15 @@ class _Map:
             log_q.append(lq)
             log_p.append(lp)
             G.append(Gi)
-            Ti = _response(self.reg, Gi, self.epsilon[:, i, None], self.legal_i[i])
-            out.append(np.where(self.free[:, i, None], Ti, log_x[i]))
+            if self.free_all[i]:
+                Ti = _response(self.reg, Gi, self.epsilon[:, i, None], self.legal_i[i])
+            else:
+                Ti = log_x[i].copy()
+                rows = np.flatnonzero(self.free[:, i])
+                if rows.size:
+                    Ti[rows] = _response(self.reg, Gi[rows], self.epsilon[rows, i, None],
+                                         None if self.legal is None else self.legal_i[i][rows])
+            out.append(Ti)
         return [log_x, log_q, log_p, G, np.concatenate(out, axis=-1)]
 
     def residual(self, z, Tz):
@@ -345,13 +377,16 @@ class _Map:
 
 
 def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=None, legal=None,
-                tol: float = 1e-10, max_iter: int = 50) -> Batch:
-    """Solve ``B`` stage games at once (module docstring).  ``risk``/``regularizer`` are built-in names."""
+                tol: float = 1e-10, max_iter: int = 50, values=VALUES) -> Batch:
+    """Solve ``B`` stage games at once (module docstring).  ``risk``/``regularizer`` are built-in names.
+
+    ``values``: which of the three values to compute (the others are ``None`` in the result).
+    """
     with np.errstate(all="ignore"):
-        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter)
+        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter, values)
 
 
-def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter):
+def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter, values):
     Q = np.asarray(Q, float)
     B = Q.shape[0]
     T = _Map(Q, tau, epsilon, risk, regularizer, free, legal)
@@ -415,7 +450,7 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter):
             _put(cache, active, got)
         res[active] = r_sub
         active = active[r_sub > tol]
-    return _finish(T, z, res, tol, nit, iterations, cache)
+    return _finish(T, z, res, tol, nit, iterations, cache, values)
 
 
 def _take(cache, idx):
@@ -430,34 +465,35 @@ def _put(cache, idx, part):
     cache[-1][idx] = part[-1]
 
 
-def _finish(T: _Map, z, residual, tol, nit, iterations, cache) -> Batch:
+def _finish(T: _Map, z, residual, tol, nit, iterations, cache, values) -> Batch:
     log_x, log_q, log_p, G, Tz = cache
     B, N = z.shape[0], T.N
-    risk_adj = np.empty((B, N))
-    reg = np.empty((B, N))
-    expected = np.empty((B, N))
+    out = {v: np.empty((B, N)) for v in values}
     gap = np.zeros((B, N))
     best = T.blocks(Tz)
     strategies, adversaries = [], []
     for i in range(N):
         x = np.exp(log_x[i])
-        q, p = np.exp(log_q[i]), np.exp(log_p[i])
-        U = np.sum(x * G[i], axis=-1)
-        tau = T.tau[:, i]
+        xG = np.sum(x * G[i], axis=-1)
+        U = xG
         if T.risky[i]:
+            tau = T.tau[:, i]
             pen = _penalty(T.risk, log_p[i], log_q[i])
             U = U + np.where(tau > 0, pen / np.where(tau > 0, tau, 1.0), 0.0)
         eps = T.epsilon[:, i]
         nu = _reg_value(T.reg, log_x[i], T.legal_i[i])
-        risk_adj[:, i] = U
-        reg[:, i] = U - np.where(eps > 0, eps * nu, 0.0)
-        expected[:, i] = np.einsum("bn,bna,ba->b", x, T.M[i], q)
+        if "risk_adjusted" in out:
+            out["risk_adjusted"][:, i] = U
+        if "regularized" in out:
+            out["regularized"][:, i] = U - np.where(eps > 0, eps * nu, 0.0)
+        if "expected" in out:
+            expected = xG if not T.risky[i] else np.sum(x * np.einsum("bna,ba->bn", T.M[i], np.exp(log_q[i])), -1)
+            out["expected"][:, i] = expected
         if T.free[:, i].any():
             h_best = np.sum(np.exp(best[i]) * G[i], axis=-1) - eps * _reg_value(T.reg, best[i], T.legal_i[i])
-            h_x = np.sum(x * G[i], axis=-1) - eps * nu
-            gap[:, i] = np.where(T.free[:, i], np.maximum(h_best - h_x, 0.0), 0.0)
+            gap[:, i] = np.where(T.free[:, i], np.maximum(h_best - (xG - eps * nu), 0.0), 0.0)
         strategies.append(x)
-        adversaries.append(p)
-    return Batch(z=z, strategies=strategies, adversaries=adversaries, regularized=reg, risk_adjusted=risk_adj,
-                 expected=expected, residual=residual, gap=gap, converged=residual <= tol, nit=nit,
-                 iterations=iterations)
+        adversaries.append(np.exp(log_p[i]))
+    return Batch(z=z, strategies=strategies, adversaries=adversaries, regularized=out.get("regularized"),
+                 risk_adjusted=out.get("risk_adjusted"), expected=out.get("expected"), residual=residual, gap=gap,
+                 converged=residual <= tol, nit=nit, iterations=iterations)

@@ -135,8 +135,9 @@ class Stages:
     """
 
     def __init__(self, game: MarkovGame, *, tau, epsilon, risk: str, regularizer: str, env, tol: float,
-                 max_iter: int = 50):
+                 max_iter: int = 50, value: str = "regularized"):
         self.game = game
+        self.value = value                                       # the stage value computed
         self.N, self.S, self.n = game.n_players, game.n_states, game.n_actions
         self.A = game.n_joint
         self.tau = np.asarray(tau, float)
@@ -182,7 +183,8 @@ class Stages:
                                for f in frees])
         legal = None if self.legal.all() else np.tile(self.legal, (K, 1))
         z0 = np.concatenate(z0s) if K > 1 else z0s[0]
-        kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol)
+        kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
+                  values=(self.value,))
         out = solve_batch(Qb, z0=z0, free=free, legal=legal, max_iter=self.max_iter, **kw)
         bad = np.flatnonzero(~out.converged)
         if bad.size:
@@ -192,8 +194,7 @@ class Stages:
         results = []
         for k in range(K):
             rows = slice(k * S, (k + 1) * S)
-            values = {"regularized": out.regularized[rows].T, "risk_adjusted": out.risk_adjusted[rows].T,
-                      "expected": out.expected[rows].T}
+            values = {self.value: getattr(out, self.value)[rows].T}
             n_fallback = int(np.sum((bad >= k * S) & (bad < (k + 1) * S)))
             results.append(_StageOut([x[rows] for x in out.strategies], [p[rows] for p in out.adversaries], values,
                                      out.residual[rows], out.gap[rows], out.z[rows], n_fallback))
@@ -319,7 +320,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, env_risk=env_risk, value=value,
         tol=tol, max_iter=max_iter, func=_FUNC)
     bellman_tol = positive_float(bellman_tol, name="bellman_tol", func=_FUNC)
-    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol)
+    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol,
+                    value=value)
     params = {"tau": tau, "epsilon": epsilon, "risk": risk_obj.name, "regularizer": reg_obj.name,
               "env_risk": repr(env), "value": value, "tol": tol}
     if game.horizon is not None:
