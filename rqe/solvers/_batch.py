@@ -40,6 +40,11 @@ _HALVINGS = 10            # line-search halvings before a damped fixed-point ste
 _ROOT_STEPS = 100         # cap of the safeguarded Newton iteration of the scalar root
 
 
+def _joint(parts, others, n):
+    """:func:`rqe.solvers._system.joint_sum`, without the copy when there is one other player."""
+    return parts[others[0]] if len(others) == 1 else joint_sum(parts, others, n)
+
+
 def _lse(a: np.ndarray) -> np.ndarray:
     """``log sum exp`` over the last axis, keeping it (length 1)."""
     m = np.max(a, axis=-1, keepdims=True)
@@ -239,7 +244,7 @@ class _Map:
         x = [np.exp(a) for a in log_x]
         log_q, log_p, G, out = [], [], [], []
         for i in range(self.N):
-            lq = joint_sum(log_x, self.others[i], self.n)
+            lq = _joint(log_x, self.others[i], self.n)
             if self.risky[i]:
                 tau = self.tau[:, i, None]
                 g = np.einsum("bn,bna->ba", x[i], self.M[i])
@@ -325,10 +330,11 @@ class _Map:
                     J[:, o[i]:o[i + 1], o[j]:o[j + 1]] = -R(D)
             if self.risky[i]:
                 x = np.exp(log_x[i])
-                Y = np.matmul(C, np.swapaxes(self.M[i], 1, 2)) * self.tau[:, i, None, None]   # (b, n_i, n_i)
+                Y = np.matmul(C, np.swapaxes(self.M[i], 1, 2)) * self.tau[:, i, None, None]  # (b, n_i, n_i)
                 Y = Y * x[:, None, :] - np.einsum("bnk,bk->bn", Y, x)[:, :, None] * x[:, None, :]
                 J[:, o[i]:o[i + 1], o[i]:o[i + 1]] = R(Y)
-        J = np.nan_to_num(J, nan=0.0, posinf=0.0, neginf=0.0)
+        if not np.isfinite(J).all():
+            J = np.nan_to_num(J, nan=0.0, posinf=0.0, neginf=0.0)
         J += np.eye(m)
         return J
 
@@ -347,11 +353,11 @@ class _Map:
         best = self.blocks(Tz)
         out = []
         for i in range(self.N):
-            dlq = joint_sum(du, self.others[i], self.n)                         # (b, m, A_-i)
+            dlq = _joint(du, self.others[i], self.n)                            # (b, m, A_-i)
             p = np.exp(log_p[i])
             if self.risky[i]:
                 tau = self.tau[:, i, None, None]
-                dg = np.einsum("bkn,bna->bka", x[i][:, None, :] * du[i], self.M[i])
+                dg = np.matmul(x[i][:, None, :] * du[i], self.M[i])
                 if self.risk == "kl":
                     ds = dlq - tau * dg
                     dp = p[:, None, :] * (ds - np.einsum("bka,ba->bk", ds, p)[..., None])
@@ -363,7 +369,7 @@ class _Map:
                     dp = np.where(tau > 0, rkl, p[:, None, :] * dlq)
             else:
                 dp = p[:, None, :] * dlq
-            dG = np.einsum("bka,bna->bkn", dp, self.M[i])
+            dG = np.matmul(dp, np.swapaxes(self.M[i], 1, 2))
             bi = np.exp(best[i])
             eps = self.epsilon[:, i, None, None]
             if self.reg == "entropy":
