@@ -26,17 +26,30 @@ import csv
 import importlib.util
 import math
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
 
 from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
+from rqe.regularizers import Entropy, LogBarrier
+from rqe.risk import KL, ReverseKL
+from rqe.solvers._batch import solve_batch
+from rqe.solvers._system import normalised_rows
 from rqe.solvers.rqe import build_system, solve
 
 __all__ = ["sweep", "SweepResult"]
 
 _COLUMNS = ("tau", "epsilon", "line", "residual", "gap", "success", "nit", "values")
 _UPDATES_PER_LINE = 100   # with an executor, a line is cut into at most this many chained chunks
+_BATCH_CHUNK = 2000       # points of a line solved in one batch
+_BATCH_MIN_CHUNK = 8      # chunk length after a point that needed rqe.solve
+_BATCH_MAX_UNKNOWNS = 40  # sum of the action counts up to which lines are batched
+_BATCH_MAX_JOINT = 5000   # and players x joint actions
+_BATCH_ITER = 12          # Newton iterations of a batch (points that need more go to rqe.solve)
+_BATCH_ROUNDS = 2         # retries of the first pass from converged neighbours
+_SAME_TOL = 1e-7          # two converged runs within this (max over probabilities) are the same equilibrium
+_TINY = 1e-300            # floor of a probability before its log (as rqe.solve's warm start)
 
 
 @dataclass(frozen=True)
@@ -210,10 +223,18 @@ def _run_line(game, taus, eps, risk, regularizer, tol, max_iter, x0=None, on_poi
     """Solve points in order, warm-starting each from the previous one.
 
     Returns ``(rows, finished)``; ``finished`` is False when a ``KeyboardInterrupt`` stopped it
-    (the rows hold the points solved before).  ``on_point`` is called after each point.
+    (the rows hold the points solved before).  ``on_point`` is called after each point.  With
+    the built-in risks and regularisers and a small game the points are solved as batches
+    (:func:`_batch_line`), with the same answers.
     """
     rows = []
     try:
+        if _batchable(game, risk, regularizer):
+            for row in _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
+                rows.append(row)
+                if on_point is not None:
+                    on_point()
+            return rows, True
         for tau in taus:
             res = solve(game, tau=tau, epsilon=eps, risk=risk, regularizer=regularizer, tol=tol,
                         max_iter=max_iter, x0=x0)
@@ -224,6 +245,118 @@ def _run_line(game, taus, eps, risk, regularizer, tol, max_iter, x0=None, on_poi
     except KeyboardInterrupt:
         return rows, False
     return rows, True
+
+
+class _Row(NamedTuple):
+    """One point solved by the batched kernel (the fields of :class:`EquilibriumResult` a sweep keeps)."""
+
+    strategies: tuple
+    residual: float
+    gap: float
+    success: bool
+    nit: int
+    values: np.ndarray
+
+
+def _batchable(game, risk, regularizer) -> bool:
+    """The batched kernel has the closed forms of the built-in risks and regularisers, for small games."""
+    m, A = sum(game.n_actions), int(np.prod(game.n_actions))
+    return (type(risk) in (KL, ReverseKL) and type(regularizer) in (Entropy, LogBarrier)
+            and m <= _BATCH_MAX_UNKNOWNS and game.n_players * A <= _BATCH_MAX_JOINT)
+
+
+def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
+    """The points of a line, as :func:`rqe.solve` warm-started from the previous point would give them.
+
+    A chunk of points is solved at once by Newton's method from the chunk's start (the last
+    equilibrium before it, or uniform play); then Newton is run again at every point from the
+    solution at the point before it, which is exactly the step of the point-by-point sweep.  A
+    point is kept when both runs converge to the same equilibrium: by induction along the chunk,
+    the sweep warm-started from the previous point would have reached it too (the same
+    equilibrium branch, also in games with several equilibria).  At the first point where they
+    differ or either misses ``tol`` (a fold, a jump to another branch, a hard point) the point
+    is solved by :func:`rqe.solve` from the previous point, as the point-by-point sweep does, and
+    the next chunk starts after it.  Yields one row per point, in order.
+    """
+    M, shift, unit = normalised_rows(game)
+    N, n = game.n_players, game.n_actions
+    Qn = (np.asarray(game.payoffs, float) - shift.reshape((N,) + (1,) * N)) / unit.reshape((N,) + (1,) * N)
+    offsets = np.concatenate([[0], np.cumsum(n)])
+    kw = dict(risk=risk.name, regularizer=regularizer.name, tol=tol)
+    z_prev = None if x0 is None else np.concatenate([np.log(np.maximum(np.asarray(x, float) / np.sum(x), _TINY))
+                                                      for x in x0])
+    chunk = min(len(taus), _BATCH_CHUNK)
+    k = 0
+    while k < len(taus):
+        t = taus[k:k + chunk]
+        B = len(t)
+        Q = np.broadcast_to(Qn, (B,) + Qn.shape)
+        tau_n, eps_n = t * unit, np.broadcast_to(eps / unit, (B, N))
+        start = None if z_prev is None else np.broadcast_to(z_prev, (B, z_prev.size))
+        first = _first_pass(Q, tau_n, eps_n, start, min(max_iter, _BATCH_ITER), kw)
+        prev = first.z[:-1] if z_prev is None else np.vstack([z_prev[None], first.z[:-1]])
+        if z_prev is None:        # the first point's own run already started where the sweep does
+            second = solve_batch(Q[1:], tau=tau_n[1:], epsilon=eps_n[1:], z0=prev, max_iter=min(max_iter, _BATCH_ITER),
+                                 **kw)
+            z = np.vstack([first.z[:1], second.z])
+            conv = np.concatenate([first.converged[:1], second.converged & first.converged[1:]])
+            same = np.concatenate([[True], _same(second.z, first.z[1:], offsets)])
+            res = np.concatenate([first.residual[:1], second.residual])
+            gap = np.vstack([first.gap[:1], second.gap])
+            vals = np.vstack([first.regularized[:1], second.regularized])
+            its = np.concatenate([first.iterations[:1], second.iterations])
+        else:
+            second = solve_batch(Q, tau=tau_n, epsilon=eps_n, z0=prev, max_iter=min(max_iter, _BATCH_ITER), **kw)
+            z, res, gap, vals, its = second.z, second.residual, second.gap, second.regularized, second.iterations
+            conv = second.converged & first.converged
+            same = _same(second.z, first.z, offsets)
+        good = conv & same
+        n_ok = B if good.all() else int(np.argmin(good))
+        X = np.exp(z[:n_ok])
+        X = [X[:, offsets[i]:offsets[i + 1]] for i in range(N)]
+        res, gap, its = res[:n_ok].tolist(), np.max(unit * gap[:n_ok], axis=1).tolist(), its[:n_ok].tolist()
+        vals = unit * vals[:n_ok] + shift
+        for j in range(n_ok):
+            yield _Row(tuple(x[j] for x in X), res[j], gap[j], True, its[j], vals[j])
+        k += n_ok
+        if n_ok:
+            z_prev = z[n_ok - 1]
+        if n_ok == B:
+            chunk = min(_BATCH_CHUNK, 4 * chunk)                         # grows back after hard points
+        else:
+            x_prev = None if z_prev is None else [np.exp(z_prev[offsets[i]:offsets[i + 1]]) for i in range(N)]
+            point = solve(game, tau=taus[k], epsilon=eps, risk=risk, regularizer=regularizer, tol=tol,
+                          max_iter=max_iter, x0=x_prev)
+            yield point
+            k += 1
+            z_prev = (np.concatenate([np.log(np.maximum(x, _TINY)) for x in point.strategies]) if point.success
+                      else None)
+            chunk = min(_BATCH_CHUNK, max(_BATCH_MIN_CHUNK, 2 * n_ok))   # after a hard point, shorter chunks
+
+
+def _first_pass(Q, tau, eps, start, max_iter, kw):
+    """Newton at every point from ``start``; points that miss ``tol`` are retried from the nearest
+    converged point before them (a few rounds).  Only a guess: :func:`_batch_line` verifies it."""
+    out = solve_batch(Q, tau=tau, epsilon=eps, z0=start, max_iter=max_iter, **kw)
+    for _ in range(_BATCH_ROUNDS):
+        ok = out.converged
+        done = np.flatnonzero(ok)
+        bad = np.flatnonzero(~ok)
+        if bad.size == 0 or done.size == 0:
+            break
+        left = np.searchsorted(done, bad) - 1
+        sel, src = bad[left >= 0], done[left[left >= 0]]
+        if sel.size == 0:
+            break
+        again = solve_batch(Q[sel], tau=tau[sel], epsilon=eps[sel], z0=out.z[src], max_iter=max_iter, **kw)
+        for name in ("z", "residual", "converged", "regularized", "gap", "iterations"):
+            getattr(out, name)[sel] = getattr(again, name)
+    return out
+
+
+def _same(a, b, offsets) -> np.ndarray:
+    """Rows of log strategies ``a`` and ``b`` that are the same equilibrium (probabilities within ``_SAME_TOL``)."""
+    return np.max(np.abs(np.exp(a) - np.exp(b)), axis=-1) <= _SAME_TOL
 
 
 def _next_start(rows, x0):
