@@ -295,7 +295,10 @@ def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
         start = None if z_prev is None else np.broadcast_to(z_prev, (B, z_prev.size))
         first = _first_pass(Q, tau_n, eps_n, start, min(max_iter, _BATCH_ITER), kw)
         prev = first.z[:-1] if z_prev is None else np.vstack([z_prev[None], first.z[:-1]])
-        if z_prev is None:        # the first point's own run already started where the sweep does
+        if z_prev is None and B == 1:
+            z, res, gap, vals, its = first.z, first.residual, first.gap, first.regularized, first.iterations
+            conv, same = first.converged, np.ones(1, bool)
+        elif z_prev is None:      # the first point's own run already started where the sweep does
             second = solve_batch(Q[1:], tau=tau_n[1:], epsilon=eps_n[1:], z0=prev, max_iter=min(max_iter, _BATCH_ITER),
                                  **kw)
             z = np.vstack([first.z[:1], second.z])
