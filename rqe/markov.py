@@ -282,30 +282,23 @@ def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter:
 def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
     """Finite horizon: the profile's values and every player's best response in one backward pass.
 
-    At each step the evaluation of the profile (nobody free) and the ``N`` best-response stage
-    problems (player ``i`` free against the others' policies, with ``Q_i`` built from its own
-    best-response values) are solved as one batch; the same recursions as :func:`_evaluate`
-    and :func:`_best_response`.
+    At each step one batch holds the evaluation of the profile (nobody free, ``Q`` from its
+    values) and, for every state, all players' best responses at once (each player free against
+    the others' fixed policies, ``Q_i`` from its own best-response values): the recursions of
+    :func:`_evaluate` and :func:`_best_response`, with the best responses of the players solved
+    side by side instead of one player at a time.
     """
     game = stages.game
     N = stages.N
     V = np.zeros((N, stages.S))            # the profile's values at the next step
     W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
-    frees = [np.zeros(N, bool)] + [np.arange(N) == i for i in range(N)]
+    frees = [np.zeros(N, bool), np.ones(N, bool)]
     for h in reversed(range(game.horizon)):
-        Qv = stages.q_values(V, h)
-        Qw = stages.q_values(W, h)
-        Qs = [Qv]
-        zs = [stages.z_from_policies([p[h] for p in policies])]
-        for i in range(N):
-            Qi = Qv.copy()
-            Qi[i] = Qw[i]
-            Qs.append(Qi)
-            zs.append(stages.z_from_policies([p[h] if j != i else _br_start(game, i, p[h])
-                                              for j, p in enumerate(policies)]))
-        outs = stages.solve_stack(Qs, zs, frees)
-        V = outs[0].values["regularized"]
-        W = np.array([outs[i + 1].values["regularized"][i] for i in range(N)])
+        profile = stages.z_from_policies([p[h] for p in policies])
+        start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
+        outs = stages.solve_stack([stages.q_values(V, h), stages.q_values(W, h)], [profile, start], frees,
+                                  partners=profile)
+        V, W = outs[0].values["regularized"], outs[1].values["regularized"]
     return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
 
 

@@ -62,7 +62,7 @@ def test_batched_jacobian_is_the_derivative_of_the_map(rng, risk, regularizer):
     """The stage solver's analytic Jacobian against central differences of its map (padded and held entries too)."""
     from rqe.solvers._batch import _Map
 
-    for n in [(3, 2), (2, 3, 2)]:
+    for n, fixed_partners in [((3, 2), False), ((2, 3, 2), False), ((3, 2), True)]:
         B, N, m = 6, len(n), sum(n)
         Q = rng.normal(size=(B, N) + n)
         tau = rng.uniform(0, 2, size=(B, N))
@@ -71,8 +71,10 @@ def test_batched_jacobian_is_the_derivative_of_the_map(rng, risk, regularizer):
         legal[1, 0] = legal[2, m - 1] = False              # padded actions
         free = np.ones((B, N), bool)
         free[3, 0] = False                                  # a held player
-        T = _Map(Q, tau, rng.uniform(0.3, 1.0, size=(B, N)), risk, regularizer, free, legal)
         with np.errstate(all="ignore"):
+            partners = np.where(legal, rng.normal(size=(B, m)), -np.inf) if fixed_partners else None
+            T = _Map(Q, tau, rng.uniform(0.3, 1.0, size=(B, N)), risk, regularizer, free, legal,
+                     None if partners is None else _Map(Q, tau, 1.0, risk, regularizer, free, legal).normalize(partners))
             z = T.normalize(np.where(legal, rng.normal(size=(B, m)), -np.inf))
             J = T.jacobian(T.evaluate(z))
             h, fd = 1e-6, np.zeros_like(J)

@@ -3,7 +3,7 @@
 Contract (used by :func:`rqe.solve_markov` for all states of a step, by the best responses of
 :mod:`rqe.markov`, and by :func:`rqe.sweep` for a whole line of parameter points):
 
-``solve_batch(Q, tau=, epsilon=, risk=, regularizer=, z0=None, free=None, legal=None, tol=, max_iter=)``
+``solve_batch(Q, tau=, epsilon=, risk=, regularizer=, z0=None, free=None, legal=None, partners=None, tol=, max_iter=)``
     ``Q`` has shape ``(B, N, n_1, ..., n_N)``: ``B`` stage games with the same action counts
     (payoffs maximised).  ``tau`` and ``epsilon`` are ``(N,)`` or ``(B, N)`` (each game its own
     parameters).  ``z0`` is a warm start in log coordinates, ``(B, sum n_i)``.  ``free``
@@ -11,7 +11,10 @@ Contract (used by :func:`rqe.solve_markov` for all states of a step, by the best
     others keep their ``z0`` (a best response to fixed partners when one player is free).
     ``legal`` (``(B, sum n_i)`` booleans, optional) marks the actions that exist in each game:
     the others have probability zero and are never played or answered (games with fewer
-    actions padded to a common shape; every player needs one legal action).  Returns a
+    actions padded to a common shape; every player needs one legal action).  ``partners``
+    (``(B, sum n_i)`` log strategies, optional) fixes the strategies each player's adversary and
+    payoffs see for the *others*: every free player then best-responds to ``partners`` instead of
+    to the current iterate (all best responses to a fixed profile at once).  Returns a
     :class:`Batch` with strategies, adversaries, the three values of :mod:`rqe.solvers.markov`
     and the certificates, per game.
 
@@ -191,7 +194,7 @@ class Batch:
 class _Map:
     """``T`` for a batch of games: arrays ``(b, ...)`` with the games on the leading axis."""
 
-    def __init__(self, Q, tau, epsilon, risk, regularizer, free, legal):
+    def __init__(self, Q, tau, epsilon, risk, regularizer, free, legal, partners=None):
         B, N = Q.shape[:2]
         self.n = tuple(Q.shape[2:])
         self.N = N
@@ -205,6 +208,7 @@ class _Map:
         self.risk, self.reg = risk, regularizer
         free = np.ones(N, bool) if free is None else np.asarray(free, bool)
         self.free = np.broadcast_to(free, (B, N))
+        self.partners = None if partners is None else np.asarray(partners, float)
         self.free_all = self.free.all(axis=0)
         fixed = np.repeat(~self.free, self.n, axis=1)
         if legal is None:
@@ -230,6 +234,8 @@ class _Map:
             out.legal = self.legal[idx]
             out.legal_i = [l[idx] for l in self.legal_i]
             out.joint_legal = [l[idx] for l in self.joint_legal]
+        if self.partners is not None:
+            out.partners = self.partners[idx]
         return out
 
     def blocks(self, z):
@@ -242,9 +248,10 @@ class _Map:
         """``z``: ``(b, m)`` normalised.  Returns ``[log_x, log_q, log_p, G, T(z)]`` (lists over players)."""
         log_x = self.blocks(z)
         x = [np.exp(a) for a in log_x]
+        seen = log_x if self.partners is None else self.blocks(self.partners)     # what the others play
         log_q, log_p, G, out = [], [], [], []
         for i in range(self.N):
-            lq = _joint(log_x, self.others[i], self.n)
+            lq = _joint(seen, self.others[i], self.n)
             if self.risky[i]:
                 tau = self.tau[:, i, None]
                 g = np.einsum("bn,bna->ba", x[i], self.M[i])
@@ -321,7 +328,7 @@ class _Map:
             def R(X, w=w, scale=scale):
                 return scale * (X - np.einsum("bn,bnk->bk", w, X)[:, None, :])
 
-            if len(self.others[i]):
+            if len(self.others[i]) and self.partners is None:               # fixed partners: no coupling
                 shape = (b, self.n[i]) + tuple(self.n[j] for j in self.others[i])
                 Cf = C.reshape(shape)
                 for k, j in enumerate(self.others[i]):
@@ -354,6 +361,8 @@ class _Map:
         out = []
         for i in range(self.N):
             dlq = _joint(du, self.others[i], self.n)                            # (b, m, A_-i)
+            if self.partners is not None:
+                dlq = np.zeros_like(dlq)
             p = np.exp(log_p[i])
             if self.risky[i]:
                 tau = self.tau[:, i, None, None]
@@ -382,20 +391,20 @@ class _Map:
         return eye - np.swapaxes(dT, 1, 2)
 
 
-def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=None, legal=None,
+def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=None, legal=None, partners=None,
                 tol: float = 1e-10, max_iter: int = 50, values=VALUES) -> Batch:
     """Solve ``B`` stage games at once (module docstring).  ``risk``/``regularizer`` are built-in names.
 
     ``values``: which of the three values to compute (the others are ``None`` in the result).
     """
     with np.errstate(all="ignore"):
-        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter, values)
+        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values)
 
 
-def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, tol, max_iter, values):
+def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values):
     Q = np.asarray(Q, float)
     B = Q.shape[0]
-    T = _Map(Q, tau, epsilon, risk, regularizer, free, legal)
+    T = _Map(Q, tau, epsilon, risk, regularizer, free, legal, partners)
     if z0 is None:
         z = np.concatenate([np.full((B, k), -np.log(k)) for k in T.n], axis=1)
         if T.legal is not None:

@@ -174,8 +174,12 @@ class Stages:
         """Stage RQE of every state (``free``: players solved for; the others keep ``z0``)."""
         return self.solve_stack([Q], [z0], [free])[0]
 
-    def solve_stack(self, Qs: list, z0s: list, frees: list) -> list:
-        """Several stage problems over all states (``Qs[k]``: ``(N, S, ...)``) in one batched solve."""
+    def solve_stack(self, Qs: list, z0s: list, frees: list, partners=None) -> list:
+        """Several stage problems over all states (``Qs[k]``: ``(N, S, ...)``) in one batched solve.
+
+        ``partners`` (``(S, m)`` log policies, optional): every problem's players answer these
+        strategies of the others (best responses to a fixed profile) instead of each other.
+        """
         N, S = self.N, self.S
         K = len(Qs)
         Qb = np.concatenate([np.moveaxis(Q, 0, 1) for Q in Qs]) if K > 1 else np.moveaxis(Qs[0], 0, 1)
@@ -183,14 +187,17 @@ class Stages:
                                for f in frees])
         legal = None if self.legal.all() else np.tile(self.legal, (K, 1))
         z0 = np.concatenate(z0s) if K > 1 else z0s[0]
+        if partners is not None:
+            partners = np.tile(partners, (K, 1))
         kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
                   values=(self.value,))
-        out = solve_batch(Qb, z0=z0, free=free, legal=legal, max_iter=self.max_iter, **kw)
+        out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, **kw)
         bad = np.flatnonzero(~out.converged)
         if bad.size:
             z = out.z.copy()
-            z[bad] = self._fallback(Qb[bad], out.z[bad], free[bad], self.legal[bad % S], kw)
-            out = solve_batch(Qb, z0=z, free=free, legal=legal, max_iter=0, **kw)
+            z[bad] = self._fallback(Qb[bad], out.z[bad], free[bad], self.legal[bad % S],
+                                    None if partners is None else partners[bad], kw)
+            out = solve_batch(Qb, z0=z, free=free, legal=legal, partners=partners, max_iter=0, **kw)
         results = []
         for k in range(K):
             rows = slice(k * S, (k + 1) * S)
@@ -200,15 +207,16 @@ class Stages:
                                      out.residual[rows], out.gap[rows], out.z[rows], n_fallback))
         return results
 
-    def _fallback(self, Qb, zb, free, legal, kw):
-        """Stage games the batch missed: :func:`rqe.solve` (all free) or a longer batched Newton run."""
+    def _fallback(self, Qb, zb, free, legal, partners, kw):
+        """Stage games the batch missed: :func:`rqe.solve` (all free, no fixed partners) or a longer batched
+        Newton run."""
         from rqe.solvers.rqe import solve
 
         out = np.array(zb)
         for b, (Q1, z1, f, ok) in enumerate(zip(Qb, zb, free, legal)):
-            if not np.all(f):
+            if not np.all(f) or partners is not None:
                 out[b] = solve_batch(Q1[None], z0=z1[None], free=f, legal=ok[None], max_iter=20 * self.max_iter,
-                                     **kw).z[0]
+                                     partners=None if partners is None else partners[b:b + 1], **kw).z[0]
                 continue
             L = [np.flatnonzero(ok[self.offsets[i]:self.offsets[i + 1]]) for i in range(self.N)]
             sub = Q1[(slice(None),) + np.ix_(*L)]
