@@ -14,6 +14,15 @@ With an executor each line is submitted as a chain of short chunks (one point ea
 of up to ``_UPDATES_PER_LINE`` points; the next chunk starts from the last equilibrium of the
 previous one), so the progress bar moves per point (per chunk) and lines run in parallel.
 
+With the built-in risks and regularisers (``"kl"``, ``"reverse_kl"``; ``"entropy"``,
+``"log_barrier"``) and small games (up to ``_BATCH_MAX_UNKNOWNS`` actions in all), a line is
+solved as one batch by the vectorised Newton kernel of :mod:`rqe.solvers._batch` (the stage
+solver of :func:`rqe.solve_markov`): every point is then checked to be what Newton's method
+warm-started from the previous point gives, so the batch follows the same branch as the
+point-by-point sweep, and the first point where it is not is solved by :func:`rqe.solve` from
+the previous point (:func:`_batch_line`).  1000 points of a 2x2 game take tens of
+milliseconds instead of seconds.
+
 An interrupted sweep (``KeyboardInterrupt``) returns every point computed so far, with
 ``complete=False``: in-process, the interrupted line keeps its finished points; with an
 executor, every finished chunk is kept and the pending ones are cancelled.
@@ -425,6 +434,15 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     Returns
     -------
     SweepResult
+
+    Notes
+    -----
+    Each line follows one branch: point ``k`` is the equilibrium that Newton's method reaches
+    from point ``k - 1`` (uniform play at the first point, and after a point that failed).
+    With the built-in risks and regularisers a whole line is solved as one vectorised batch and
+    each point verified to be that continuation (module docstring); the answers equal the
+    point-by-point solves up to ``tol``, and ``nit`` counts the Newton steps from the previous
+    point.
 
     Examples
     --------
