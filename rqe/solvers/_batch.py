@@ -40,6 +40,7 @@ BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
 VALUES = ("regularized", "risk_adjusted", "expected")
 
 _HALVINGS = 10            # line-search halvings before a damped fixed-point step is taken
+_CHORD_RATE = 0.1         # a reused inverse Jacobian is kept while each step cuts max |F| by this factor
 _ROOT_STEPS = 100         # cap of the safeguarded Newton iteration of the scalar root
 
 
@@ -189,6 +190,7 @@ class Batch:
     converged: np.ndarray      # (B,) bool
     nit: int                   # Newton iterations of the batch (the most of any game)
     iterations: np.ndarray     # (B,) Newton iterations of each game
+    jinv: np.ndarray | None = None   # (B, m, m) last inverse Jacobians (NaN where none), for warm starts
 
 
 class _Map:
@@ -392,16 +394,18 @@ class _Map:
 
 
 def solve_batch(Q, *, tau, epsilon, risk: str, regularizer: str, z0=None, free=None, legal=None, partners=None,
-                tol: float = 1e-10, max_iter: int = 50, values=VALUES) -> Batch:
+                tol: float = 1e-10, max_iter: int = 50, values=VALUES, jinv0=None) -> Batch:
     """Solve ``B`` stage games at once (module docstring).  ``risk``/``regularizer`` are built-in names.
 
     ``values``: which of the three values to compute (the others are ``None`` in the result).
+    ``jinv0``: inverse Jacobians ``(B, m, m)`` at nearby points (``Batch.jinv`` of a previous
+    solve; NaN where there is none), used for chord steps while they contract.
     """
     with np.errstate(all="ignore"):
-        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values)
+        return _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values, jinv0)
 
 
-def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values):
+def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, max_iter, values, jinv0):
     Q = np.asarray(Q, float)
     B = Q.shape[0]
     T = _Map(Q, tau, epsilon, risk, regularizer, free, legal, partners)
@@ -419,6 +423,14 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, m
     res = T.residual(z, cache[-1])
     active = np.flatnonzero(res > tol)
     iterations = np.zeros(B, dtype=int)
+    m = z.shape[1]
+    # inverse Jacobians: reused (chord steps) while they contract well, recomputed when they do not
+    reuse = jinv0 is not None            # chord steps only when warm-started with inverses
+    if jinv0 is None:
+        Jinv, has = np.zeros((B, m, m)), np.zeros(B, bool)
+    else:
+        Jinv = np.array(jinv0, float)
+        has = np.isfinite(Jinv).all(axis=(1, 2))
     nit = 0
     while active.size and nit < max_iter:
         nit += 1
@@ -428,11 +440,14 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, m
         part = cache if whole else _take(cache, active)
         za, Fa = (z, F) if whole else (z[active], F[active])
         r0 = np.max(np.abs(Fa), axis=-1)
-        J = sub.jacobian(part)
-        try:
-            step = np.linalg.solve(J, -Fa[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(Jb, -Fb, rcond=None)[0] for Jb, Fb in zip(J, Fa)])
+        chord = has[active] if reuse else np.zeros(active.size, bool)
+        need = np.flatnonzero(~chord)
+        if need.size:
+            fresh = need.size == active.size
+            J = (sub if fresh else sub.subset(need)).jacobian(part if fresh else _take(part, need))
+            Jinv[active[need]] = _inverse(J)
+            has[active[need]] = True
+        step = -np.einsum("bij,bj->bi", Jinv[active], Fa)
         step = np.where(np.isfinite(step), step, -Fa)
         if sub.any_fixed:
             step[sub.fixed] = 0.0
@@ -441,7 +456,13 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, m
         got = sub.evaluate(new)
         F_new = sub.F(new, got[-1])
         r_new = np.max(np.abs(F_new), axis=-1)
-        bad = np.flatnonzero(~(r_new < r0 * (1 - 1e-4)))
+        weak = np.flatnonzero(chord & ~(r_new <= _CHORD_RATE * r0))
+        if weak.size:                    # a reused inverse that no longer contracts: undo, Newton next time
+            has[active[weak]] = False
+            new[weak] = za[weak]
+            _put(got, weak, _take(part, weak))
+            F_new[weak] = Fa[weak]
+        bad = np.flatnonzero(~chord & ~(r_new < r0 * (1 - 1e-4)))
         if bad.size:
             scales = 0.5 ** np.arange(1, _HALVINGS + 1)
             rep = np.repeat(bad, _HALVINGS)
@@ -465,7 +486,18 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, m
             _put(cache, active, got)
         res[active] = r_sub
         active = active[r_sub > tol]
-    return _finish(T, z, res, tol, nit, iterations, cache, values)
+    out = _finish(T, z, res, tol, nit, iterations, cache, values)
+    Jinv[~has] = np.nan
+    out.jinv = Jinv
+    return out
+
+
+def _inverse(J):
+    """Batched inverse; a pseudo-inverse for the singular ones."""
+    try:
+        return np.linalg.inv(J)
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.pinv(Jb) for Jb in J])
 
 
 def _take(cache, idx):

@@ -124,6 +124,7 @@ class _StageOut:
     gap: np.ndarray       # (S, N)
     z: np.ndarray         # (S, sum n_i) warm start (log strategies, -inf on illegal actions)
     n_fallback: int
+    jinv: np.ndarray | None = None   # (S, m, m) inverse Jacobians of the last Newton steps (warm start)
 
 
 class Stages:
@@ -170,11 +171,14 @@ class Stages:
         with np.errstate(divide="ignore"):
             return np.where(self.legal, np.log(np.concatenate(policies, axis=1)), -np.inf)
 
-    def solve(self, Q: np.ndarray, z0: np.ndarray, *, free=None) -> _StageOut:
-        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``)."""
-        return self.solve_stack([Q], [z0], [free])[0]
+    def solve(self, Q: np.ndarray, z0: np.ndarray, *, free=None, jinv=None) -> _StageOut:
+        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``).
 
-    def solve_stack(self, Qs: list, z0s: list, frees: list, partners=None) -> list:
+        ``jinv``: the ``jinv`` of the previous step's output, reused for chord steps (a warm start).
+        """
+        return self.solve_stack([Q], [z0], [free], jinv=jinv)[0]
+
+    def solve_stack(self, Qs: list, z0s: list, frees: list, partners=None, jinv=None) -> list:
         """Several stage problems over all states (``Qs[k]``: ``(N, S, ...)``) in one batched solve.
 
         ``partners`` (``(S, m)`` log policies, optional): every problem's players answer these
@@ -191,7 +195,8 @@ class Stages:
             partners = np.tile(partners, (K, 1))
         kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
                   values=(self.value,))
-        out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, **kw)
+        out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, jinv0=jinv,
+                          **kw)
         bad = np.flatnonzero(~out.converged)
         if bad.size:
             z = out.z.copy()
@@ -204,7 +209,7 @@ class Stages:
             values = {self.value: getattr(out, self.value)[rows].T}
             n_fallback = int(np.sum((bad >= k * S) & (bad < (k + 1) * S)))
             results.append(_StageOut([x[rows] for x in out.strategies], [p[rows] for p in out.adversaries], values,
-                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback))
+                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback, out.jinv[rows]))
         return results
 
     def _fallback(self, Qb, zb, free, legal, partners, kw):
@@ -381,10 +386,10 @@ def _backward(stages: Stages, value: str, progress):
     residual = np.zeros((H, S))
     gap = np.zeros((H, S, N))
     z = stages.uniform_z()
-    n_fallback = 0
+    n_fallback, out = 0, None
     bar = _bar(H, progress, _FUNC, H * S, "step")
     for h in reversed(range(H)):
-        out = stages.solve(stages.q_values(values[h + 1], h), z)
+        out = stages.solve(stages.q_values(values[h + 1], h), z, jinv=None if out is None else out.jinv)
         z = out.z
         for i in range(N):
             policies[i][h] = out.strategies[i]
