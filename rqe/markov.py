@@ -211,9 +211,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     else:
         W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
         z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
-        status = 1
+        status, out = 1, None
         for _ in range(max_iter):
-            out = stages.solve(stages.q_values(W), z, free=free)
+            out = stages.solve(stages.q_values(W), z, free=free, jinv=None if out is None else out.jinv)
             z = out.z
             new = out.values["regularized"][player]
             change = float(np.max(np.abs(new - W[player])))

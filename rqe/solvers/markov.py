@@ -413,7 +413,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     out, bellman, nit = None, np.inf, 0
     weight = 1.0
     for nit in range(1, max_iter + 1):
-        out = stages.solve(stages.q_values(W), z)
+        out = stages.solve(stages.q_values(W), z, jinv=None if out is None else out.jinv)
         z = out.z
         n_fallback += out.n_fallback
         new = out.values[value]
@@ -434,7 +434,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     status = 0 if bellman <= bellman_tol else 1
     if status == 0:
         # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
-        out = stages.solve(stages.q_values(W), z)
+        out = stages.solve(stages.q_values(W), z, jinv=out.jinv)
         bellman = float(np.max(np.abs(out.values[value] - W)))
         W = out.values[value]
     return ((out.strategies, out.adversaries, W, out.residual, out.gap, n_fallback + out.n_fallback), bellman,
