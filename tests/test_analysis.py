@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CERT_TOL, MATCH_TOL
 from scipy.special import softmax
 
 import oracles
 import rqe
-from conftest import CERT_TOL, MATCH_TOL
 from rqe.analysis import free_riding, tractability
 from rqe.analysis._free_riding import shared_reward_form, theorem4_bound
 from rqe.games import catalog

@@ -287,7 +287,7 @@ def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
     is solved by :func:`rqe.solve` from the previous point, as the point-by-point sweep does, and
     the next chunk starts after it.  Yields one row per point, in order.
     """
-    M, shift, unit = normalised_rows(game)
+    _, shift, unit = normalised_rows(game)
     N, n = game.n_players, game.n_actions
     Qn = (np.asarray(game.payoffs, float) - shift.reshape((N,) + (1,) * N)) / unit.reshape((N,) + (1,) * N)
     offsets = np.concatenate([[0], np.cumsum(n)])
@@ -312,7 +312,7 @@ def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
                                  **kw)
             z = np.vstack([first.z[:1], second.z])
             conv = np.concatenate([first.converged[:1], second.converged & first.converged[1:]])
-            same = np.concatenate([[True], _same(second.z, first.z[1:], offsets)])
+            same = np.concatenate([[True], _same(second.z, first.z[1:])])
             res = np.concatenate([first.residual[:1], second.residual])
             gap = np.vstack([first.gap[:1], second.gap])
             vals = np.vstack([first.regularized[:1], second.regularized])
@@ -321,7 +321,7 @@ def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
             second = solve_batch(Q, tau=tau_n, epsilon=eps_n, z0=prev, max_iter=min(max_iter, _BATCH_ITER), **kw)
             z, res, gap, vals, its = second.z, second.residual, second.gap, second.regularized, second.iterations
             conv = second.converged & first.converged
-            same = _same(second.z, first.z, offsets)
+            same = _same(second.z, first.z)
         good = conv & same
         n_ok = B if good.all() else int(np.argmin(good))
         X = np.exp(z[:n_ok])
@@ -366,7 +366,7 @@ def _first_pass(Q, tau, eps, start, max_iter, kw):
     return out
 
 
-def _same(a, b, offsets) -> np.ndarray:
+def _same(a, b) -> np.ndarray:
     """Rows of log strategies ``a`` and ``b`` that are the same equilibrium (probabilities within ``_SAME_TOL``)."""
     return np.max(np.abs(np.exp(a) - np.exp(b)), axis=-1) <= _SAME_TOL
 

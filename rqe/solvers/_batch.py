@@ -312,7 +312,7 @@ class _Map:
         ``(I - 1 x'^T) / epsilon`` for the entropy (``x'`` the response) and
         ``diag(x' / epsilon) (I - 1 w^T)``, ``w = x'^2 / sum x'^2``, for the log barrier.
         """
-        log_x, log_q, log_p, G, Tz = pieces
+        log_x, _, log_p, G, Tz = pieces
         b, m = Tz.shape
         J = np.zeros((b, m, m))
         best = self.blocks(np.exp(Tz))
@@ -350,7 +350,7 @@ class _Map:
     def _jacobian_directions(self, pieces):
         """Reverse-KL adversary: directional derivatives along every coordinate, in the stable form
         of :func:`rqe._numeric.spread_about_weighted_mean` (its weights can reach ``1e17``)."""
-        log_x, log_q, log_p, G, Tz = pieces
+        log_x, log_q, log_p, _, Tz = pieces
         b, m = Tz.shape
         x = [np.exp(lx) for lx in log_x]
         eye = np.eye(m)
