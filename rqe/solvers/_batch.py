@@ -51,9 +51,11 @@ def _joint(parts, others, n):
 
 def _lse(a: np.ndarray) -> np.ndarray:
     """``log sum exp`` over the last axis, keeping it (length 1)."""
-    m = np.max(a, axis=-1, keepdims=True)
-    m[~np.isfinite(m)] = 0.0
-    return m + np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True))
+    m = a.max(axis=-1, keepdims=True)
+    bad = ~np.isfinite(m)
+    if bad.any():
+        m[bad] = 0.0
+    return m + np.log(np.exp(a - m).sum(axis=-1, keepdims=True))
 
 
 def _inverse_sum_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -447,7 +449,7 @@ def _solve(Q, tau, epsilon, risk, regularizer, z0, free, legal, partners, tol, m
             J = (sub if fresh else sub.subset(need)).jacobian(part if fresh else _take(part, need))
             Jinv[active[need]] = _inverse(J)
             has[active[need]] = True
-        step = -np.einsum("bij,bj->bi", Jinv[active], Fa)
+        step = -np.einsum("bij,bj->bi", Jinv if whole else Jinv[active], Fa)
         step = np.where(np.isfinite(step), step, -Fa)
         if sub.any_fixed:
             step[sub.fixed] = 0.0
