@@ -79,7 +79,7 @@ def _point_by_point(game, taus, eps, risk, regularizer):
 
 @pytest.mark.parametrize("name, taus, eps, risk, regularizer", [
     # three RQE below tau* ~ 0.9 (Example 5): up from the symmetric branch and down through the fold
-    ("free_riding_game", np.linspace(0.0, 3.0, 40), 0.2, "kl", "entropy"),
+    ("free_riding_game", np.linspace(0.0, 3.0, 40), [0.2, 0.5, 0.1], "kl", "entropy"),   # a grid: lines batched together
     ("free_riding_game", np.linspace(3.0, 0.0, 40), 0.2, "kl", "entropy"),
     # three logit equilibria at small epsilon; the batch's first pass lands on other branches here
     ("stag_hunt", np.linspace(0.0, 3.0, 40), 0.05, "kl", "entropy"),
@@ -94,7 +94,7 @@ def test_batched_sweep_is_the_point_by_point_continuation(monkeypatch, name, tau
     monkeypatch.setattr(sweep_module, "solve", lambda *a, **k: calls.append(k["tau"]) or real(*a, **k))
     res = rqe.sweep(game, tau=taus, epsilon=eps, risk=risk, regularizer=regularizer, progress=False)
     assert len(calls) <= len(taus) // 4                       # the batch solved (and verified) the rest
-    oracle = _point_by_point(game, taus, eps, risk, regularizer)
+    oracle = [r for e in np.atleast_1d(eps) for r in _point_by_point(game, taus, e, risk, regularizer)]
     assert res.success.all() and all(r.success for r in oracle)
     for i in range(2):
         np.testing.assert_allclose(res.strategies[i], [r.strategies[i] for r in oracle], atol=MATCH_TOL)

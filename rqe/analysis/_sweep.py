@@ -15,13 +15,14 @@ of up to ``_UPDATES_PER_LINE`` points; the next chunk starts from the last equil
 previous one), so the progress bar moves per point (per chunk) and lines run in parallel.
 
 With the built-in risks and regularisers (``"kl"``, ``"reverse_kl"``; ``"entropy"``,
-``"log_barrier"``) and small games (up to ``_BATCH_MAX_UNKNOWNS`` actions in all), a line is
-solved as one batch by the vectorised Newton kernel of :mod:`rqe.solvers._batch` (the stage
-solver of :func:`rqe.solve_markov`): every point is then checked to be what Newton's method
-warm-started from the previous point gives, so the batch follows the same branch as the
-point-by-point sweep, and the first point where it is not is solved by :func:`rqe.solve` from
-the previous point (:func:`_batch_line`).  1000 points of a 2x2 game take tens of
-milliseconds instead of seconds.
+``"log_barrier"``) and small games (up to ``_BATCH_MAX_UNKNOWNS`` actions in all), the points
+of all lines are solved together as batches by the vectorised Newton kernel of
+:mod:`rqe.solvers._batch` (the stage solver of :func:`rqe.solve_markov`): every point is then
+checked to be what Newton's method warm-started from the previous point gives, so each line
+follows the same branch as the point-by-point sweep, and the first point where it is not is
+solved by :func:`rqe.solve` from the previous point (:func:`_batch_lines`).  1000 points of a
+2x2 game take tens of milliseconds instead of seconds.  With an executor each chunk is batched
+the same way.
 
 An interrupted sweep (``KeyboardInterrupt``) returns every point computed so far, with
 ``complete=False``: in-process, the interrupted line keeps its finished points; with an
@@ -275,9 +276,15 @@ def _batchable(game, risk, regularizer) -> bool:
 
 
 def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
-    """The points of a line, as :func:`rqe.solve` warm-started from the previous point would give them.
+    """The points of one line, as :func:`rqe.solve` warm-started from the previous point gives them."""
+    for _, row in _batch_lines(game, taus, [eps], risk, regularizer, tol, max_iter, [x0]):
+        yield row
 
-    A chunk of points is solved at once by Newton's method from the chunk's start (the last
+
+def _batch_lines(game, taus, epss, risk, regularizer, tol, max_iter, x0s):
+    """The points of every line (one per ``epsilon``), in batches over all lines at once.
+
+    A chunk of each line's points is solved by Newton's method from the chunk's start (the last
     equilibrium before it, or uniform play); then Newton is run again at every point from the
     solution at the point before it, which is exactly the step of the point-by-point sweep.  A
     point is kept when both runs converge to the same equilibrium: by induction along the chunk,
@@ -285,70 +292,65 @@ def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
     equilibrium branch, also in games with several equilibria).  At the first point where they
     differ or either misses ``tol`` (a fold, a jump to another branch, a hard point) the point
     is solved by :func:`rqe.solve` from the previous point, as the point-by-point sweep does, and
-    the next chunk starts after it.  Yields one row per point, in order.
+    the line's next chunk starts after it.  Yields ``(line, row)``, each line's rows in order.
     """
     _, shift, unit = normalised_rows(game)
-    N, n = game.n_players, game.n_actions
+    N, n, K = game.n_players, game.n_actions, len(taus)
     Qn = (np.asarray(game.payoffs, float) - shift.reshape((N,) + (1,) * N)) / unit.reshape((N,) + (1,) * N)
     offsets = np.concatenate([[0], np.cumsum(n)])
+    uniform = np.concatenate([np.full(k, -np.log(k)) for k in n])
     kw = dict(risk=risk.name, regularizer=regularizer.name, tol=tol)
-    z_prev = None if x0 is None else np.concatenate([np.log(np.maximum(np.asarray(x, float) / np.sum(x), _TINY))
-                                                      for x in x0])
-    chunk = min(len(taus), _BATCH_CHUNK)
-    k = 0
-    while k < len(taus):
-        t = taus[k:k + chunk]
-        B = len(t)
-        Q = np.broadcast_to(Qn, (B,) + Qn.shape)
-        tau_n, eps_n = t * unit, np.broadcast_to(eps / unit, (B, N))
-        start = None if z_prev is None else np.broadcast_to(z_prev, (B, z_prev.size))
-        first = _first_pass(Q, tau_n, eps_n, start, min(max_iter, _BATCH_ITER), kw)
-        prev = first.z[:-1] if z_prev is None else np.vstack([z_prev[None], first.z[:-1]])
-        if z_prev is None and B == 1:
-            z, res, gap, vals, its = first.z, first.residual, first.gap, first.regularized, first.iterations
-            conv, same = first.converged, np.ones(1, bool)
-        elif z_prev is None:      # the first point's own run already started where the sweep does
-            second = solve_batch(Q[1:], tau=tau_n[1:], epsilon=eps_n[1:], z0=prev, max_iter=min(max_iter, _BATCH_ITER),
-                                 **kw)
-            z = np.vstack([first.z[:1], second.z])
-            conv = np.concatenate([first.converged[:1], second.converged & first.converged[1:]])
-            same = np.concatenate([[True], _same(second.z, first.z[1:])])
-            res = np.concatenate([first.residual[:1], second.residual])
-            gap = np.vstack([first.gap[:1], second.gap])
-            vals = np.vstack([first.regularized[:1], second.regularized])
-            its = np.concatenate([first.iterations[:1], second.iterations])
-        else:
-            second = solve_batch(Q, tau=tau_n, epsilon=eps_n, z0=prev, max_iter=min(max_iter, _BATCH_ITER), **kw)
-            z, res, gap, vals, its = second.z, second.residual, second.gap, second.regularized, second.iterations
-            conv = second.converged & first.converged
-            same = _same(second.z, first.z)
-        good = conv & same
-        n_ok = B if good.all() else int(np.argmin(good))
-        X = np.exp(z[:n_ok])
-        X = [X[:, offsets[i]:offsets[i + 1]] for i in range(N)]
-        res, gap, its = res[:n_ok].tolist(), np.max(unit * gap[:n_ok], axis=1).tolist(), its[:n_ok].tolist()
-        vals = unit * vals[:n_ok] + shift
-        for j in range(n_ok):
-            yield _Row(tuple(x[j] for x in X), res[j], gap[j], True, its[j], vals[j])
-        k += n_ok
-        if n_ok:
-            z_prev = z[n_ok - 1]
-        if n_ok == B:
-            chunk = min(_BATCH_CHUNK, 4 * chunk)                         # grows back after hard points
-        else:
-            x_prev = None if z_prev is None else [np.exp(z_prev[offsets[i]:offsets[i + 1]]) for i in range(N)]
-            point = solve(game, tau=taus[k], epsilon=eps, risk=risk, regularizer=regularizer, tol=tol,
+    iters = min(max_iter, _BATCH_ITER)
+    L = len(epss)
+    z_prev = [None if x0 is None else np.concatenate([np.log(np.maximum(np.asarray(x, float) / np.sum(x), _TINY))
+                                                       for x in x0]) for x0 in x0s]
+    at = [0] * L
+    chunk = [min(K, _BATCH_CHUNK // L if L <= _BATCH_CHUNK else 1) or 1] * L
+    while any(a < K for a in at):
+        segs = [(l, at[l], min(K, at[l] + chunk[l])) for l in range(L) if at[l] < K]
+        seg = np.concatenate([np.full(b - a, j) for j, (_, a, b) in enumerate(segs)])
+        tau_n = np.concatenate([taus[a:b] for _, a, b in segs]) * unit
+        eps_n = np.concatenate([np.broadcast_to(epss[l] / unit, (b - a, N)) for l, a, b in segs])
+        Q = np.broadcast_to(Qn, (len(seg),) + Qn.shape)
+        start = np.concatenate([np.broadcast_to(uniform if z_prev[l] is None else z_prev[l], (b - a, uniform.size))
+                                for l, a, b in segs])
+        first = _first_pass(Q, tau_n, eps_n, start, iters, kw, seg)
+        # the start of each point's second run: the first run's solution at the point before it
+        prev = np.vstack([first.z[:1], first.z[:-1]])
+        heads = np.flatnonzero(np.diff(seg, prepend=-1))
+        prev[heads] = start[heads]
+        second = solve_batch(Q, tau=tau_n, epsilon=eps_n, z0=prev, max_iter=iters, **kw)
+        good = first.converged & second.converged & _same(second.z, first.z)
+        X = np.exp(second.z)
+        gap = np.max(unit * second.gap, axis=1)
+        vals = unit * second.regularized + shift
+        for j, (l, a, b) in enumerate(segs):
+            h = heads[j]
+            ok = good[h:h + b - a]
+            n_ok = b - a if ok.all() else int(np.argmin(ok))
+            for r in range(h, h + n_ok):
+                yield l, _Row(tuple(X[r, offsets[i]:offsets[i + 1]] for i in range(N)), float(second.residual[r]),
+                              float(gap[r]), True, int(second.iterations[r]), vals[r])
+            at[l] += n_ok
+            if n_ok:
+                z_prev[l] = second.z[h + n_ok - 1]
+            if n_ok == b - a:
+                chunk[l] = min(max(_BATCH_CHUNK // L, _BATCH_MIN_CHUNK), 4 * chunk[l])   # grows back
+                continue
+            x_prev = None if z_prev[l] is None else [np.exp(z_prev[l][offsets[i]:offsets[i + 1]]) for i in range(N)]
+            point = solve(game, tau=taus[at[l]], epsilon=epss[l], risk=risk, regularizer=regularizer, tol=tol,
                           max_iter=max_iter, x0=x_prev)
-            yield point
-            k += 1
-            z_prev = (np.concatenate([np.log(np.maximum(x, _TINY)) for x in point.strategies]) if point.success
-                      else None)
-            chunk = min(_BATCH_CHUNK, max(_BATCH_MIN_CHUNK, 2 * n_ok))   # after a hard point, shorter chunks
+            yield l, point
+            at[l] += 1
+            z_prev[l] = (np.concatenate([np.log(np.maximum(x, _TINY)) for x in point.strategies]) if point.success
+                         else None)
+            chunk[l] = max(_BATCH_MIN_CHUNK, 2 * n_ok)                  # after a hard point, shorter chunks
 
 
-def _first_pass(Q, tau, eps, start, max_iter, kw):
+def _first_pass(Q, tau, eps, start, max_iter, kw, seg):
     """Newton at every point from ``start``; points that miss ``tol`` are retried from the nearest
-    converged point before them (a few rounds).  Only a guess: :func:`_batch_line` verifies it."""
+    converged point before them in the same segment ``seg`` (a few rounds).  Only a guess:
+    :func:`_batch_lines` verifies it."""
     out = solve_batch(Q, tau=tau, epsilon=eps, z0=start, max_iter=max_iter, **kw)
     for _ in range(_BATCH_ROUNDS):
         ok = out.converged
@@ -357,7 +359,9 @@ def _first_pass(Q, tau, eps, start, max_iter, kw):
         if bad.size == 0 or done.size == 0:
             break
         left = np.searchsorted(done, bad) - 1
-        sel, src = bad[left >= 0], done[left[left >= 0]]
+        src = done[np.maximum(left, 0)]
+        keep = (left >= 0) & (seg[src] == seg[bad])
+        sel, src = bad[keep], src[keep]
         if sel.size == 0:
             break
         again = solve_batch(Q[sel], tau=tau[sel], epsilon=eps[sel], z0=out.z[src], max_iter=max_iter, **kw)
@@ -439,7 +443,7 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     -----
     Each line follows one branch: point ``k`` is the equilibrium that Newton's method reaches
     from point ``k - 1`` (uniform play at the first point, and after a point that failed).
-    With the built-in risks and regularisers a whole line is solved as one vectorised batch and
+    With the built-in risks and regularisers the whole grid is solved as vectorised batches and
     each point verified to be that continuation (module docstring); the answers equal the
     point-by-point solves up to ``tol``, and ``nit`` counts the Newton steps from the previous
     point.
@@ -473,7 +477,11 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     args = (risk_obj, reg_obj, tol, max_iter)
     bar = _progress_bar(len(taus) * len(epss), progress)
     try:
-        if executor is None:
+        if executor is None and _batchable(game, risk_obj, reg_obj):
+            for k, row in _batch_lines(game, taus, epss, *args, [None] * len(epss)):   # all lines at once
+                lines.setdefault(k, []).append(row)
+                bar.update(1)
+        elif executor is None:
             for k, eps in enumerate(epss):
                 rows, finished = _run_line(game, taus, eps, *args, on_point=lambda: bar.update(1))
                 lines[k] = rows
