@@ -322,15 +322,16 @@ def _batch_lines(game, taus, epss, risk, regularizer, tol, max_iter, x0s):
         second = solve_batch(Q, tau=tau_n, epsilon=eps_n, z0=prev, max_iter=iters, **kw)
         good = first.converged & second.converged & _same(second.z, first.z)
         X = np.exp(second.z)
-        gap = np.max(unit * second.gap, axis=1)
+        X = [X[:, offsets[i]:offsets[i + 1]] for i in range(N)]
+        gap = np.max(unit * second.gap, axis=1).tolist()
         vals = unit * second.regularized + shift
+        res, its = second.residual.tolist(), second.iterations.tolist()
         for j, (l, a, b) in enumerate(segs):
             h = heads[j]
             ok = good[h:h + b - a]
             n_ok = b - a if ok.all() else int(np.argmin(ok))
-            for r in range(h, h + n_ok):
-                yield l, _Row(tuple(X[r, offsets[i]:offsets[i + 1]] for i in range(N)), float(second.residual[r]),
-                              float(gap[r]), True, int(second.iterations[r]), vals[r])
+            for r, strategies in zip(range(h, h + n_ok), zip(*(x[h:h + n_ok] for x in X))):
+                yield l, _Row(strategies, res[r], gap[r], True, its[r], vals[r])
             at[l] += n_ok
             if n_ok:
                 z_prev[l] = second.z[h + n_ok - 1]
