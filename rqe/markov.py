@@ -192,13 +192,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     game = stages.game
     free = np.zeros(stages.N, bool)
     free[player] = True
-    legal = game.legal[player]
-    uniform = legal / legal.sum(1, keepdims=True)
 
     def start(p):
-        """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
-        interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
-        return np.where(interior, p, 0.5 * p + 0.5 * uniform)
+        return _br_start(game, player, p)
 
     status, worst = 0, 0.0
     if game.horizon is not None:
@@ -216,9 +212,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     else:
         W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
         z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
-        status = 1
+        status, out = 1, None
         for _ in range(max_iter):
-            out = stages.solve(stages.q_values(W), z, free=free)
+            out = stages.solve(stages.q_values(W), z, free=free, jinv=None if out is None else out.jinv)
             z = out.z
             new = out.values["regularized"][player]
             change = float(np.max(np.abs(new - W[player])))
@@ -275,11 +271,44 @@ def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter:
     ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
     """
     discounted = stages.game.horizon is None
+    if not discounted:
+        return _exploitability_finite(stages, policies)
     V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
     base = stages.game.initial @ (V if discounted else V[0]).T
     gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
                       for i in range(stages.N)]) - base
     return np.maximum(gains, 0.0)
+
+
+def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
+    """Finite horizon: the profile's values and every player's best response in one backward pass.
+
+    At each step one batch holds the evaluation of the profile (nobody free, ``Q`` from its
+    values) and, for every state, all players' best responses at once (each player free against
+    the others' fixed policies, ``Q_i`` from its own best-response values): the recursions of
+    :func:`_evaluate` and :func:`_best_response`, with the best responses of the players solved
+    side by side instead of one player at a time.
+    """
+    game = stages.game
+    N = stages.N
+    V = np.zeros((N, stages.S))            # the profile's values at the next step
+    W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
+    frees = [np.zeros(N, bool), np.ones(N, bool)]
+    for h in reversed(range(game.horizon)):
+        profile = stages.z_from_policies([p[h] for p in policies])
+        start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
+        outs = stages.solve_stack([stages.q_values(V, h), stages.q_values(W, h)], [profile, start], frees,
+                                  partners=profile)
+        V, W = outs[0].values["regularized"], outs[1].values["regularized"]
+    return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
+
+
+def _br_start(game, player, p):
+    """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
+    legal = game.legal[player]
+    uniform = legal / legal.sum(1, keepdims=True)
+    interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
+    return np.where(interior, p, 0.5 * p + 0.5 * uniform)
 
 
 def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: str = "kl",

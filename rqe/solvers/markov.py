@@ -122,19 +122,23 @@ class _StageOut:
     values: dict          # convention -> (N, S)
     residual: np.ndarray  # (S,)
     gap: np.ndarray       # (S, N)
-    z: list               # per legality group, (B_g, m_g) warm start
+    z: np.ndarray         # (S, sum n_i) warm start (log strategies, -inf on illegal actions)
     n_fallback: int
+    jinv: np.ndarray | None = None   # (S, m, m) inverse Jacobians of the last Newton steps (warm start)
 
 
 class Stages:
-    """The stage games of one Markov game: continuation values, grouping by legal actions, batched solves.
+    """The stage games of one Markov game: continuation values and batched solves of all states of a step.
 
-    Private engine shared by :func:`solve_markov` and :mod:`rqe.markov`.
+    States whose legal action sets differ are solved in one batch, padded to the full action
+    counts with the illegal actions held at probability zero.  Private engine shared by
+    :func:`solve_markov` and :mod:`rqe.markov`.
     """
 
     def __init__(self, game: MarkovGame, *, tau, epsilon, risk: str, regularizer: str, env, tol: float,
-                 max_iter: int = 50):
+                 max_iter: int = 50, value: str = "regularized"):
         self.game = game
+        self.value = value                                       # the stage value computed
         self.N, self.S, self.n = game.n_players, game.n_states, game.n_actions
         self.A = game.n_joint
         self.tau = np.asarray(tau, float)
@@ -144,25 +148,8 @@ class Stages:
         self.gamma = 1.0 if game.discount is None else game.discount
         P = game.transitions
         self.P = sp.csr_array(sp.hstack([P, sp.csr_array(game.stop[:, None])])) if game.terminates else P
-        self.groups = self._groups()
-
-    def _groups(self):
-        legal = self.game.legal
-        patterns = {}
-        for s in range(self.S):
-            k = tuple(bytes(np.packbits(m[s])) for m in legal)
-            patterns.setdefault(k, []).append(s)
-        groups = []
-        for states in patterns.values():
-            s0 = states[0]
-            L = [np.flatnonzero(m[s0]) for m in legal]
-            others_idx = []
-            for i in range(self.N):
-                others = [j for j in range(self.N) if j != i]
-                grids = np.meshgrid(*[L[j] for j in others], indexing="ij")
-                others_idx.append(np.ravel_multi_index([g.ravel() for g in grids], [self.n[j] for j in others]))
-            groups.append((np.asarray(states), L, others_idx))
-        return groups
+        self.legal = np.concatenate([np.asarray(m, bool) for m in game.legal], axis=1)     # (S, m)
+        self.offsets = np.concatenate([[0], np.cumsum(self.n)])
 
     def q_values(self, W: np.ndarray, step: int = 0) -> np.ndarray:
         """``Q_i(s, a) = r_i(s, a) + gamma rho_i[W_i](s, a)``: shape ``(N, S, n_1..n_N)``."""
@@ -173,66 +160,80 @@ class Stages:
         cont = self.env.evaluate(self.P, Wx)                   # (S * A, N)
         return R + self.gamma * cont.T.reshape(R.shape)
 
-    def uniform_z(self):
-        return [np.concatenate([np.full((len(st), len(l)), -np.log(len(l))) for l in L], axis=1)
-                for st, L, _ in self.groups]
+    def uniform_z(self) -> np.ndarray:
+        """Uniform play over each state's legal actions, in log coordinates ``(S, m)``."""
+        counts = np.concatenate([np.repeat(m.sum(1, keepdims=True), k, axis=1) for m, k in zip(self.game.legal,
+                                                                                               self.n)], axis=1)
+        return np.where(self.legal, -np.log(np.maximum(counts, 1)), -np.inf)
 
-    def z_from_policies(self, policies):
-        """Log-coordinates of full policies ``(S, n_i)`` restricted to each group's legal actions."""
-        out = []
+    def z_from_policies(self, policies) -> np.ndarray:
+        """Log-coordinates ``(S, m)`` of full policies ``(S, n_i)`` (``-inf`` on zero and illegal entries)."""
         with np.errstate(divide="ignore"):
-            for st, L, _ in self.groups:
-                out.append(np.concatenate([np.log(policies[i][np.ix_(st, L[i])]) for i in range(self.N)], axis=1))
-        return out
+            return np.where(self.legal, np.log(np.concatenate(policies, axis=1)), -np.inf)
 
-    def solve(self, Q: np.ndarray, z0: list, *, free=None) -> _StageOut:
-        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``)."""
+    def solve(self, Q: np.ndarray, z0: np.ndarray, *, free=None, jinv=None) -> _StageOut:
+        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``).
+
+        ``jinv``: the ``jinv`` of the previous step's output, reused for chord steps (a warm start).
+        """
+        return self.solve_stack([Q], [z0], [free], jinv=jinv)[0]
+
+    def solve_stack(self, Qs: list, z0s: list, frees: list, partners=None, jinv=None) -> list:
+        """Several stage problems over all states (``Qs[k]``: ``(N, S, ...)``) in one batched solve.
+
+        ``partners`` (``(S, m)`` log policies, optional): every problem's players answer these
+        strategies of the others (best responses to a fixed profile) instead of each other.
+        """
         N, S = self.N, self.S
-        strategies = [np.zeros((S, k)) for k in self.n]
-        adversaries = [np.zeros((S, self.A // k)) for k in self.n]
-        values = {v: np.zeros((N, S)) for v in VALUES}
-        residual = np.zeros(S)
-        gap = np.zeros((S, N))
-        zs, n_fallback = [], 0
-        for (states, L, others_idx), zg in zip(self.groups, z0):
-            Qg = Q[:, states][(slice(None), slice(None)) + np.ix_(*L)].swapaxes(0, 1)
-            kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, free=free,
-                      tol=self.tol)
-            out = solve_batch(Qg, z0=zg, max_iter=self.max_iter, **kw)
-            bad = np.flatnonzero(~out.converged)
-            if bad.size:
-                n_fallback += bad.size
-                z = out.z.copy()
-                z[bad] = self._fallback(Qg[bad], out.z[bad], free, kw)
-                out = solve_batch(Qg, z0=z, max_iter=0, **kw)
-            zs.append(out.z)
-            for i in range(N):
-                strategies[i][np.ix_(states, L[i])] = out.strategies[i]
-                adversaries[i][np.ix_(states, others_idx[i])] = out.adversaries[i]
-            values["regularized"][:, states] = out.regularized.T
-            values["risk_adjusted"][:, states] = out.risk_adjusted.T
-            values["expected"][:, states] = out.expected.T
-            residual[states] = out.residual
-            gap[states] = out.gap
-        return _StageOut(strategies, adversaries, values, residual, gap, zs, n_fallback)
+        K = len(Qs)
+        Qb = np.concatenate([np.moveaxis(Q, 0, 1) for Q in Qs]) if K > 1 else np.moveaxis(Qs[0], 0, 1)
+        free = np.concatenate([np.broadcast_to(np.ones(N, bool) if f is None else np.asarray(f, bool), (S, N))
+                               for f in frees])
+        legal = None if self.legal.all() else np.tile(self.legal, (K, 1))
+        z0 = np.concatenate(z0s) if K > 1 else z0s[0]
+        if partners is not None:
+            partners = np.tile(partners, (K, 1))
+        kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
+                  values=(self.value,))
+        out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, jinv0=jinv,
+                          **kw)
+        bad = np.flatnonzero(~out.converged)
+        if bad.size:
+            z = out.z.copy()
+            z[bad] = self._fallback(Qb[bad], out.z[bad], free[bad], self.legal[bad % S],
+                                    None if partners is None else partners[bad], kw)
+            out = solve_batch(Qb, z0=z, free=free, legal=legal, partners=partners, max_iter=0, **kw)
+        results = []
+        for k in range(K):
+            rows = slice(k * S, (k + 1) * S)
+            values = {self.value: getattr(out, self.value)[rows].T}
+            n_fallback = int(np.sum((bad >= k * S) & (bad < (k + 1) * S)))
+            results.append(_StageOut([x[rows] for x in out.strategies], [p[rows] for p in out.adversaries], values,
+                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback, out.jinv[rows]))
+        return results
 
-    def _fallback(self, Qb, zb, free, kw):
-        """Stage games the batch missed: :func:`rqe.solve` (all free) or a longer batched Newton run."""
-        if free is not None and not np.all(free):
-            return solve_batch(Qb, z0=zb, max_iter=20 * self.max_iter, **kw).z
+    def _fallback(self, Qb, zb, free, legal, partners, kw):
+        """Stage games the batch missed: :func:`rqe.solve` (all free, no fixed partners) or a longer batched
+        Newton run."""
         from rqe.solvers.rqe import solve
 
-        out = []
-        offsets = np.concatenate([[0], np.cumsum(Qb.shape[2:])])
-        for Q1, z1 in zip(Qb, zb):
-            x0 = [np.exp(z1[offsets[i]:offsets[i + 1]]) for i in range(self.N)]
+        out = np.array(zb)
+        for b, (Q1, z1, f, ok) in enumerate(zip(Qb, zb, free, legal)):
+            if not np.all(f) or partners is not None:
+                out[b] = solve_batch(Q1[None], z0=z1[None], free=f, legal=ok[None], max_iter=20 * self.max_iter,
+                                     partners=None if partners is None else partners[b:b + 1], **kw).z[0]
+                continue
+            L = [np.flatnonzero(ok[self.offsets[i]:self.offsets[i + 1]]) for i in range(self.N)]
+            sub = Q1[(slice(None),) + np.ix_(*L)]
+            x0 = [np.exp(z1[self.offsets[i] + L[i]]) for i in range(self.N)]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                res = solve(NormalFormGame(list(Q1)), tau=self.tau, epsilon=self.epsilon, risk=self.risk,
+                res = solve(NormalFormGame(list(sub)), tau=self.tau, epsilon=self.epsilon, risk=self.risk,
                             regularizer=self.reg, tol=self.tol, x0=x0)
             with np.errstate(divide="ignore"):
-                out.append(np.concatenate([np.log(x) for x in res.strategies]))
-        return np.array(out)
+                for i in range(self.N):
+                    out[b, self.offsets[i] + L[i]] = np.log(res.strategies[i])
+        return out
 
 
 def check_parameters(game, *, tau, epsilon, risk, regularizer, env_risk, value, tol, max_iter, func):
@@ -332,7 +333,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, env_risk=env_risk, value=value,
         tol=tol, max_iter=max_iter, func=_FUNC)
     bellman_tol = positive_float(bellman_tol, name="bellman_tol", func=_FUNC)
-    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol)
+    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol,
+                    value=value)
     params = {"tau": tau, "epsilon": epsilon, "risk": risk_obj.name, "regularizer": reg_obj.name,
               "env_risk": repr(env), "value": value, "tol": tol}
     if game.horizon is not None:
@@ -384,10 +386,10 @@ def _backward(stages: Stages, value: str, progress):
     residual = np.zeros((H, S))
     gap = np.zeros((H, S, N))
     z = stages.uniform_z()
-    n_fallback = 0
+    n_fallback, out = 0, None
     bar = _bar(H, progress, _FUNC, H * S, "step")
     for h in reversed(range(H)):
-        out = stages.solve(stages.q_values(values[h + 1], h), z)
+        out = stages.solve(stages.q_values(values[h + 1], h), z, jinv=None if out is None else out.jinv)
         z = out.z
         for i in range(N):
             policies[i][h] = out.strategies[i]
@@ -411,7 +413,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     out, bellman, nit = None, np.inf, 0
     weight = 1.0
     for nit in range(1, max_iter + 1):
-        out = stages.solve(stages.q_values(W), z)
+        out = stages.solve(stages.q_values(W), z, jinv=None if out is None else out.jinv)
         z = out.z
         n_fallback += out.n_fallback
         new = out.values[value]
@@ -432,7 +434,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     status = 0 if bellman <= bellman_tol else 1
     if status == 0:
         # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
-        out = stages.solve(stages.q_values(W), z)
+        out = stages.solve(stages.q_values(W), z, jinv=out.jinv)
         bellman = float(np.max(np.abs(out.values[value] - W)))
         W = out.values[value]
     return ((out.strategies, out.adversaries, W, out.residual, out.gap, n_fallback + out.n_fallback), bellman,
