@@ -7,6 +7,7 @@ corpus of tests/test_fuzz.py or by checking the issues' claims again).
 """
 
 import re
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 import oracles
 import rqe
+from robustness_corpus import oracle_residual
 from rqe.cli import main
 from rqe.games import catalog
 
@@ -116,3 +118,22 @@ def test_path_max_time_is_validated(bad):
         rqe.qre_path(catalog.stag_hunt(), max_time=bad)
     with pytest.raises(ValueError, match="'max_time' parameter of rqe.rqe_path"):
         rqe.rqe_path(catalog.stag_hunt(), max_time=bad)
+
+
+def test_solve_all_on_a_gaussian_game_points_to_rqe_solve():
+    with pytest.raises(TypeError, match=r"rqe.solve_all does not apply to a rqe.GaussianGame.*rqe.solve\(game"):
+        rqe.solve_all(rqe.games.catalog.two_robots(), tau=1.0, epsilon=0.5)
+
+
+def test_no_success_claimed_where_rounding_hides_the_residual():
+    """tau * range = 6e4 and epsilon / range = 1e-8 (rounding floor 0.1): Newton converged in
+    log-probabilities on a point whose probabilities underflow to 0, where the 40-digit residual
+    of the returned strategies is 1.  Found by h16's fuzz corpus; it used to report success."""
+    U = np.array([[[-5.65537682e6, -6.9e-159], [2.87466154e6, -2.34089442e6]],
+                  [[-5.13081184e6, -5.13081184e6], [-5.13081184e6, -9.56395994e5]]])
+    tau, eps = [0.0, 0.01443155], [0.11514894, 0.07446126]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rqe.solve(rqe.NormalFormGame(U), tau=tau, epsilon=eps)
+    true = oracle_residual(U, res.strategies, tau, eps, "kl", "entropy")
+    assert res.success == (true <= res.params["tol"]), (res.success, true)

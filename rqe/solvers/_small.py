@@ -36,6 +36,7 @@ branch tracer).
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -164,6 +165,10 @@ class Kernel:
         if not all(math.isfinite(v) for v in self.tau_n + self.eps_n) or min(self.eps_n) <= 0:
             raise OutOfScope
         self.risk, self.reg = risk, reg
+        # RQESystem.rounding_floor: where it exceeds tol the general path double-checks its answer
+        live = [k for k in range(2) if max(self.M[k][:4]) > min(self.M[k][:4])]
+        self.floor = (100 * sys.float_info.epsilon * (1.0 + max(self.tau_n[k] for k in live))
+                      / min(self.eps_n[k] for k in live)) if live else 0.0
 
     def player(self, i: int, l_own: float, l_partner: float):
         """Player ``i``'s response log-odds and its derivatives in ``l_own`` and ``l_partner``."""
@@ -265,7 +270,10 @@ class Kernel:
 
     def solve(self, l0: float, l1: float, *, tol: float, max_iter: int, deadline: float | None,
               method: str) -> EquilibriumResult | None:
-        """Newton from ``(l0, l1)`` and the certified result, or ``None`` if it misses ``tol`` or fails."""
+        """Newton from ``(l0, l1)`` and the certified result, or ``None`` if it misses ``tol`` or fails
+        (or when rounding alone may leave a residual above ``tol``: the general path checks that case)."""
+        if self.floor > tol:
+            return None
         try:
             found = self.newton(l0, l1, tol=tol, max_iter=max_iter, deadline=deadline)
             if found is None:

@@ -105,10 +105,18 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
     residual = system.residual(state)
     success = outcome.status == 0 and residual <= tol
     status = outcome.status if outcome.status != 0 or success else 1
+    floor = system.rounding_floor()
+    if success and floor > tol:
+        # Rounding can hide a residual here (a probability below the smallest double, amplified by
+        # the adversary): check the strategies as returned, with underflowed entries at exactly 0.
+        with np.errstate(divide="ignore"):
+            at_floats = system.residual(system.evaluate(np.log(np.concatenate([np.exp(lx) for lx in state.log_x]))))
+        if not at_floats <= tol:
+            success, status, residual = False, 2, float(at_floats)
     adversaries = tuple(
         np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
     message = _message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter,
-                       tried=tried or (method,), floor=system.rounding_floor(), max_time=max_time)
+                       tried=tried or (method,), floor=floor, max_time=max_time)
     if not success:
         message = " ".join(filter(None, [message, system.diagnosis(state)]))
     return EquilibriumResult(
@@ -162,9 +170,12 @@ def _deadline(max_time, func: str) -> float | None:
 
 def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[RQESystem, object, object]:
     """Validate the common arguments and build the fixed-point system."""
+    if isinstance(game, GaussianGame):      # rqe.solve sends these to solve_gaussian before this point
+        raise TypeError(f"{func} does not apply to a rqe.GaussianGame: its RQE is in closed form and unique "
+                        f"on the admissible domain; use rqe.solve(game, tau=..., epsilon=...).")
     if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame or rqe.GaussianGame. "
-                        f"Got {type(game).__name__} instead.")
+        accepted = "a rqe.NormalFormGame or rqe.GaussianGame" if func == "rqe.solve" else "a rqe.NormalFormGame"
+        raise TypeError(f"The 'game' parameter of {func} must be {accepted}. Got {type(game).__name__} instead.")
     n = game.n_players
     tau = per_player(tau, n, name="tau", func=func)
     epsilon = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
