@@ -283,7 +283,28 @@ def test_unconverged_value_iteration_is_reported(rng):
     assert not res.success and res.status == 1 and res.bellman_residual > 1e-9
 
 
+@pytest.mark.parametrize("horizon, discount", [(6, None), (None, 0.9)])
+def test_max_time_keeps_what_was_solved(rng, monkeypatch, horizon, discount):
+    """The budget runs out after two steps (sweeps): the solved steps equal an unlimited solve's."""
+    import rqe.solvers.markov as solver
+
+    game = random_game(rng, S=3, n=(2, 2), horizon=horizon, discount=discount)
+    full = rqe.solve_markov(game, tau=0.5, epsilon=0.5)
+    calls = iter(range(1000))
+    monkeypatch.setattr(solver, "expired", lambda deadline: deadline is not None and next(calls) >= 2)
+    with pytest.warns(rqe.ConvergenceWarning, match="max_time = 10 s ran out after 2 of"):
+        res = rqe.solve_markov(game, tau=0.5, epsilon=0.5, max_time=10)
+    assert not res.success and res.status == 5 and res.exploitability is None
+    if horizon:
+        assert res.nit == 2 and np.all(np.isinf(res.residual[:-2])) and np.all(res.residual[-2:] <= CERT_TOL)
+        np.testing.assert_allclose(res.policies[0][-2:], full.policies[0][-2:], atol=MATCH_TOL)
+        np.testing.assert_allclose(res.policies[1][:-2], 0.5)
+    else:
+        assert res.nit == 2 and res.bellman_residual > 1e-9   # two sweeps of value iteration from W = 0
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
+    ({"max_time": 0}, ValueError, "'max_time' parameter of rqe.solve_markov"),
     ({"value": "nash"}, ValueError, "'value' parameter of rqe.solve_markov"),
     ({"tau": -1}, ValueError, "'tau' parameter of rqe.solve_markov"),
     ({"epsilon": 0}, ValueError, "'epsilon' parameter of rqe.solve_markov"),

@@ -25,6 +25,7 @@ assumed: the Bellman residual ``max |B(W) - W|`` is reported.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field, fields
 
@@ -38,6 +39,7 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
+from rqe.solvers._iterate import expired
 from rqe.solvers._result import Result, _plain
 from rqe.uncertainty import get_env_risk
 
@@ -273,8 +275,8 @@ def _bar(total: int | None, progress, desc: str, work: int, unit: str):
 # ---------------------------------------------------------------------------------------- solver
 def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", regularizer: str = "entropy",
                  env_risk=None, value: str = "regularized", tol: float = 1e-10, bellman_tol: float = 1e-9,
-                 max_iter: int = 10_000, progress: bool | None = None, exploitability: bool = True
-                 ) -> MarkovResult:
+                 max_iter: int = 10_000, progress: bool | None = None, exploitability: bool = True,
+                 max_time: float | None = None) -> MarkovResult:
     """Compute a risk-averse quantal response equilibrium of a Markov game.
 
     Finite horizon: backward induction (MPS Algorithm 1) with the matrix RQE of the stage game
@@ -308,6 +310,12 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         Show a progress bar over steps or sweeps; by default only for long runs.
     exploitability : bool, default True
         Compute each player's best-response gain (``value="regularized"`` only).
+    max_time : float, optional
+        Budget in seconds, checked between steps (sweeps).  When it runs out the result has
+        ``status=5`` and ``success=False``: a finite horizon keeps the steps solved so far (the
+        last ones: backward induction starts at the end) with ``residual = inf`` on the others
+        and uniform play there; a discounted game keeps its last sweep.  No exploitability is
+        computed then.
 
     Returns
     -------
@@ -333,15 +341,17 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, env_risk=env_risk, value=value,
         tol=tol, max_iter=max_iter, func=_FUNC)
     bellman_tol = positive_float(bellman_tol, name="bellman_tol", func=_FUNC)
+    deadline = None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=_FUNC)
     stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol,
                     value=value)
     params = {"tau": tau, "epsilon": epsilon, "risk": risk_obj.name, "regularizer": reg_obj.name,
               "env_risk": repr(env), "value": value, "tol": tol}
     if game.horizon is not None:
-        out = _backward(stages, value, progress)
-        bellman, nit, status, method = 0.0, game.horizon, 0, "backward_induction"
+        out, nit = _backward(stages, value, progress, deadline)
+        bellman, status, method = 0.0, 0 if nit == game.horizon else 5, "backward_induction"
     else:
-        out, bellman, nit, status, method = _value_iteration(stages, value, bellman_tol, max_iter, progress)
+        out, bellman, nit, status, method = _value_iteration(stages, value, bellman_tol, max_iter, progress,
+                                                             deadline)
     policies, adversaries, values, residual, gap, n_fallback = out
     params["n_fallback"] = n_fallback
     payoffs = game.initial @ (values[0] if game.horizon is not None else values).T
@@ -349,7 +359,7 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     if not stage_ok and status == 0:
         status = 2
     expl = None
-    if value == "regularized" and exploitability:
+    if value == "regularized" and exploitability and status != 5:
         from rqe.markov import _exploitability_from
 
         expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
@@ -360,6 +370,12 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         message = (f"Converged: worst stage residual {worst:.2e}"
                    + (f", Bellman residual {bellman:.2e}" if game.horizon is None else "")
                    + (f", exploitability {np.max(expl):.2e}" if expl is not None else "") + ".")
+    elif status == 5:
+        message = (f"max_time = {max_time:g} s ran out after {nit} of "
+                   + ((f"{game.horizon} steps (steps {game.horizon - nit} to {game.horizon - 1} are solved; the "
+                       "earlier ones have residual inf)" if nit else f"{game.horizon} steps") if game.horizon is not None else
+                      f"at most {max_iter} sweeps, with Bellman residual {bellman:.2e}")
+                   + ". Give it more time, or a larger epsilon (faster stage solves).")
     elif status == 1:
         message = (f"Value iteration stopped after {nit} sweeps with Bellman residual {bellman:.2e} > bellman_tol = "
                    f"{bellman_tol:g}. Try a larger max_iter, a smaller discount, or a larger epsilon (the stage map "
@@ -377,18 +393,25 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     return result
 
 
-def _backward(stages: Stages, value: str, progress):
+def _backward(stages: Stages, value: str, progress, deadline: float | None):
+    """Backward induction; returns the solution and the number of steps solved (all unless ``deadline`` passed)."""
     game = stages.game
     H, N, S = game.horizon, stages.N, stages.S
     policies = [np.zeros((H, S, k)) for k in stages.n]
     adversaries = [np.zeros((H, S, stages.A // k)) for k in stages.n]
     values = np.zeros((H + 1, N, S))
-    residual = np.zeros((H, S))
-    gap = np.zeros((H, S, N))
+    residual = np.full((H, S), np.inf)
+    gap = np.full((H, S, N), np.inf)
     z = stages.uniform_z()
-    n_fallback, out = 0, None
+    n_fallback, out, solved = 0, None, 0
     bar = _bar(H, progress, _FUNC, H * S, "step")
     for h in reversed(range(H)):
+        if expired(deadline):
+            for i in range(N):           # uniform legal play on the steps left unsolved
+                legal = np.asarray(stages.game.legal[i], float)
+                policies[i][:h + 1] = legal / legal.sum(-1, keepdims=True)
+            break
+        solved += 1
         out = stages.solve(stages.q_values(values[h + 1], h), z, jinv=None if out is None else out.jinv)
         z = out.z
         for i in range(N):
@@ -401,10 +424,11 @@ def _backward(stages: Stages, value: str, progress):
             bar.update(1)
     if bar is not None:
         bar.close()
-    return policies, adversaries, values, residual, gap, n_fallback
+    return (policies, adversaries, values, residual, gap, n_fallback), solved
 
 
-def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: int, progress):
+def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: int, progress,
+                     deadline: float | None):
     W = np.zeros((stages.N, stages.S))
     z = stages.uniform_z()
     n_fallback, method = 0, "value_iteration"
@@ -412,7 +436,11 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     history = []
     out, bellman, nit = None, np.inf, 0
     weight = 1.0
+    timed_out = False
     for nit in range(1, max_iter + 1):
+        if expired(deadline) and nit > 1:      # at least one sweep
+            timed_out, nit = True, nit - 1
+            break
         out = stages.solve(stages.q_values(W), z, jinv=None if out is None else out.jinv)
         z = out.z
         n_fallback += out.n_fallback
@@ -431,7 +459,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
         W = (1 - weight) * W + weight * new
     if bar is not None:
         bar.close()
-    status = 0 if bellman <= bellman_tol else 1
+    status = 0 if bellman <= bellman_tol else 5 if timed_out else 1
     if status == 0:
         # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
         out = stages.solve(stages.q_values(W), z, jinv=out.jinv)
