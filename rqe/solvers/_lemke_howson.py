@@ -10,10 +10,14 @@ Variables are labelled as in :mod:`rqe.solvers._vertex_enum`: ``0..m-1`` are pla
 strategy variables ``x_i`` (tableau of ``B^T x + s = 1``) and the slacks ``r_i`` of
 ``A y + r = 1``; ``m..m+n-1`` are the slacks ``s_j`` and player 2's ``y_j``.
 
-Each tableau is a column-major (Fortran-ordered) array pivoted in place: the entering
-column and the right-hand side are contiguous for the ratio test, and the elimination is one
-BLAS rank-one update (``dger``), so a pivot costs a handful of numpy calls and one pass over
-the tableau.  The pivots run with one BLAS thread (:mod:`rqe._threads`).
+Each tableau is condensed (Tucker's form): only the columns of the nonbasic variables and the
+right-hand side are stored, since a basic variable's column is a unit vector, so a pivot
+updates half the entries of the full tableau ``[M | I | 1]``.  The array is column-major
+(Fortran-ordered) and pivoted in place: the entering column and the right-hand side are
+contiguous for the ratio test, and the elimination is one BLAS rank-one update (``dger``).
+Per-pivot Python overhead dominates small games, so a pivot is a dozen numpy calls: the
+lexicographic test runs only when the plain ratio test finds a tie or a degenerate row.
+The pivots run with one BLAS thread (:mod:`rqe._threads`).
 """
 
 from __future__ import annotations
@@ -44,40 +48,77 @@ class LemkeHowsonOutcome:
 
 
 class _Tableau:
-    """A dictionary ``[M | I | 1]`` (basis + M nonbasic = rhs), column-major, pivoted in place."""
+    """A condensed dictionary: the nonbasic variables' columns and the right-hand side, pivoted in place.
 
-    def __init__(self, M: np.ndarray, identity_first: bool, basis: np.ndarray):
+    Row ``i`` reads ``basis[i] = rhs[i] - sum_j D[i, j] * nonbasic[j]`` in the sign convention
+    of the full tableau ``[M | I | 1]``, whose basic columns are unit vectors and so are not
+    stored (Tucker's condensed tableau): a pivot touches half the entries of the full one.
+    """
+
+    def __init__(self, M: np.ndarray, identity_first: bool):
         k, d = M.shape
-        tab = np.empty((k, d + k + 1), order="F")
-        eye, body = (slice(0, k), slice(k, k + d)) if identity_first else (slice(d, d + k), slice(0, d))
-        tab[:, body] = M
-        tab[:, eye] = np.eye(k)
-        tab[:, -1] = 1.0
+        tab = np.empty((k, d + 1), order="F")
+        tab[:, :d] = M
+        tab[:, d] = 1.0
+        first_body = k if identity_first else 0
+        first_eye = 0 if identity_first else d
         self.array = tab
-        self.basis = basis
-        self.lex_columns = np.arange(tab.shape[1] - 1)[eye]
+        self.rhs = tab[:, d]
+        self.columns = [tab[:, j] for j in range(d)]
+        self.rows = [tab[i] for i in range(k)]
+        self.basis = list(range(first_eye, first_eye + k))          # variable basic in each row
+        self.slot = dict(zip(range(first_body, first_body + d), range(d)))   # nonbasic variable -> column
+        self.row = dict(zip(self.basis, range(k)))                # basic variable -> row
+        self.lex_variables = tuple(self.basis)                    # the identity's columns, in order
+
+    def _lex_row(self, column: np.ndarray) -> int:
+        """The lexicographic minimum-ratio test (von Stengel 2002, Section 6), ties within PIVOT_TOL."""
+        rhs = self.rhs
+        positive = column > PIVOT_TOL
+        ratios = np.full(len(column), np.inf)
+        np.divide(rhs, column, out=ratios, where=positive)
+        rows = np.flatnonzero(ratios <= ratios.min() + PIVOT_TOL)
+        for var in self.lex_variables:
+            if rows.size == 1:
+                break
+            if var in self.slot:
+                values = self.columns[self.slot[var]][rows]
+            else:                                                   # a basic variable: a unit column
+                values = (rows == self.row[var]).astype(float)
+            ratios = values / column[rows]
+            rows = rows[ratios <= ratios.min() + PIVOT_TOL]
+        return int(rows[0])
 
     def pivot(self, entering: int) -> int:
-        """Bring ``entering`` into the basis by the lexicographic ratio test; return the leaving variable."""
-        tab = self.array
-        column = tab[:, entering]
-        positive = column > PIVOT_TOL
-        ratios = np.divide(tab[:, -1], column, out=np.full(len(column), np.inf), where=positive)
-        r = int(ratios.argmin())
-        tied = ratios <= ratios[r] + PIVOT_TOL
-        if np.count_nonzero(tied) > 1:
-            rows = np.flatnonzero(tied)
-            for lex in self.lex_columns:
-                ratios = tab[rows, lex] / column[rows]
-                rows = rows[ratios <= ratios.min() + PIVOT_TOL]
-                if rows.size == 1:
-                    break
-            r = int(rows[0])
-        pivot_row = tab[r] / column[r]
-        dger(-1.0, column.copy(), pivot_row, a=tab, overwrite_a=True)
-        tab[r] = pivot_row          # the update left row r at zero; it becomes the scaled pivot row
-        leaving = int(self.basis[r])
+        """Bring ``entering`` into the basis by the lexicographic ratio test; return the leaving variable.
+
+        The ratio test first takes the row of the largest ``column / rhs`` (the smallest
+        ratio) and compares it with the second largest; only a tie within ``PIVOT_TOL``, a
+        degenerate row (``rhs <= 0``) or a tiny pivot goes to the full lexicographic test.
+        (``argmax`` and ``argmin`` cost a fraction of ``max`` and ``min`` on short arrays.)
+        """
+        s = self.slot[entering]
+        column, rhs = self.columns[s], self.rhs
+        q = column / rhs                            # np.errstate is set by the caller for rhs = 0
+        r = q.argmax()
+        best, c = q[r], column[r]
+        q[r] = -np.inf
+        second = q[q.argmax()]
+        if not (c > PIVOT_TOL and best < np.inf and second < best / (1.0 + PIVOT_TOL * best)
+                and rhs[rhs.argmin()] > 0.0):
+            r = self._lex_row(column)
+            c = column[r]
+        u = column.copy()
+        u[r] = c - 1.0
+        column.fill(0.0)                            # this slot becomes the leaving variable's column
+        column[r] = 1.0
+        # tab -= u (tab[r] / c): rows i != r lose u_i times the scaled pivot row, row r is divided by c
+        dger(-1.0 / c, u, self.rows[r].copy(), 1, 1, self.array, 1, 1, 1)
+        leaving = self.basis[r]
         self.basis[r] = entering
+        del self.row[leaving], self.slot[entering]
+        self.row[entering] = r
+        self.slot[leaving] = s
         return leaving
 
 
@@ -87,8 +128,8 @@ class _Path:
     def __init__(self, A: np.ndarray, B: np.ndarray, label: int):
         m, n = A.shape
         self.m, self.label = m, label
-        self.tab_x = _Tableau(B.T, identity_first=False, basis=np.arange(m, m + n))
-        self.tab_y = _Tableau(A, identity_first=True, basis=np.arange(m))
+        self.tab_x = _Tableau(B.T, identity_first=False)
+        self.tab_y = _Tableau(A, identity_first=True)
         self.current = self.tab_x if label < m else self.tab_y
         self.entering = label
 
@@ -102,7 +143,8 @@ class _Path:
     def supports(self) -> tuple[np.ndarray, np.ndarray]:
         """Basic strategy variables: player 1's support and player 2's support."""
         m = self.m
-        return np.sort(self.tab_x.basis[self.tab_x.basis < m]), np.sort(self.tab_y.basis[self.tab_y.basis >= m]) - m
+        return (np.array(sorted(v for v in self.tab_x.basis if v < m), dtype=int),
+                np.array(sorted(v - m for v in self.tab_y.basis if v >= m), dtype=int))
 
 
 def race_schedule(n_paths: int):
@@ -142,7 +184,7 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     A, B = unit_range(A), unit_range(B)
     paths: dict[int, _Path] = {}
     schedule = race_schedule(len(labels))
-    with hot_loop(A.size + max(A.shape) ** 2):
+    with hot_loop(A.size), np.errstate(divide="ignore", invalid="ignore"):
         for nit in range(1, max_iter + 1):
             k = next(schedule)
             if k not in paths:
