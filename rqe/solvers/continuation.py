@@ -26,6 +26,7 @@ from rqe.solvers.rqe import build_system, solve
 __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
 
 _SUPPORT = 1e-6
+_EXP_SAFE = 700.0     # exp(a) neither overflows nor underflows to zero for |a| below this
 
 
 def _package(n_actions, path, *, name: str, success: bool, message: str, params: dict) -> Path:
@@ -98,6 +99,7 @@ class _LogitFamily:
         self.fast = self.square and N == 2
         if self.fast:
             self.ones = np.ones(m)
+            self.unit_weights = bool(np.all(self.w == 1.0))
             self.players = np.arange(2)
             self.template = np.zeros((self.size, self.size + 1))
             self.template[:, :-1] = self.eye
@@ -114,25 +116,34 @@ class _LogitFamily:
         return arranged @ q
 
     def _parts_square2(self, y):
-        """:meth:`_parts` for two players with equally many actions: a dozen numpy calls on ``2 x n`` arrays.
+        """:meth:`_parts` for two players with equally many actions, in as few numpy calls as possible.
 
-        Row maxima are read with ``argmax`` (a fraction of the cost of ``max`` on short rows)
-        and row sums are products with a vector of ones.
+        On the branch ``z`` holds log-probabilities, so ``exp(z)`` needs no shift (and is the
+        ``exp(z)`` of the residual); the row sums are checked, and the shifted form is used
+        where they under- or overflow.  ``lam u`` is shifted by its row maxima only where
+        ``|lam u|`` can exceed ``_EXP_SAFE``.  Row sums are products with a vector of ones.
         """
-        z, lam = y[:-1], y[-1]
+        z, lam = y[:-1], float(y[-1])
         Z = z.reshape(2, -1)
-        players, ones = self.players, self.ones
-        E = np.exp(Z - Z[players, Z.argmax(axis=1)][:, None])
-        X = E / (E @ ones)[:, None]
+        ones = self.ones
+        E = np.exp(Z)
+        sums = E @ ones
+        s0, s1 = sums.tolist()
+        if 0.0 < s0 < np.inf and 0.0 < s1 < np.inf:
+            X = E / sums[:, None]
+        else:
+            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
+            X = shifted / (shifted @ ones)[:, None]
         U = (self.S @ X[::-1, :, None])[:, :, 0]
-        a = (lam * self.w) * U
-        a -= a[players, a.argmax(axis=1)][:, None]
+        a = U * lam if self.unit_weights else (lam * self.w) * U
+        if abs(lam) * self.bound > _EXP_SAFE:
+            a -= a[self.players, a.argmax(axis=1)][:, None]
         ea = np.exp(a)
         total = (ea @ ones)[:, None]
         sigma = ea / total
-        F = z - (a - np.log(total)).ravel()
-        gaps = np.abs(np.exp(Z) - sigma) @ ones
-        res = float(gaps[0] if gaps[0] > gaps[1] else gaps[1]) if gaps[0] == gaps[0] else float("nan")
+        F = (Z - a + np.log(total)).ravel()
+        g0, g1 = (np.abs(E - sigma) @ ones).tolist()
+        res = max(g0, g1) if g0 == g0 and g1 == g1 else float("nan")
         floor = _FLOOR * (1.0 + abs(lam) * self.bound)
         self.cache = (y, X, U)
         return F, res, floor, X, U, sigma
@@ -269,11 +280,13 @@ def _tail_jump(family, history, target: float, lam_max: float, tol: float):
     """
     if len(history) < _TAIL_POINTS:
         return None
-    lams, zs, regrets = (np.array(v) for v in zip(*history[-_TAIL_POINTS:]))
-    products = lams * regrets
-    if not (np.all(np.diff(lams) > 0) and np.all(np.diff(regrets) < 0) and products.min() > 0
-            and products.max() <= (1.0 + _TAIL_SPREAD) * products.min()):
+    last = history[-_TAIL_POINTS:]
+    products = [lam * regret for lam, _, regret in last]         # Python floats: this runs at every point
+    if not (all(a[0] < b[0] and a[2] > b[2] for a, b in zip(last, last[1:])) and min(products) > 0
+            and max(products) <= (1.0 + _TAIL_SPREAD) * min(products)):
         return None
+    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
+    products = np.array(products)
     lam_end = min(_TAIL_MARGIN * products[-1] / target, lam_max)
     unsettled = (zs[-1] < np.log(_TAIL_SUPPORT)) & (zs[-1] > np.log(_TAIL_DROPPED))
     if lam_end < _TAIL_GAIN * lams[-1] or unsettled.any():
