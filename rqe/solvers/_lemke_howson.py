@@ -34,6 +34,9 @@ __all__ = ["LemkeHowsonOutcome", "lemke_howson", "race_schedule"]
 
 PIVOT_TOL = 1e-12
 """Entries of the entering column at most this are treated as zero in the ratio test."""
+_CACHE_BYTES = 1 << 20
+"""Tableaux larger than this are raced in blocks of ``_BLOCK`` pivots per path (see :func:`race_schedule`)."""
+_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -147,13 +150,15 @@ class _Path:
                 np.array(sorted(v - m for v in self.tab_y.basis if v >= m), dtype=int))
 
 
-def race_schedule(n_paths: int):
+def race_schedule(n_paths: int, block: int = 1):
     """Which path pivots next when ``n_paths`` paths are raced: the first path gets three pivots in four.
 
-    Each round gives three pivots to the first path and one to the next of the others in
-    turn, so a race makes at most 4/3 of the pivots of the first path alone (the margin to
-    twice its time pays for building the other paths' tableaux and for pivots slowed down
-    once all the tableaux outgrow the cache), and it ends early when another path is shorter.
+    Each round gives ``3 block`` pivots to the first path and ``block`` to the next of the
+    others in turn, so a race makes at most 4/3 of the pivots of the first path alone (plus
+    ``block``), and it ends early when another path is shorter.  The margin to twice its time
+    pays for building the other paths' tableaux and for the pivots slowed down when the
+    tableaux outgrow the cache; ``block > 1`` (used for large tableaux) keeps one path's
+    tableaux in the cache for several pivots in a row.
 
     Examples
     --------
@@ -165,9 +170,11 @@ def race_schedule(n_paths: int):
     if n_paths == 1:
         while True:
             yield 0
+    first, other = (0,) * (3 * block), (1,) * block
     while True:
         for k in range(1, n_paths):
-            yield from (0, 0, 0, k)
+            yield from first
+            yield from (k * v for v in other)
 
 
 def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_iter: int) -> LemkeHowsonOutcome:
@@ -183,7 +190,9 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     """
     A, B = unit_range(A), unit_range(B)
     paths: dict[int, _Path] = {}
-    schedule = race_schedule(len(labels))
+    m, n = A.shape
+    large = 8 * max(m * (n + 1), n * (m + 1)) > _CACHE_BYTES
+    schedule = race_schedule(len(labels), _BLOCK if large else 1)
     with hot_loop(A.size), np.errstate(divide="ignore", invalid="ignore"):
         for nit in range(1, max_iter + 1):
             k = next(schedule)
