@@ -96,13 +96,24 @@ class _LogitFamily:
                     self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
         self.eye = np.eye(self.size)
         self.square = bool(self.mask.all())
-        self.fast = self.square and N == 2
+        self.fast = self.square
         if self.fast:
             self.ones = np.ones(m)
             self.unit_weights = bool(np.all(self.w == 1.0))
-            self.players = np.arange(2)
+            self.players = np.arange(N)
             self.template = np.zeros((self.size, self.size + 1))
             self.template[:, :-1] = self.eye
+        if self.fast and N > 2:
+            # Every ordered pair (i, j) at once: D_ij = stack[p] @ (product of the others' x).
+            order = [(i, j) for i in range(N) for j in range(N) if j != i]
+            self.pair_i = np.array([i for i, _ in order])
+            self.pair_j = np.array([j for _, j in order])
+            self.pair_rest = np.array([self.pairs[p][1] for p in order])
+            self.stack = np.stack([self.pairs[p][0] for p in order])
+            self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
+            ar, shape = np.arange(m), (len(order), m, m)
+            self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
+            self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
         self.bound = float(np.abs(self.P).max()) * float(self.w.max())
         self.entries = int(self.P[0].size)
         self.cache = None
@@ -148,9 +159,41 @@ class _LogitFamily:
         self.cache = (y, X, U)
         return F, res, floor, X, U, sigma
 
+    def _parts_square_n(self, y):
+        """:meth:`_parts` for three or more players with equally many actions: every ``D_ij`` by one batched product."""
+        z, lam = y[:-1], float(y[-1])
+        Z = z.reshape(self.N, -1)
+        ones = self.ones
+        E = np.exp(Z)
+        sums = E @ ones
+        if np.all((sums > 0.0) & (sums < np.inf)):
+            X = E / sums[:, None]
+        else:
+            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
+            X = shifted / (shifted @ ones)[:, None]
+        rest = self.pair_rest
+        Q = X[rest[:, 0]]
+        for k in range(1, rest.shape[1]):
+            Q = (Q[:, :, None] * X[rest[:, k]][:, None, :]).reshape(len(Q), -1)
+        D = (self.stack @ Q[:, None, :, None])[..., 0]
+        self.pair_cache = D
+        U = (D[self.first] @ X[self.pair_j[self.first]][:, :, None])[:, :, 0]
+        a = U * lam if self.unit_weights else (lam * self.w) * U
+        if abs(lam) * self.bound > _EXP_SAFE:
+            a -= a[self.players, a.argmax(axis=1)][:, None]
+        ea = np.exp(a)
+        total = (ea @ ones)[:, None]
+        sigma = ea / total
+        F = (Z - a + np.log(total)).ravel()
+        gaps = np.abs(E - sigma) @ ones
+        res = float(gaps.max()) if np.all(gaps == gaps) else float("nan")
+        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
+        self.cache = (y, X, U)
+        return F, res, floor, X, U, sigma
+
     def _parts(self, y):
         if self.fast:
-            return self._parts_square2(y)
+            return self._parts_square2(y) if self.N == 2 else self._parts_square_n(y)
         z, lam = y[:-1], y[-1]
         if self.square:
             Z = z.reshape(self.mask.shape)
@@ -194,6 +237,15 @@ class _LogitFamily:
     def jacobian(self, y):
         F, res, floor, X, U, sigma = self._parts(y)
         lam, o, n = y[-1], self.offsets, self.n
+        if self.fast and self.N > 2:
+            Cx = U - (sigma * U) @ self.ones[:, None]
+            D, pi = self.pair_cache, self.pair_i
+            B = ((D - sigma[pi][:, None, :] @ D - Cx[pi][:, :, None])
+                 * (-lam * self.w[pi] * X[self.pair_j])[:, None, :])
+            J = self.template.copy()
+            J[self.block_rows, self.block_cols] = B
+            J[:, -1] = (-self.w * Cx).ravel()
+            return F, J, res, floor
         if self.fast:
             # C_i = (I - 1 sigma_i^T) D_ij and C_i x_j = u_i - sigma_i . u_i, so that
             # dT_i/dz_j = lam w_i (C_i - (C_i x_j) 1^T) diag(x_j) and dT_i/dlam = w_i C_i x_j.
