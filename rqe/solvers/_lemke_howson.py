@@ -166,6 +166,8 @@ def race_schedule(n_paths: int, block: int = 1):
     >>> from rqe.solvers._lemke_howson import race_schedule
     >>> list(islice(race_schedule(3), 12))
     [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1]
+    >>> list(islice(race_schedule(3, block=2), 16))
+    [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 2, 2]
     """
     if n_paths == 1:
         while True:
