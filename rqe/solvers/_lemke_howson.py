@@ -58,21 +58,33 @@ class _Tableau:
     stored (Tucker's condensed tableau): a pivot touches half the entries of the full one.
     """
 
-    def __init__(self, M: np.ndarray, identity_first: bool):
-        k, d = M.shape
-        tab = np.empty((k, d + 1), order="F")
-        tab[:, :d] = M
-        tab[:, d] = 1.0
+    def __init__(self, initial: np.ndarray, identity_first: bool):
+        k, d = initial.shape[0], initial.shape[1] - 1
+        tab = initial.copy(order="F")
         first_body = k if identity_first else 0
         first_eye = 0 if identity_first else d
         self.array = tab
         self.rhs = tab[:, d]
-        self.columns = [tab[:, j] for j in range(d)]
-        self.rows = [tab[i] for i in range(k)]
+        self.columns = {}                                         # views of the columns and rows, made on first use
+        self.rows = {}
         self.basis = list(range(first_eye, first_eye + k))          # variable basic in each row
         self.slot = dict(zip(range(first_body, first_body + d), range(d)))   # nonbasic variable -> column
         self.row = dict(zip(self.basis, range(k)))                # basic variable -> row
         self.lex_variables = tuple(self.basis)                    # the identity's columns, in order
+
+    @staticmethod
+    def initial(M: np.ndarray) -> np.ndarray:
+        """The starting tableau ``[M | 1]`` (column-major), shared by every path of a race."""
+        tab = np.empty((M.shape[0], M.shape[1] + 1), order="F")
+        tab[:, :-1] = M
+        tab[:, -1] = 1.0
+        return tab
+
+    def _column(self, s: int) -> np.ndarray:
+        column = self.columns.get(s)
+        if column is None:
+            column = self.columns[s] = self.array[:, s]
+        return column
 
     def _lex_row(self, column: np.ndarray) -> int:
         """The lexicographic minimum-ratio test (von Stengel 2002, Section 6), ties within PIVOT_TOL."""
@@ -85,7 +97,7 @@ class _Tableau:
             if rows.size == 1:
                 break
             if var in self.slot:
-                values = self.columns[self.slot[var]][rows]
+                values = self._column(self.slot[var])[rows]
             else:                                                   # a basic variable: a unit column
                 values = (rows == self.row[var]).astype(float)
             ratios = values / column[rows]
@@ -101,7 +113,7 @@ class _Tableau:
         (``argmax`` and ``argmin`` cost a fraction of ``max`` and ``min`` on short arrays.)
         """
         s = self.slot[entering]
-        column, rhs = self.columns[s], self.rhs
+        column, rhs = self._column(s), self.rhs
         q = column / rhs                            # np.errstate is set by the caller for rhs = 0
         r = q.argmax()
         best, c = q[r], column[r]
@@ -116,7 +128,10 @@ class _Tableau:
         column.fill(0.0)                            # this slot becomes the leaving variable's column
         column[r] = 1.0
         # tab -= u (tab[r] / c): rows i != r lose u_i times the scaled pivot row, row r is divided by c
-        dger(-1.0 / c, u, self.rows[r].copy(), 1, 1, self.array, 1, 1, 1)
+        row = self.rows.get(r)
+        if row is None:
+            row = self.rows[r] = self.array[r]
+        dger(-1.0 / c, u, row.copy(), 1, 1, self.array, 1, 1, 1)
         leaving = self.basis[r]
         self.basis[r] = entering
         del self.row[leaving], self.slot[entering]
@@ -128,11 +143,11 @@ class _Tableau:
 class _Path:
     """The Lemke-Howson path that starts at the artificial equilibrium by dropping ``label``."""
 
-    def __init__(self, A: np.ndarray, B: np.ndarray, label: int):
-        m, n = A.shape
+    def __init__(self, initial_x: np.ndarray, initial_y: np.ndarray, label: int):
+        m = initial_y.shape[0]
         self.m, self.label = m, label
-        self.tab_x = _Tableau(B.T, identity_first=False)
-        self.tab_y = _Tableau(A, identity_first=True)
+        self.tab_x = _Tableau(initial_x, identity_first=False)
+        self.tab_y = _Tableau(initial_y, identity_first=True)
         self.current = self.tab_x if label < m else self.tab_y
         self.entering = label
 
@@ -186,7 +201,7 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     actions).  Path lengths from different labels differ by orders of magnitude on random
     games, so racing a few paths often ends far sooner than the first label alone, and
     giving the first label three pivots in four bounds the race by 4/3 of its pivots.  A path's
-    tableaux are built when it first pivots.  The first path to end wins; ``max_iter``
+    tableaux are copied from the shared starting ones when it first pivots.  The first path to end wins; ``max_iter``
     bounds the pivots of all paths together.  The strategies are recomputed from the final
     basis by two square linear solves, which removes the rounding accumulated by the pivots.
     """
@@ -195,11 +210,12 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     m, n = A.shape
     large = 8 * max(m * (n + 1), n * (m + 1)) > _CACHE_BYTES
     schedule = race_schedule(len(labels), _BLOCK if large else 1)
+    initial = _Tableau.initial(B.T), _Tableau.initial(A)      # copied by each path when it first pivots
     with hot_loop(A.size), np.errstate(divide="ignore", invalid="ignore"):
         for nit in range(1, max_iter + 1):
             k = next(schedule)
             if k not in paths:
-                paths[k] = _Path(A, B, labels[k])
+                paths[k] = _Path(*initial, labels[k])
             path = paths[k]
             if path.step():
                 S, T = path.supports()
