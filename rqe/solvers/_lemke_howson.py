@@ -200,9 +200,9 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     ``A`` and ``B`` are the payoff matrices of players 1 and 2 (rows are player 1's
     actions).  Path lengths from different labels differ by orders of magnitude on random
     games, so racing a few paths often ends far sooner than the first label alone, and
-    giving the first label three pivots in four bounds the race by 4/3 of its pivots.  A path's
-    tableaux are copied from the shared starting ones when it first pivots.  The first path to end wins; ``max_iter``
-    bounds the pivots of all paths together.  The strategies are recomputed from the final
+    giving the first label three pivots in four bounds the race by 4/3 of its pivots.  A
+    path's tableaux are copied from the shared starting ones when it first pivots.  The first
+    path to end wins; ``max_iter`` bounds the pivots of all paths together.  The strategies are recomputed from the final
     basis by two square linear solves, which removes the rounding accumulated by the pivots.
     """
     A, B = unit_range(A), unit_range(B)
