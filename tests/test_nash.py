@@ -312,13 +312,15 @@ def test_lemke_howson_pivots_match_quantecon():
     gt = pytest.importorskip("quantecon.game_theory")   # a benchmark peer; not a dependency of rqe
     from rqe.solvers._lemke_howson import lemke_howson
 
-    A, B = random_game(3, 20, 20)
-    game = gt.NormalFormGame((gt.Player(A), gt.Player(B.T)))
-    for label in range(0, 40, 3):
-        (x, y), info = gt.lemke_howson(game, init_pivot=label, full_output=True)
-        ours = lemke_howson(A, B, labels=(label,), max_iter=10_000)
-        assert ours.nit == info.num_iter
-        assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
+    for seed, m, n, labels in [(3, 20, 20, range(0, 40, 3)), (4, 7, 12, range(19)), (5, 12, 7, range(19)),
+                               (6, 60, 60, (0, 61))]:
+        A, B = random_game(seed, m, n)
+        game = gt.NormalFormGame((gt.Player(A), gt.Player(B.T)))
+        for label in labels:
+            (x, y), info = gt.lemke_howson(game, init_pivot=label, full_output=True)
+            ours = lemke_howson(A, B, labels=(label,), max_iter=10_000)
+            assert ours.nit == info.num_iter
+            assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
 
 
 @pytest.mark.parametrize("n,seed", [(10, 0), (30, 1), (30, 4), (60, 2), (50, 1)])

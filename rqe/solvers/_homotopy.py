@@ -18,7 +18,10 @@ derivatives use ``z - T(z)`` itself.
 Each step is an Euler predictor along the unit tangent and a Newton corrector on
 ``[H(y); t . (y - y_pred)] = 0``.  The bordered linear systems are solved densely up to
 :data:`rqe.solvers._iterate.DENSE_MAX` unknowns and by restarted GMRES with exact
-Jacobian-vector products above, so a large game never builds its Jacobian.  The step length
+Jacobian-vector products above, so a large game never builds its Jacobian; there the
+corrector's systems are solved inexactly (relative residual ``_KRYLOV_CORRECTOR``: the
+corrector then contracts linearly at about that rate; Eisenstat and Walker 1996) and the
+tangent's from the previous tangent to ``_KRYLOV_TANGENT``.  The step length
 aims the first correction at a fixed fraction of the step (the predictor's error grows like
 its square) and halves on failure or when the tangent turns by more than 60 degrees.  The end
 point is polished by Newton at ``s = 1`` (lifted, then on ``z - T(z)``).  Every loop is capped
@@ -44,6 +47,12 @@ _JUMP_FRACTIONS = (1e-3, 1e-2, 0.1)   # how far beyond a corner (of the remainin
 _JUMP_FIXED_POINT = 500   # fixed-point steps when solving beyond a corner
 _LANDINGS = 8             # attempts to polish the end point at s = 1
 _POLISH = 50              # Newton steps on z - T(z) when solving at a fixed scale
+# Relative residuals of the GMRES solves above DENSE_MAX unknowns: a corrector step only needs
+# to contract (inexact Newton converges linearly at about this rate), a tangent only steers the
+# predictor; the landing Newton steps keep the tight default.
+_KRYLOV_RTOL = 1e-12
+_KRYLOV_CORRECTOR = 1e-4
+_KRYLOV_TANGENT = 1e-8
 # Iterations beyond max_iter path steps that one homotopy may spend (landings and jumps).
 EXTRA_ITER = (_LANDINGS * (_LAND_ITERS + _POLISH)
               + _JUMPS * len(_JUMP_FRACTIONS) * (_LAND_ITERS + _POLISH + _JUMP_FIXED_POINT))
@@ -93,8 +102,12 @@ class _Point:
         self.finite = bool(np.all(np.isfinite(self.H)) and np.all(np.isfinite(self.Hs))
                            and (not self.dense or np.all(np.isfinite(self.J))))
 
-    def solve(self, t: np.ndarray, top: np.ndarray, last: float) -> np.ndarray | None:
-        """Solve ``[H_y H_s; t^T] v = [top; last]``; ``None`` if singular or not finite."""
+    def solve(self, t: np.ndarray, top: np.ndarray, last: float, rtol: float = _KRYLOV_RTOL,
+              x0: np.ndarray | None = None) -> np.ndarray | None:
+        """Solve ``[H_y H_s; t^T] v = [top; last]``; ``None`` if singular or not finite.
+
+        Above ``DENSE_MAX`` unknowns, by GMRES from ``x0`` to the relative residual ``rtol``.
+        """
         n = len(top)
         rhs = np.append(top, last)
         if self.dense:
@@ -113,11 +126,12 @@ class _Point:
                 return np.append(self.family.jvp(self.state, v[None, :n])[0] + self.Hs * v[n], t @ v)
 
             op = LinearOperator((n + 1, n + 1), dtype=float, matvec=matvec)
-            v, _ = gmres(op, rhs, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
+            v, _ = gmres(op, rhs, x0=x0, rtol=rtol, atol=0.0, restart=60, maxiter=20)
         return v if np.all(np.isfinite(v)) else None
 
     def tangent(self, previous: np.ndarray) -> np.ndarray | None:
-        t = self.solve(previous, np.zeros(len(previous) - 1), 1.0)
+        """The unit tangent at this point, oriented along ``previous`` (GMRES starts from it)."""
+        t = self.solve(previous, np.zeros(len(previous) - 1), 1.0, _KRYLOV_TANGENT, previous)
         if t is None or not np.linalg.norm(t) > 0:
             return None
         return t / np.linalg.norm(t)
@@ -138,7 +152,7 @@ def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float, lif
         scale = max(1.0, float(np.max(np.abs(y))))
         if k > 1 and np.max(np.abs(point.H)) <= _CORRECTOR_TOL * scale:
             return point, first
-        delta = point.solve(t, -point.H, -float(t @ (y - y_pred)))
+        delta = point.solve(t, -point.H, -float(t @ (y - y_pred)), _KRYLOV_CORRECTOR)
         if delta is None:
             return None
         size = float(np.linalg.norm(delta))
