@@ -58,7 +58,7 @@ class Timing(float):
         out.cpu = cpu
         return out
 
-    def _scaled(self, factor: float) -> "Timing":
+    def _scaled(self, factor: float) -> Timing:
         return Timing(float(self) * factor, None if self.cpu is None else self.cpu * factor)
 
     def __mul__(self, other):
