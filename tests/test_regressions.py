@@ -137,3 +137,13 @@ def test_no_success_claimed_where_rounding_hides_the_residual():
         res = rqe.solve(rqe.NormalFormGame(U), tau=tau, epsilon=eps)
     true = oracle_residual(U, res.strategies, tau, eps, "kl", "entropy")
     assert res.success == (true <= res.params["tol"]), (res.success, true)
+
+
+def test_solve_all_survives_a_bracket_whose_sign_moves_with_warm_starts():
+    """Matching pennies at tau = 2, epsilon = 0.5: h is ~0 at a grid point, and the warm-started
+    best responses gave it the other sign when Brent's method re-evaluated it (ValueError)."""
+    found = rqe.solve_all(catalog.matching_pennies(), tau=2.0, epsilon=0.5)
+    assert found.complete and len(found) == 1 and "the only equilibrium" in found.message
+    x, y = found.equilibria[0].strategies
+    assert oracle_residual(np.asarray(catalog.matching_pennies().payoffs), (x, y), [2.0, 2.0], [0.5, 0.5],
+                           "kl", "entropy") <= 1e-9

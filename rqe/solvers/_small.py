@@ -1,7 +1,7 @@
 """Scalar fast path for two-player games with two actions each (2x2) and the built-in measures.
 
 A 2x2 RQE has two degrees of freedom: the log-odds ``l_i = log x_i1 - log x_i2`` of the two
-players.  With the closed forms of spec 2.2-2.3 every step of the map of
+players.  With the closed forms of docs/concepts.md ("Closed forms") every step of the map of
 :class:`rqe.solvers._system.RQESystem` is a scalar formula in them (module docstring there for
 the notation and the payoff normalisation, which is the same here):
 

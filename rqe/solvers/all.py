@@ -81,6 +81,19 @@ def _quadratic_roots(A: float, B: float, C: float) -> list:
     return [q / A, C / q] if q != 0 else [0.0, 0.0]
 
 
+def _bracketed(brentq, f, a: float, b: float, fa: float, fb: float) -> float:
+    """Brent's root of ``f`` on ``[a, b]``, where ``fa`` and ``fb`` (opposite signs) were computed earlier.
+
+    The best responses are warm-started, so ``f`` at an end point can differ from the earlier
+    value at the level of the response tolerance; an end point whose sign no longer differs
+    is then itself a root to that level, and the one with the smaller ``|f|`` is returned.
+    """
+    try:
+        return brentq(f, a, b, xtol=1e-14, rtol=1e-15, maxiter=200)
+    except ValueError:
+        return a if abs(fa) <= abs(fb) else b
+
+
 class _TwoByTwo:
     """Scalar best responses of a 2x2 game in log-odds coordinates.
 
@@ -259,18 +272,18 @@ class _TwoByTwo:
                     found.append(x0)
                     continue
                 if h0 * h1 < 0:
-                    r = brentq(self.h, x0, x1, xtol=1e-14, rtol=1e-15, maxiter=200)
+                    r = _bracketed(brentq, self.h, x0, x1, h0, h1)
                     slope = self.h_and_slope(r)[1]
                     found.append(r)
                     slopes[r] = slope
                     if slope * (h1 - h0) <= 0:     # a root whose slope disagrees with its bracket
                         bad.append((x0, x1))
                 elif s0 * s1 < 0:                   # an extremum of h between two points of one sign
-                    e = brentq(lambda l: self.h_and_slope(l)[1], x0, x1, xtol=1e-14, rtol=1e-15, maxiter=200)
+                    e = _bracketed(brentq, lambda l: self.h_and_slope(l)[1], x0, x1, s0, s1)
                     he = self.h(e)
                     if he * h0 < 0:
                         for a, b in ((x0, e), (e, x1)):
-                            r = brentq(self.h, a, b, xtol=1e-14, rtol=1e-15, maxiter=200)
+                            r = _bracketed(brentq, self.h, a, b, h0 if a == x0 else he, he if a == x0 else h1)
                             found.append(r)
                             slopes[r] = self.h_and_slope(r)[1]
                     elif abs(he) <= noise(e):
@@ -379,7 +392,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
         if not all(r.success for r in found):
             doubts.append("some equilibria did not meet tol (see their messages)")
         ok = not doubts
-        msg = (f"Found all {len(found)} equilibria by bracketing every root of the composed best response."
+        count = f"all {len(found)} equilibria" if len(found) != 1 else "the only equilibrium"
+        msg = (f"Found {count} by bracketing every root of the composed best response."
                if ok else f"Found {len(found)} equilibria by root bracketing, but the search is not certified "
                f"complete: {'; '.join(doubts)}.")
         return EquilibriumSet(message=msg, complete=ok, equilibria=tuple(found), method="root_bracketing",
