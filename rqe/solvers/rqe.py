@@ -19,6 +19,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._frontdoor import gaussian_options
+from rqe._threads import hot_loop
 from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
@@ -282,10 +283,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     deadline = _deadline(max_time, func)
     z0 = _initial_logs(system, x0, func)
-    if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
-        raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned non-finite "
-                         "values at the starting point; check their 'adversary' and 'response' methods.")
-    with np.errstate(over="ignore", under="ignore"):
+    # one BLAS thread for the whole solve of a large game (rqe._threads), certificate included
+    with hot_loop(max(M.size for M in system.M)), np.errstate(over="ignore", under="ignore"):
+        if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
+            raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned "
+                             "non-finite values at the starting point; check their 'adversary' and 'response' methods.")
         if method == "fixed_point":
             outcome = fixed_point(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
         elif method == "homotopy":
@@ -296,8 +298,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
             outcome, used, tried = _auto(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
         else:
             used, tried = method, (method,)
-    result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
-                               risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
+        result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
+                                   risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
     if check_tractability and game.n_players == 2:
