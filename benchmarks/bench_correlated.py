@@ -30,7 +30,12 @@ What it measures
    Skipped when OpenSpiel is not installed.
 3. The collapse of the player-adversary CCE (:func:`rqe.analysis.cce_collapse`) on the stag hunt
    for the three pairings of risk and regulariser, ``epsilon = 0.5`` and ``epsilon * tau`` from
-   0.05 to 2: spread of the farthest certified CCE from the RQE, and the MPS product.
+   0.05 to 2: spread of the farthest certified CCE from the RQE, the distance of its marginals
+   to the RQE, and the MPS product.
+4. The traced Nash selections ``NashSet.select("logit")`` and ``select("rqe")`` on chicken, two
+   stag hunts, the battle of the sexes and seeded random 4x4 games: the index of the equilibrium
+   selected, the branch's distance to it and the time, next to pygambit's ``logit_solve`` (time
+   and l1 distance of its end point to rqe's logit selection) where installed.
 """
 
 from __future__ import annotations
@@ -181,8 +186,43 @@ def bench_collapse(quick):
         print(f"{risk + ' + ' + reg:<22} " + " ".join(f"{s:7.3f}" for s in res.spread[:, 0])
               + f"   ({time.perf_counter() - start:.1f} s, max regret {res.regret.max():.0e}, "
                 f"certified {res.success})")
+        print(f"{'  marginals to RQE':<22} " + " ".join(f"{d:7.3f}" for d in res.distance[:, 0]))
     print("MPS condition eps1 tau1 eps2 tau2 >= 1 holds from epsilon * tau = 1; "
           "the monotonicity bound 16 eps1 eps2 tau1 tau2 > 1 from 0.25.")
+
+
+def bench_selection(quick):
+    print("\nTraced Nash selections (NashSet.select): logit limit and RQE limit (tau = epsilon -> 0); "
+          "peer = pygambit logit_solve")
+    rng = np.random.default_rng(2)
+    games = {"chicken": rqe.games.catalog.chicken(), "stag hunt (tie)": rqe.games.catalog.stag_hunt(),
+             "stag hunt 5/4/2": rqe.NormalFormGame.from_bimatrix([[5, 0], [4, 2]], [[5, 4], [0, 2]]),
+             "battle of sexes": rqe.games.catalog.battle_of_the_sexes()}
+    for k in range(1 if quick else 3):
+        games[f"random 4x4 #{k}"] = rqe.NormalFormGame(list(rng.normal(size=(2, 4, 4))))
+    try:
+        import pygambit as gbt
+        make = getattr(gbt, "StrategicGame", gbt.Game).from_arrays
+    except ImportError:
+        gbt = None
+    print(f"{'game':<17} {'#eq':>3} {'logit':>5} {'distance':>9} {'time':>8} {'rqe':>5} {'distance':>9} {'time':>8} "
+          f"{'gambit time':>11} {'gambit-logit':>12}")
+    for name, game in games.items():
+        eqs = rqe.solve_nash(game)
+        t_logit, logit = timed(lambda: eqs.select("logit"), 1, warm_up=False)
+        t_rqe, limit = timed(lambda: eqs.select("rqe"), 1, warm_up=False)
+        peer = ""
+        if gbt is not None:
+            g = make(*[np.asarray(p).tolist() for p in game.payoffs])
+            t_gambit, out = timed(lambda: gbt.nash.logit_solve(g), 1, warm_up=False)
+            if out.equilibrium is None:
+                peer = f"{t_gambit * 1e3:9.1f}ms  failed: {out.reason.name}"
+            else:
+                theirs = [np.array([float(v) for _, v in out.equilibrium[player]]) for player in g.players]
+                gap = max(np.abs(a - b).sum() for a, b in zip(logit.equilibrium.strategies, theirs))
+                peer = f"{t_gambit * 1e3:9.1f}ms {gap:12.1e}"
+        print(f"{name:<17} {len(eqs):>3} {str(logit.index):>5} {logit.distance:9.1e} {t_logit * 1e3:6.0f}ms "
+              f"{str(limit.index):>5} {limit.distance:9.1e} {t_rqe * 1e3:6.0f}ms {peer}")
 
 
 def main():
@@ -200,6 +240,7 @@ def main():
     if jpsro is not None:
         bench_gini(cases, reps, jpsro, args.quick)
     bench_collapse(args.quick)
+    bench_selection(args.quick)
     print(f"\nTotal run time {time.perf_counter() - start:.1f} s")
 
 

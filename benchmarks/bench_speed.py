@@ -12,8 +12,9 @@ time).  A peer that is not installed is reported as such.  Rows without a peer a
 with the issue's target.
 
 Timing: the machine this runs on may be shared, so each row calls rqe and its peer in
-alternation, ``--reps`` times, in this one process, and reports medians; the ratio is
-``rqe / peer`` (above 1: rqe is slower).  Every rqe answer is also checked (residual,
+alternation, ``--reps`` times, in this one process, and reports medians of wall and CPU
+time; the ratio is ``rqe / peer`` (above 1: rqe is slower), in wall time and in CPU time.
+Rows without a peer print the ratio to the issue's target instead.  Every rqe answer is also checked (residual,
 regret or pivots) so that a fast wrong answer cannot pass.  Games are seeded with
 ``numpy.random.default_rng(seed)``; two-player payoffs are ``rng.random((n, n))`` for
 player 1 then player 2 (the games of ``bench_nash.py``).
@@ -45,30 +46,71 @@ def random_game(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.random((n, n)), rng.random((n, n))
 
 
-def alternate(fns: list, reps: int) -> list[float]:
-    """Median seconds of each function, called in turn ``reps`` times after one warm-up call each."""
+class Timing(float):
+    """Median wall seconds, carrying the median CPU seconds (``time.process_time``) as ``cpu``.
+
+    Multiplying or dividing by a number scales both.  On a shared machine CPU times move less
+    than wall times, so the ratio of CPU times is the fairer comparison.
+    """
+
+    def __new__(cls, wall: float, cpu: float | None = None):
+        out = super().__new__(cls, wall)
+        out.cpu = cpu
+        return out
+
+    def _scaled(self, factor: float) -> Timing:
+        return Timing(float(self) * factor, None if self.cpu is None else self.cpu * factor)
+
+    def __mul__(self, other):
+        return self._scaled(float(other)) if isinstance(other, (int, float)) else float(self) * other
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._scaled(1.0 / float(other)) if isinstance(other, (int, float)) and not isinstance(other, Timing) \
+            else float(self) / other
+
+
+def alternate(fns: list, reps: int) -> list[Timing]:
+    """Median wall (and CPU) seconds of each function, called in turn ``reps`` times after one warm-up call each."""
     for f in fns:
         f()
     times = [[] for _ in fns]
+    cpus = [[] for _ in fns]
     for _ in range(reps):
         for k, f in enumerate(fns):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             f()
             times[k].append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
+            cpus[k].append(time.process_time() - start_cpu)
+    return [Timing(float(np.median(t)), float(np.median(c))) for t, c in zip(times, cpus)]
 
 
 def row(task: str, ours: float, peer: str, theirs: float | None, target: float | None = None, note: str = ""):
-    """Record and print one row: ratio rqe / peer and, where the issue set one, the verdict on the target."""
-    ratio = ours / theirs if theirs else None
+    """Record and print one row: the ratio rqe / peer (wall and CPU) or, without a peer, rqe / target.
+
+    ``target`` is a ratio when there is a peer and seconds otherwise; the verdict compares
+    the wall-time ratio (or time) with it.
+    """
+    cpu_ours, cpu_theirs = getattr(ours, "cpu", None), getattr(theirs, "cpu", None)
+    if theirs:
+        ratio = ours / theirs
+        cpu_ratio = cpu_ours / cpu_theirs if cpu_ours and cpu_theirs else None
+    else:
+        ratio = ours / target if target else None
+        cpu_ratio = cpu_ours / target if cpu_ours and target else None
     verdict = ""
     if target is not None:
         verdict = "MET" if (ratio if theirs else ours) <= target else "MISSED"
-    ROWS.append((task, ours, peer, theirs, ratio, target, verdict, note))
-    peer_text = f"{peer} {theirs * 1e3:.2f} ms" if theirs else peer
-    ratio_text = f"{ratio:.2f}" if ratio is not None else "-"
+    ROWS.append((task, ours, peer, theirs, ratio, cpu_ratio, target, verdict, note))
+    cpu_text = f" (CPU {cpu_ours * 1e3:.2f})" if cpu_ours else ""
+    peer_text = (f"{peer} {theirs * 1e3:.2f} ms" + (f" (CPU {cpu_theirs * 1e3:.2f})" if cpu_theirs else "")
+                 if theirs else peer)
+    ratio_text = "-" if ratio is None else f"{ratio:.2f}" + (f" (CPU {cpu_ratio:.2f})" if cpu_ratio else "")
+    if not theirs and ratio is not None:
+        ratio_text += " of target"
     target_text = "" if target is None else (f"ratio <= {target:g}" if theirs else f"<= {target * 1e3:g} ms")
-    print(f"| {task} | {ours * 1e3:.2f} ms | {peer_text} | {ratio_text} | {target_text} {verdict} | {note} |",
+    print(f"| {task} | {ours * 1e3:.2f} ms{cpu_text} | {peer_text} | {ratio_text} | {target_text} {verdict} | {note} |",
           flush=True)
 
 
@@ -242,14 +284,20 @@ def _count_products(game) -> int:
     return sum(seen)
 
 
-def _wall(code: list[str], reps: int) -> float:
+def _wall(code: list[str], reps: int) -> Timing:
+    """Median wall seconds of running ``code`` in a fresh interpreter, with the child's CPU seconds."""
+    import resource
+
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    times = []
+    times, cpus = [], []
     for _ in range(reps):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(code, check=True, capture_output=True, env=env, cwd=ROOT)
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return Timing(float(np.median(times)), float(np.median(cpus)))
 
 
 def rows_startup(reps: int):
@@ -264,9 +312,10 @@ def rows_startup(reps: int):
     for _ in range(reps):
         for k, code in cases.items():
             t[k].append(_wall(code, 1))
-    t = {k: float(np.median(v)) for k, v in t.items()}
+    t = {k: Timing(float(np.median(v)), float(np.median([x.cpu for x in v]))) for k, v in t.items()}
     note = (f"bare python {t['python'] * 1e3:.0f} ms, import numpy {t['numpy'] * 1e3:.0f} ms; "
-            f"rqe adds {(t['rqe'] - t['numpy']) * 1e3:.0f} ms to numpy")
+            f"rqe adds {(t['rqe'] - t['numpy']) * 1e3:.0f} ms to numpy "
+            f"(CPU {(t['rqe'].cpu - t['numpy'].cpu) * 1e3:.0f} ms)")
     row("python -c 'import rqe; rqe.solve'", t["rqe"], "import nashpy", t["nashpy"], note=note)
     row("  same, absolute", t["rqe"], "target", None, 0.25)
     row("rqe solve free_riding_game (whole command)", t["cli"], "target", None, 0.25,
@@ -294,7 +343,7 @@ def main(argv=None):
           f"{platform.machine()} {platform.system()} | {os.cpu_count()} cores | load average {load} | "
           f"pygambit {getattr(gbt, '__version__', 'not installed')} | OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    print("\n| task | rqe | peer | rqe / peer | target | note |\n|---|---|---|---|---|---|")
+    print("\n| task | rqe wall (CPU) | peer wall (CPU) | rqe / peer (CPU) | target | note |\n|---|---|---|---|---|---|")
     rows_small(args.reps)
     rows_qre(args.reps)
     rows_lemke_howson(args.reps)

@@ -36,6 +36,8 @@ _LAZY = {
     "SweepResult": "rqe.analysis._sweep",
     "fit": "rqe.analysis.fitting",
     "likelihood_ratio_test": "rqe.analysis.fitting",
+    "Result": "rqe.solvers._result",
+    "Status": "rqe.solvers._result",
     "EquilibriumResult": "rqe.solvers._result",
     "EquilibriumSet": "rqe.solvers._result",
     "NashSet": "rqe.solvers._selection",

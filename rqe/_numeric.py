@@ -1,6 +1,6 @@
 """Small numerical kernels: a fast 1-D log-sum-exp and the scalar root of ``sum_b c_b / (d_b + w) = 1`` for ``w > 0``, in log coordinates.
 
-Both the reverse-KL adversary (spec 2.2) and the log-barrier quantal response (spec 2.3)
+Both the reverse-KL adversary and the log-barrier quantal response (docs/concepts.md, table of risk measures)
 reduce to this equation, with ``d_b >= 0`` and ``min_b d_b = 0``.  The left-hand side is
 decreasing in ``w``; we solve ``F(u) = logsumexp(log c - log(d + e^u)) = 0`` for
 ``u = log w`` by Newton's method safeguarded by bisection on the bracket

@@ -126,7 +126,7 @@ def _print_gaussian(game, result) -> None:
     for i, (m, c) in enumerate(zip(result.means, result.covariances)):
         mean = " ".join(f"{v:.6f}" for v in np.ravel(m))
         cov = "; ".join(" ".join(f"{v:.6f}" for v in row) for row in np.atleast_2d(c))
-        print(f"  P{i + 1}: mean=[{mean}]  covariance=[{cov}]  E[u]={result.expected_utilities[i]:.6f}")
+        print(f"  P{i + 1}: mean=[{mean}]  covariance=[{cov}]  E[u]={result.payoffs[i]:.6f}")
     if result.shared_reward is not None:
         print(f"  shared reward E[R]={result.shared_reward:.6f}")
     print(f"  success={result.success}  residual={result.residual:.2e}  gap={result.gap:.2e}  "
@@ -167,7 +167,7 @@ def _cmd_solve(args) -> None:
     if args.json:
         print(json.dumps(found.to_dict(), indent=1))
         return
-    print(f"{len(found)} equilibria found; complete={found.complete} "
+    print(f"{len(found)} {'equilibrium' if len(found) == 1 else 'equilibria'} found; complete={found.complete} "
           + ("(every equilibrium was found)" if found.complete else "(the search is not exhaustive)"))
     for k, res in enumerate(found):
         print(f"equilibrium {k + 1} of {len(found)}{'' if found.complete else ' found'}")
@@ -242,7 +242,7 @@ def _cmd_sweep(args) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     total = len(taus) * len(epss)
-    if result.complete:
+    if result.finished:
         print(f"{len(result)} points written to {out}")
         return 0
     print(f"{len(result)} of {total} points written to {out} (interrupted: incomplete)")
@@ -335,7 +335,7 @@ def main(argv=None) -> int:
     >>> main(["solve", "matching_pennies", "--tau", "0.5"])
       P1: H=0.500000  T=0.500000
       P2: H=0.500000  T=0.500000
-      success=True  residual=0.00e+00  gap=0.00e+00  method=newton
+      success=True  residual=...  gap=...  method=newton
     0
     """
     args = _parser().parse_args(argv)

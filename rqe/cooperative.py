@@ -88,7 +88,7 @@ from scipy.optimize import linprog
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.markov import MarkovGame
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["TeamGame", "qtran_game", "TeamValues", "robust_team_values", "IGMCheck", "check_igm",
@@ -270,7 +270,7 @@ def qtran_game(*, jackpot: float = 16.0, bust: float = 0.0, p: float = 0.5, safe
 
 # ============================================================================ robust team values
 @dataclass(frozen=True)
-class TeamValues:
+class TeamValues(Result):
     """Robust team action values of a cooperative game, the robust team-optimal joint action, DrIGM values.
 
     Attributes
@@ -493,7 +493,7 @@ def _finish(q, lead, legal, residual, status, nit, method, message, params, op, 
 
 # ============================================================================ IGM by enumeration
 @dataclass(frozen=True)
-class IGMCheck:
+class IGMCheck(Result):
     """The (Dr)IGM property of individual action values against joint values, checked by enumeration.
 
     Attributes
@@ -686,7 +686,7 @@ def naive_individual_values(game: TeamGame, *, env_risk, behaviour=None) -> tupl
         raise TypeError(f"The 'game' parameter of {func} must be a rqe.cooperative.TeamGame (one-step games only). "
                         f"Got {type(game).__name__} instead.")
     op = get_env_risk(env_risk, func=func)
-    N, n, K = game.n_players, game.n_actions, game.n_outcomes
+    N, n = game.n_players, game.n_actions
     if behaviour is None:
         best = np.unravel_index(int(np.argmax(game.expected())), n)
         behaviour = [np.eye(n[i])[best[i]] for i in range(N)]
@@ -715,7 +715,7 @@ def naive_individual_values(game: TeamGame, *, env_risk, behaviour=None) -> tupl
 
 # ============================================================================ factorisations
 @dataclass(frozen=True)
-class Factorization:
+class Factorization(Result):
     """Agent utilities fitted to joint action values, and what greedy play on them achieves.
 
     Attributes

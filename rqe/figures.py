@@ -40,8 +40,8 @@ def panel_collaboration(ax, n_points: int) -> dict:
     taus = np.linspace(0.0, edge, n_points + 1)[:-1]
     res = rqe.analysis.collaboration(game, epsilon=EPS_EXAMPLE2, tau=taus)
     for i, style in enumerate(("-", "--")):
-        ax.plot(taus, res.expected_utilities[:, i], style, lw=2, label=f"E[u_{i + 1}] (player {i + 1})")
-    ax.axhline(res.expected_utilities[0, 0], color="gray", ls=":", lw=1.2, label="QRE level (tau = 0)")
+        ax.plot(taus, res.payoffs[:, i], style, lw=2, label=f"E[u_{i + 1}] (player {i + 1})")
+    ax.axhline(res.payoffs[0, 0], color="gray", ls=":", lw=1.2, label="QRE level (tau = 0)")
     ax.axvline(edge, color="black", ls="-.", lw=1, label=f"domain edge tau = 2/epsilon = {edge:g}")
     ax.set_xlabel("risk aversion tau")
     ax.set_ylabel("expected utility of each player at the Gaussian RQE")
@@ -53,9 +53,9 @@ def panel_collaboration(ax, n_points: int) -> dict:
     right.tick_params(axis="y", colors="tab:green")
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="lower center", fontsize=8)
-    k_best = int(np.argmax(res.expected_utilities[:, 0]))
+    k_best = int(np.argmax(res.payoffs[:, 0]))
     return {"J(0)": res.shared_reward[0], "J(end)": res.shared_reward[-1], "tau_end": taus[-1],
-            "E[u](0)": res.expected_utilities[0, 0], "max E[u]": res.expected_utilities[k_best, 0],
+            "E[u](0)": res.payoffs[0, 0], "max E[u]": res.payoffs[k_best, 0],
             "argmax tau": taus[k_best], "J increasing": res.increasing, "edge": edge}
 
 
@@ -79,10 +79,8 @@ def panel_free_riding(ax, n_grid: int) -> dict:
     high = np.maximum(branch.strategies[0][:, 0], branch.strategies[1][:, 0])
     ax.plot(branch.parameter, high, color="tab:orange", lw=1.8, label="free-riding RQE: the collaborator")
     ax.plot(branch.parameter, low, color="tab:red", lw=1.8, label="free-riding RQE: the free-rider")
-    for t, eqs in zip(grid, sets):
-        for e in eqs:
-            ax.plot([t, t], [e.strategies[0][0], e.strategies[1][0]], "k.", ms=3)
-    ax.plot([], [], "k.", ms=3, label="all RQE on a grid (rqe.solve_all)")
+    dots = [(t, e.strategies[i][0]) for t, eqs in zip(grid, sets) for e in eqs for i in (0, 1)]
+    ax.plot(*zip(*dots), "k.", ms=3, label="all RQE on a grid (rqe.solve_all)")
     tau_star = analysis.tau_star
     ax.axvline(tau_star, color="black", ls=":", lw=1.2, label=f"measured tau* = {tau_star:.3f}")
     loose = analysis.comparison[1]
@@ -117,8 +115,9 @@ def figure1(out, *, quick: bool = False) -> dict:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
     numbers = {"(i)": panel_collaboration(ax1, 40 if quick else 400),
                "(ii)": panel_free_riding(ax2, 7 if quick else 31)}
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"figure1.{ext}", dpi=150)
+    fig.savefig(out / "figure1.png", dpi=150)
+    fig.set_layout_engine("none")       # keep the layout just computed: the PDF needs no second pass
+    fig.savefig(out / "figure1.pdf", dpi=150)
     plt.close(fig)
     numbers["seconds"] = time.perf_counter() - start
     numbers["files"] = [str(out / "figure1.png"), str(out / "figure1.pdf")]

@@ -345,12 +345,10 @@ def read_json(path: str | os.PathLike) -> NormalFormGame:
         raise ValueError(f"{source}: 'payoffs' must have shape (N, n_1, ..., n_N) with one axis per player. "
                          f"Got shape {payoffs.shape}.")
     try:
-        game = NormalFormGame(payoffs, players=data.get("players"), actions=data.get("actions"))
+        return NormalFormGame(payoffs, players=data.get("players"), actions=data.get("actions"),
+                              name=data.get("name", Path(path).stem), description=data.get("description", ""))
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}") from None
-    game.name = data.get("name", Path(path).stem)
-    game.description = data.get("description", "")
-    return game
 
 
 def write_json(game: NormalFormGame, path: str | os.PathLike, *, name: str | None = None,

@@ -30,6 +30,7 @@ import scipy.sparse.linalg as spla
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array
 from rqe.games.markov import MarkovGame
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.markov import Stages, check_parameters, solve_markov
 
 __all__ = ["evaluate", "best_response", "exploitability", "rollout", "sweep", "Rollouts", "BestResponse",
@@ -154,7 +155,7 @@ def evaluate(game: MarkovGame, policies, *, tau=0.0, epsilon=0.0, risk: str = "k
 
 
 @dataclass(frozen=True)
-class BestResponse:
+class BestResponse(Result):
     """One player's best response to the others' fixed policies.
 
     Attributes
@@ -191,13 +192,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     game = stages.game
     free = np.zeros(stages.N, bool)
     free[player] = True
-    legal = game.legal[player]
-    uniform = legal / legal.sum(1, keepdims=True)
 
     def start(p):
-        """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
-        interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
-        return np.where(interior, p, 0.5 * p + 0.5 * uniform)
+        return _br_start(game, player, p)
 
     status, worst = 0, 0.0
     if game.horizon is not None:
@@ -215,9 +212,9 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
     else:
         W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
         z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
-        status = 1
+        status, out = 1, None
         for _ in range(max_iter):
-            out = stages.solve(stages.q_values(W), z, free=free)
+            out = stages.solve(stages.q_values(W), z, free=free, jinv=None if out is None else out.jinv)
             z = out.z
             new = out.values["regularized"][player]
             change = float(np.max(np.abs(new - W[player])))
@@ -274,11 +271,44 @@ def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter:
     ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
     """
     discounted = stages.game.horizon is None
+    if not discounted:
+        return _exploitability_finite(stages, policies)
     V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
     base = stages.game.initial @ (V if discounted else V[0]).T
     gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
                       for i in range(stages.N)]) - base
     return np.maximum(gains, 0.0)
+
+
+def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
+    """Finite horizon: the profile's values and every player's best response in one backward pass.
+
+    At each step one batch holds the evaluation of the profile (nobody free, ``Q`` from its
+    values) and, for every state, all players' best responses at once (each player free against
+    the others' fixed policies, ``Q_i`` from its own best-response values): the recursions of
+    :func:`_evaluate` and :func:`_best_response`, with the best responses of the players solved
+    side by side instead of one player at a time.
+    """
+    game = stages.game
+    N = stages.N
+    V = np.zeros((N, stages.S))            # the profile's values at the next step
+    W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
+    frees = [np.zeros(N, bool), np.ones(N, bool)]
+    for h in reversed(range(game.horizon)):
+        profile = stages.z_from_policies([p[h] for p in policies])
+        start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
+        outs = stages.solve_stack([stages.q_values(V, h), stages.q_values(W, h)], [profile, start], frees,
+                                  partners=profile)
+        V, W = outs[0].values["regularized"], outs[1].values["regularized"]
+    return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
+
+
+def _br_start(game, player, p):
+    """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
+    legal = game.legal[player]
+    uniform = legal / legal.sum(1, keepdims=True)
+    interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
+    return np.where(interior, p, 0.5 * p + 0.5 * uniform)
 
 
 def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: str = "kl",
@@ -308,7 +338,7 @@ def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: st
 
 
 @dataclass(frozen=True)
-class Rollouts:
+class Rollouts(Result):
     """Simulated episodes.
 
     Attributes
@@ -405,7 +435,7 @@ def rollout(game: MarkovGame, policies, n: int, *, rng: np.random.Generator, max
 
 
 @dataclass(frozen=True)
-class MarkovSweep:
+class MarkovSweep(Result):
     """Markov equilibria over a grid of ``(tau, epsilon)``, one row per point.
 
     Attributes
@@ -424,8 +454,9 @@ class MarkovSweep:
         ``(K,)`` booleans.
     policies : tuple or None
         ``policies[k]`` is point ``k``'s policies (``keep_policies=True``), else ``None``.
-    complete : bool
-        False when the sweep was interrupted: the rows hold the points that finished.
+    finished : bool
+        False when the sweep was interrupted: the rows hold the points that finished
+        (``complete`` is a deprecated alias).
     params : dict
     """
 
@@ -437,14 +468,16 @@ class MarkovSweep:
     bellman_residual: np.ndarray
     success: np.ndarray
     policies: tuple | None = field(repr=False)
-    complete: bool = True
+    finished: bool = True
     params: dict = field(default_factory=dict, repr=False)
+
+    complete = _deprecated("MarkovSweep", "complete", "finished")
 
     def __len__(self) -> int:
         return len(self.success)
 
     def __repr__(self) -> str:
-        return (f"MarkovSweep({len(self)} points, complete={self.complete}, all converged="
+        return (f"MarkovSweep({len(self)} points, finished={self.finished}, all converged="
                 f"{bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
 
 
@@ -479,7 +512,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
     executor : concurrent.futures.Executor, optional
         Runs the points (a process pool, or a dask ``Client.get_executor()``); ``None`` runs
         them here.  An interrupted sweep (``KeyboardInterrupt``) returns the finished points
-        with ``complete=False``.
+        with ``finished=False``.
     progress : bool, default True
         A progress bar over points.
     keep_policies : bool, default False
@@ -493,7 +526,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
     >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
     >>> out = rqe.markov.sweep(game, tau=[0.0, 1.0, 4.0], epsilon=0.5, progress=False)
     >>> out
-    MarkovSweep(3 points, complete=True, all converged=True, max residual=...)
+    MarkovSweep(3 points, finished=True, all converged=True, max residual=...)
     >>> out.payoffs.shape
     (3, 2)
     """
@@ -552,5 +585,5 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
                        bellman_residual=col(3, (-1,)), success=col(4, (-1,)).astype(bool),
                        policies=tuple(r[5] for r in rows) if keep_policies else None,
-                       complete=complete and len(rows) == len(points),
+                       finished=complete and len(rows) == len(points),
                        params={k: v for k, v in options.items()})

@@ -22,10 +22,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from rqe._validation import choice, finite_array, per_player, positive_int
 from rqe.games.normal_form import NormalFormGame
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["best_response_curves", "strategy_path", "simplex", "sweep_heatmap", "tractability_region",
            "fitted_vs_observed"]
@@ -123,7 +128,7 @@ def _place_labels(ax, xs, ys, labels, fontsize=7.0):
 
 
 def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy", ax=None,
-                         n_points: int = 201):
+                         n_points: int = 201) -> Axes:
     """Both players' risk-averse quantal best responses of a 2x2 game, with every equilibrium marked.
 
     The horizontal axis is ``x = P(player 1 plays its first action)``, the vertical axis
@@ -223,7 +228,7 @@ def _path_kind(obj):
     return None
 
 
-def strategy_path(path_or_sweep, *, player=0, action=0, ax=None, events=True, log_x=None, label=None):
+def strategy_path(path_or_sweep, *, player=0, action=0, ax=None, events=True, log_x=None, label=None) -> Axes:
     """One strategy component along an equilibrium path or the lines of a sweep.
 
     Parameters
@@ -322,7 +327,7 @@ def _ternary(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p[..., 1] + 0.5 * p[..., 2], (np.sqrt(3.0) / 2.0) * p[..., 2]
 
 
-def simplex(strategies_or_path, *, player=0, ax=None, labels=None, label=None, grid=True):
+def simplex(strategies_or_path, *, player=0, ax=None, labels=None, label=None, grid=True) -> Axes:
     """Three-action strategies on the 2-simplex (a ternary plot): one point or a trajectory.
 
     Action 1 sits at the bottom-left corner, action 2 at the bottom-right and action 3 at the
@@ -427,7 +432,7 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[centres[0] - (mid[0] - centres[0])], mid, [centres[-1] + (centres[-1] - mid[-1])]])
 
 
-def sweep_heatmap(sweep_result, *, player=0, action=0, value="strategy", ax=None, cmap=None):
+def sweep_heatmap(sweep_result, *, player=0, action=0, value="strategy", ax=None, cmap=None) -> Axes:
     """Heat-map over ``(tau, epsilon)`` of a strategy component, the duality gap or the residual.
 
     Parameters
@@ -548,7 +553,7 @@ def _game_points(games, risk: str, regularizer: str, func: str):
 
 
 def tractability_region(*, games=None, ax=None, risk="kl", regularizer="log_barrier", xlim=None, ylim=None,
-                        annotate=True):
+                        annotate=True) -> Axes:
     """The known tractability regions in the ``(epsilon_1 tau_1, epsilon_2 tau_2)`` plane (log axes).
 
     Two payoff-independent conditions (see :func:`rqe.analysis.tractability`) are shaded, each
@@ -654,7 +659,7 @@ def tractability_region(*, games=None, ax=None, risk="kl", regularizer="log_barr
     return ax
 
 
-def fitted_vs_observed(observed, predicted, *, labels=None, ax=None):
+def fitted_vs_observed(observed, predicted, *, labels=None, ax=None) -> Axes:
     """Predicted against observed choice frequencies, with the diagonal of a perfect fit.
 
     Parameters

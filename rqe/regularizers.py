@@ -1,7 +1,7 @@
 """Regularizers ``nu``: the strictly convex penalty of a boundedly rational player.
 
 Player ``i`` maximises ``U_i^tau(x_i, x_-i) - epsilon_i nu(x_i)`` (paper eq. 2); its quantal
-response to the gradient ``G = M_i p`` is ``argmax_x x . G - epsilon nu(x)`` (spec 2.3).
+response to the gradient ``G = M_i p`` is ``argmax_x x . G - epsilon nu(x)`` (docs/concepts.md, "Closed forms").
 
 Protocol
 --------
@@ -42,15 +42,15 @@ class Entropy:
 
     name = "entropy"
 
-    def response(self, G, epsilon):
+    def response(self, G, epsilon) -> np.ndarray:
         s = G / epsilon
         return s - logsumexp(s)
 
-    def value(self, log_x):
+    def value(self, log_x) -> float:
         x = np.exp(log_x)
         return float(np.sum(x * log_x))
 
-    def response_jvp(self, log_x, epsilon, dG):
+    def response_jvp(self, log_x, epsilon, dG) -> np.ndarray:
         x = np.exp(log_x)
         return (dG - (dG @ x)[:, None]) / epsilon
 
@@ -59,19 +59,19 @@ class Entropy:
 
 
 class LogBarrier:
-    """Log-barrier ``nu(x) = -sum log x``: ``x_a = epsilon / (lambda - G_a)``, ``lambda > max G`` (spec 2.3)."""
+    """Log-barrier ``nu(x) = -sum log x``: ``x_a = epsilon / (lambda - G_a)``, ``lambda > max G`` (derived)."""
 
     name = "log_barrier"
 
-    def response(self, G, epsilon):
+    def response(self, G, epsilon) -> np.ndarray:
         d = np.max(G) - G
         log_c = np.full_like(G, np.log(epsilon))
         return log_c - log_inverse_sum_root(log_c, d)
 
-    def value(self, log_x):
+    def value(self, log_x) -> float:
         return float(-np.sum(log_x))
 
-    def response_jvp(self, log_x, epsilon, dG):
+    def response_jvp(self, log_x, epsilon, dG) -> np.ndarray:
         # x_a = epsilon / (lambda - G_a): dlog x_a = (dG_a - dlambda) / (lambda - G_a) with
         # dlambda the r-weighted mean of dG, r_a = x_a^2 / epsilon.
         x = np.exp(log_x)

@@ -1,6 +1,6 @@
 """Risk measures: the adversary's penalty ``D(p, q)`` in the risk-adjusted utility.
 
-Player ``i``'s risk-adjusted utility (paper eq. 1, spec 2.1) is
+Player ``i``'s risk-adjusted utility (paper eq. 1) is
 
     U_i^tau(x_i, x_-i) = min_p  p . g  +  (1/tau_i) D(p, q),      g = M_i^T x_i,
 
@@ -51,7 +51,7 @@ def _kl(log_a: np.ndarray, log_b: np.ndarray) -> float:
 
 
 class KL:
-    """Entropic risk: ``D(p, q) = KL(p || q)`` (paper eq. 1, spec 2.2).
+    """Entropic risk: ``D(p, q) = KL(p || q)`` (paper eq. 1).
 
     The adversary tilts the others' play towards what hurts the player:
     ``p = softmax(log q - tau g)``, and ``U^tau = -(1/tau) log E_q exp(-tau g)``.
@@ -59,14 +59,14 @@ class KL:
 
     name = "kl"
 
-    def adversary(self, g, log_q, tau):
+    def adversary(self, g, log_q, tau) -> np.ndarray:
         s = log_q - tau * g
         return s - logsumexp(s)
 
-    def penalty(self, log_p, log_q):
+    def penalty(self, log_p, log_q) -> float:
         return _kl(log_p, log_q)
 
-    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg) -> np.ndarray:
         p = np.exp(log_p)
         ds = dlogq - tau * dg
         return p * (ds - (ds @ p)[:, None])
@@ -76,7 +76,7 @@ class KL:
 
 
 class ReverseKL:
-    """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (spec 2.2).
+    """Reverse-KL risk: ``D(p, q) = KL(q || p)`` (MPS code; docs/concepts.md).
 
     The adversary is ``p_b = q_b / (tau (g_b + mu))`` with the scalar ``mu > -min g``
     fixed by ``sum p = 1``.  ``KL(q || p)`` does not charge for mass on actions with
@@ -87,7 +87,7 @@ class ReverseKL:
 
     name = "reverse_kl"
 
-    def adversary(self, g, log_q, tau):
+    def adversary(self, g, log_q, tau) -> np.ndarray:
         log_c = log_q - np.log(tau)
         live = log_c > -np.inf
         g_live = np.min(g[live])
@@ -101,10 +101,10 @@ class ReverseKL:
             return log_p
         return log_c - log_den
 
-    def penalty(self, log_p, log_q):
+    def penalty(self, log_p, log_q) -> float:
         return _kl(log_q, log_p)
 
-    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg):
+    def adversary_jvp(self, log_p, log_q, tau, dlogq, dg) -> np.ndarray:
         # log p_b = log q_b - log tau - log(g_b + mu) with mu fixed by sum p = 1, so with
         # r_b = p_b / (g_b + mu):  dp_b = p_b dlogq_b - r_b (dg_b + dmu),
         # dmu = (p . dlogq - r . dg) / R.  r_b can reach 1e17 (module docstring of _numeric).

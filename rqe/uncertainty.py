@@ -3,7 +3,7 @@
 A Markov game's continuation value at ``(s, a)`` is ``rho[W](s, a)`` for the values ``W`` of
 the next states under the nominal law ``p = P(. | s, a)``.  Risk-neutral players take the
 expectation ``p . W``; risk-averse ones a worst case over laws ``q`` near ``p`` (MPS:
-environmental risk with its own penalty, spec 7 and 7.1).  Every operator here is monotone
+environmental risk with its own penalty; docs/howto/markov_games.md).  Every operator here is monotone
 and translation-equivariant, hence 1-Lipschitz in the sup norm, so a discounted Bellman
 operator built on it contracts in the values.
 
@@ -107,10 +107,10 @@ class Expectation:
     name = "expectation"
     params: dict = {}
 
-    def evaluate(self, P, W):
+    def evaluate(self, P, W) -> np.ndarray:
         return np.asarray(P @ W)
 
-    def worst_case(self, p, w):
+    def worst_case(self, p, w) -> np.ndarray:
         return np.asarray(p, dtype=float).copy()
 
     def __repr__(self):
@@ -130,7 +130,7 @@ class Entropic:
         self.tau = _check_param(tau, "tau", "Entropic")
         self.params = {"tau": self.tau}
 
-    def evaluate(self, P, W):
+    def evaluate(self, P, W) -> np.ndarray:
         t = _per_column(self.tau, W.shape[1], "tau", "Entropic")
         mean = np.asarray(P @ W)
         risky = t > _RISK_NEUTRAL
@@ -148,7 +148,7 @@ class Entropic:
             value = m - np.log(weighted) / tt
         return np.where(risky, value, mean)
 
-    def worst_case(self, p, w):
+    def worst_case(self, p, w) -> np.ndarray:
         p, w = np.asarray(p, float), np.asarray(w, float)
         t = float(np.max(self.tau))
         logits = np.log(np.where(p > 0, p, 1.0)) - t * (w - w[p > 0].min())
@@ -172,13 +172,13 @@ class TVPenalty:
         self.tau = _check_param(tau, "tau", "TVPenalty")
         self.params = {"tau": self.tau}
 
-    def evaluate(self, P, W):
+    def evaluate(self, P, W) -> np.ndarray:
         t = _per_column(self.tau, W.shape[1], "tau", "TVPenalty")
         with np.errstate(divide="ignore"):
             cap = W.min(axis=0) + np.where(t > 0, 1.0 / np.maximum(t, 1e-300), np.inf)
         return np.asarray(P @ np.minimum(W, cap))
 
-    def worst_case(self, p, w):
+    def worst_case(self, p, w) -> np.ndarray:
         p, w = np.asarray(p, float), np.asarray(w, float)
         t = float(np.max(self.tau))
         k = int(np.argmin(w))
@@ -204,7 +204,7 @@ class TVBall:
         self.radius = _check_param(radius, "radius", "TVBall", high=1.0)
         self.params = {"radius": self.radius}
 
-    def evaluate(self, P, W):
+    def evaluate(self, P, W) -> np.ndarray:
         r = _per_column(self.radius, W.shape[1], "radius", "TVBall")
         base = np.asarray(P @ W)
         rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
@@ -223,7 +223,7 @@ class TVBall:
             out[:, i] = base[:, i] - loss
         return out
 
-    def worst_case(self, p, w):
+    def worst_case(self, p, w) -> np.ndarray:
         p, w = np.asarray(p, float), np.asarray(w, float)
         r = float(np.max(self.radius))
         q = p.copy()
@@ -252,11 +252,11 @@ class Contamination:
         self.radius = _check_param(radius, "radius", "Contamination", high=1.0)
         self.params = {"radius": self.radius}
 
-    def evaluate(self, P, W):
+    def evaluate(self, P, W) -> np.ndarray:
         r = _per_column(self.radius, W.shape[1], "radius", "Contamination")
         return (1.0 - r) * np.asarray(P @ W) + r * W.min(axis=0)
 
-    def worst_case(self, p, w):
+    def worst_case(self, p, w) -> np.ndarray:
         p, w = np.asarray(p, float), np.asarray(w, float)
         r = float(np.max(self.radius))
         q = (1.0 - r) * p
@@ -267,7 +267,7 @@ class Contamination:
         return f"Contamination(radius={self.radius!r})"
 
 
-def get_env_risk(env_risk, *, tau=None, func: str = "rqe.solve_markov"):
+def get_env_risk(env_risk, *, tau=None, func: str = "rqe.solve_markov") -> object:
     """Resolve ``env_risk``: ``None`` (expectation), a name in :data:`NAMES`, or an operator object.
 
     ``"entropic"`` and ``"tv_penalty"`` take the strategic ``tau`` (as the MPS code does for the

@@ -151,3 +151,67 @@ def qre_fsolve(R1, R2, lam, x0=None):
     sol = root(F, v0, method="hybr", tol=1e-14)
     x, y = strategies(sol.x)
     return x, y, bool(sol.success and np.max(np.abs(F(sol.x))) < 1e-10)
+
+
+# ---------------------------------------------------------------- float certificates for the fuzz corpus
+# Expected-payoff *differences* are formed entry by entry before averaging, ``U[a, b] - U[c, b]``,
+# which is exact for entries of similar magnitude (Sterbenz), so an offset of 1e9 added to every
+# payoff costs these certificates no digits.  Nothing here imports rqe.
+
+
+def _own_rows(payoffs, i):
+    """Player ``i``'s payoffs as a matrix: own actions by the others' joint actions (C order)."""
+    payoffs = np.asarray(payoffs, float)
+    return np.moveaxis(payoffs[i], i, 0).reshape(payoffs.shape[1 + i], -1)
+
+
+def _others_joint(strategies, i):
+    """The others' product distribution over their joint actions, in the order of ``_own_rows``."""
+    q = np.ones(1)
+    for j, x in enumerate(strategies):
+        if j != i:
+            q = np.multiply.outer(q, np.asarray(x, float)).ravel()
+    return q
+
+
+def payoff_gains(payoffs, strategies, i):
+    """``g_a = u_i(a, x_-i) - u_i(x)`` for every own action ``a``, from exact entry differences."""
+    A = _own_rows(payoffs, i)
+    q = _others_joint(strategies, i)
+    x = np.asarray(strategies[i], float)
+    # g_a = sum_c x_c sum_b q_b (A[a, b] - A[c, b])
+    return np.einsum("c,acb,b->a", x, A[:, None, :] - A[None, :, :], q)
+
+
+def nash_regret(payoffs, strategies):
+    """``max_i max_a u_i(a, x_-i) - u_i(x)``: the largest gain of a pure deviation."""
+    return float(max(payoff_gains(payoffs, strategies, i).max() for i in range(len(strategies))))
+
+
+def logit_residual(payoffs, strategies, lam):
+    """``max_i ||x_i - softmax(lam_i u_i(., x_-i))||_1`` (McKelvey and Palfrey 1995), per-player ``lam``."""
+    lam = np.broadcast_to(np.asarray(lam, float), len(strategies))
+    worst = 0.0
+    for i, x in enumerate(strategies):
+        response = softmax(lam[i] * payoff_gains(payoffs, strategies, i))
+        worst = max(worst, float(np.abs(np.asarray(x, float) - response).sum()))
+    return worst
+
+
+def correlated_regret(payoffs, distribution, kind="ce"):
+    """Largest deviation gain of a law over joint actions, and its distance from the simplex.
+
+    ``kind="ce"``: for each player, recommended action ``a`` and deviation ``d``,
+    ``sum_b mu(a, b) (u(d, b) - u(a, b))``; ``"cce"``: ``sum_{a, b} mu(a, b) (u(d, b) - u(a, b))``.
+    Returns ``(regret, infeasibility)`` with infeasibility ``max(-min mu, |sum mu - 1|)``.
+    """
+    payoffs = np.asarray(payoffs, float)
+    mu = np.asarray(distribution, float)
+    worst = -np.inf
+    for i in range(payoffs.shape[0]):
+        A = _own_rows(payoffs, i)
+        M = np.moveaxis(mu, i, 0).reshape(A.shape)
+        diff = A[None, :, :] - A[:, None, :]            # diff[a, d, b] = u(d, b) - u(a, b)
+        per_pair = np.einsum("ab,adb->ad", M, diff)
+        worst = max(worst, float(per_pair.max() if kind == "ce" else per_pair.sum(axis=0).max()))
+    return worst, float(max(-mu.min(), abs(mu.sum() - 1.0)))

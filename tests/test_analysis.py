@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CERT_TOL, MATCH_TOL
 from scipy.special import softmax
 
 import oracles
@@ -38,7 +39,7 @@ def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3)))
     taus = np.linspace(0, 3, 7)
     res = rqe.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False)
-    assert res.complete and len(res) == 14 and res.success.all()
+    assert res.finished and len(res) == 14 and res.success.all()
     np.testing.assert_array_equal(res.line, np.repeat([0, 1], 7))
     np.testing.assert_allclose(res.tau[:7, 0], taus)
     for k in range(len(res)):
@@ -60,9 +61,59 @@ def test_sweep_process_pool_equals_in_process(rng):
     local = rqe.sweep(game, **kw)
     with ProcessPoolExecutor(max_workers=2) as pool:
         remote = rqe.sweep(game, executor=pool, **kw)
+    # in-process a line is one batch, on the executor a chain of chunks: the same continuation up to tol
     for a, b in zip(local.strategies, remote.strategies):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, atol=MATCH_TOL)
     np.testing.assert_array_equal(local.line, remote.line)
+
+
+def _point_by_point(game, taus, eps, risk, regularizer):
+    """The sweep's documented semantics written out: rqe.solve at each tau, warm-started from the last success."""
+    rows, x0 = [], None
+    for tau in taus:
+        res = rqe.solve(game, tau=tau, epsilon=eps, risk=risk, regularizer=regularizer, x0=x0)
+        rows.append(res)
+        x0 = res.strategies if res.success else None
+    return rows
+
+
+@pytest.mark.parametrize("name, taus, eps, risk, regularizer", [
+    # three RQE below tau* ~ 0.9 (Example 5): up from the symmetric branch and down through the fold
+    ("free_riding_game", np.linspace(0.0, 3.0, 40), [0.2, 0.5, 0.1], "kl", "entropy"),   # a grid: lines batched together
+    ("free_riding_game", np.linspace(3.0, 0.0, 40), 0.2, "kl", "entropy"),
+    # three logit equilibria at small epsilon; the batch's first pass lands on other branches here
+    ("stag_hunt", np.linspace(0.0, 3.0, 40), 0.05, "kl", "entropy"),
+    ("chicken", np.linspace(0.0, 3.0, 30), 0.1, "reverse_kl", "log_barrier"),
+])
+def test_batched_sweep_is_the_point_by_point_continuation(monkeypatch, name, taus, eps, risk, regularizer):
+    import rqe.analysis._sweep as sweep_module
+
+    game = catalog.get(name)
+    calls = []
+    real = sweep_module.solve
+    monkeypatch.setattr(sweep_module, "solve", lambda *a, **k: calls.append(k["tau"]) or real(*a, **k))
+    res = rqe.sweep(game, tau=taus, epsilon=eps, risk=risk, regularizer=regularizer, progress=False)
+    assert len(calls) <= len(taus) // 4                       # the batch solved (and verified) the rest
+    oracle = [r for e in np.atleast_1d(eps) for r in _point_by_point(game, taus, e, risk, regularizer)]
+    assert res.success.all() and all(r.success for r in oracle)
+    for i in range(2):
+        np.testing.assert_allclose(res.strategies[i], [r.strategies[i] for r in oracle], atol=MATCH_TOL)
+    np.testing.assert_allclose(res.values, [r.values for r in oracle], atol=MATCH_TOL)
+    assert res.residual.max() <= CERT_TOL and res.gap.max() <= CERT_TOL
+    if risk == "kl" and regularizer == "entropy":
+        for k in range(len(res)):
+            _check_rqe_kl_entropy(game, res.tau[k], res.epsilon[k], res.strategies[0][k], res.strategies[1][k])
+
+
+def test_batched_sweep_keeps_large_offsets_exact():
+    """The batch works in rqe.solve's centred and rescaled units: an offset of 1e12 costs no accuracy."""
+    shifted = rqe.NormalFormGame(catalog.free_riding_game().payoffs + 1e12)
+    taus = np.linspace(0, 2, 20)
+    res = rqe.sweep(shifted, tau=taus, epsilon=0.3, progress=False)
+    oracle = _point_by_point(shifted, taus, 0.3, "kl", "entropy")
+    np.testing.assert_allclose(res.strategies[0], [r.strategies[0] for r in oracle], atol=MATCH_TOL)
+    np.testing.assert_allclose(res.values, [r.values for r in oracle], rtol=1e-15, atol=0)
+    assert res.residual.max() <= CERT_TOL
 
 
 def test_sweep_save_load_and_frame(tmp_path):
@@ -73,7 +124,7 @@ def test_sweep_save_load_and_frame(tmp_path):
     for name in ("tau", "epsilon", "residual", "gap", "success", "line", "values"):
         np.testing.assert_array_equal(getattr(back, name), getattr(res, name))
     np.testing.assert_array_equal(back.strategies[1], res.strategies[1])
-    assert back.params == res.params and back.complete
+    assert back.params == res.params and back.finished
     frame = res.to_frame()
     assert list(frame.columns[:4]) == ["tau_P1", "tau_P2", "epsilon_P1", "epsilon_P2"]
     assert frame["p_P1_S"].tolist() == res.strategies[0][:, 0].tolist()
@@ -102,7 +153,7 @@ def test_interrupted_sweep_keeps_computed_points():
     game = catalog.free_riding_game()
     full = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, progress=False)
     part = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, risk=_InterruptingKL(150), progress=False)
-    assert not part.complete and 0 < len(part) < 6
+    assert not part.finished and 0 < len(part) < 6
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
 
 
@@ -207,11 +258,12 @@ def test_sweep_on_a_dask_cluster_equals_in_process(dask_client):
     kw = dict(tau=np.linspace(0, 3, 8), epsilon=[0.2, 0.5], progress=False)
     local = rqe.sweep(game, **kw)
     remote = rqe.sweep(game, executor=dask_client.get_executor(), **kw)
-    assert remote.complete and len(remote) == len(local)
+    assert remote.finished and len(remote) == len(local)
     pids = dask_client.run(os.getpid)                             # two worker processes, not this one
     assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+    # in-process a line is one batch, on the executor a chain of chunks: the same continuation up to tol
     for a, b in zip(local.strategies, remote.strategies):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, atol=MATCH_TOL)
     np.testing.assert_array_equal(local.line, remote.line)
 
 
@@ -223,11 +275,11 @@ def test_interrupted_dask_sweep_keeps_finished_points(dask_client, monkeypatch):
     local = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], progress=False)
     monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: _CountingBar(interrupt_after=5))
     part = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], executor=dask_client.get_executor())
-    assert not part.complete and 5 <= len(part) < len(local)
+    assert not part.finished and 5 <= len(part) < len(local)
     for k in range(len(part)):       # every kept row is the in-process row at the same grid point
         j = int(np.flatnonzero(np.isclose(taus, part.tau[k, 0]))[0])
         ref = part.line[k] * len(taus) + j
-        np.testing.assert_array_equal(part.strategies[0][k], local.strategies[0][ref])
+        np.testing.assert_allclose(part.strategies[0][k], local.strategies[0][ref], atol=MATCH_TOL)
 
 
 # ---------------------------------------------------------------- free-riding and Theorem 4

@@ -57,7 +57,7 @@ def test_example2_closed_forms(tau, eps, a_bar):
         assert m.shape == (1,) and S.shape == (1, 1)
         assert abs(m[0] - example2_mean(tau, eps, a_bar)) < CLOSED_FORM_TOL
         assert abs(S[0, 0] - eps / 2) < CLOSED_FORM_TOL
-    assert np.allclose(res.expected_utilities, example2_utility(tau, eps, a_bar), rtol=0, atol=CLOSED_FORM_TOL)
+    assert np.allclose(res.payoffs, example2_utility(tau, eps, a_bar), rtol=0, atol=CLOSED_FORM_TOL)
     assert abs(res.shared_reward - example2_shared(tau, eps, a_bar)) < CLOSED_FORM_TOL
     assert res.gap < GAP_TOL and res.residual < CLOSED_FORM_TOL
 
@@ -79,7 +79,7 @@ def test_example2_symbolic_matches_formulas_and_solver():
         point = {t: tau, e: eps, a: a_bar}
         res = solve_gaussian(two_robots(a_bar), tau=tau, epsilon=eps)
         assert abs(float(ex.mean.subs(point)) - res.means[1][0]) < CLOSED_FORM_TOL
-        assert abs(float(ex.expected_utility.subs(point)) - res.expected_utilities[0]) < CLOSED_FORM_TOL
+        assert abs(float(ex.expected_utility.subs(point)) - res.payoffs[0]) < CLOSED_FORM_TOL
         assert abs(float(ex.shared_reward.subs(point)) - res.shared_reward) < CLOSED_FORM_TOL
 
 
@@ -89,7 +89,7 @@ def test_example2_shared_reward_strictly_increasing_on_domain():
     res = collaboration(two_robots(), epsilon=eps, tau=grid)
     assert res.increasing and res.theorem_applies and res.min_increase > 0
     assert np.allclose(res.shared_reward, example2_shared(grid, eps, 1.0), rtol=0, atol=CLOSED_FORM_TOL)
-    assert np.allclose(res.expected_utilities[:, 0], example2_utility(grid, eps, 1.0), rtol=0, atol=CLOSED_FORM_TOL)
+    assert np.allclose(res.payoffs[:, 0], example2_utility(grid, eps, 1.0), rtol=0, atol=CLOSED_FORM_TOL)
     assert res.tau.shape == (200,) and res.means.shape == (200, 2)
     assert "increases" in res.message
     json.dumps(res.to_dict())
@@ -102,7 +102,7 @@ def test_collaboration_per_player_path_and_n3():
     top = tau_bounds(game, eps)
     path = np.linspace(0, 1, 30)[:, None] * (0.999 * top)[None, :]
     res = collaboration(game, epsilon=eps, tau=path)
-    assert res.tau.shape == (30, 3) and res.expected_utilities.shape == (30, 3)
+    assert res.tau.shape == (30, 3) and res.payoffs.shape == (30, 3)
     assert res.increasing and res.theorem_applies
     zigzag = np.array([[0.1, 0.1, 0.1], [0.5, 0.1, 0.1], [0.2, 0.1, 0.1]])
     back = collaboration(game, epsilon=eps, tau=zigzag)
@@ -202,7 +202,7 @@ def test_constants_change_utilities_not_the_equilibrium():
     shifted = GaussianGame(game.H, game.h, game.dims, const=[3.0, -1.0])
     a, b = solve_gaussian(game, tau=0.5, epsilon=0.2), solve_gaussian(shifted, tau=0.5, epsilon=0.2)
     assert np.allclose(np.concatenate(a.means), np.concatenate(b.means), rtol=0, atol=CLOSED_FORM_TOL)
-    assert np.allclose(b.expected_utilities - a.expected_utilities, [3.0, -1.0], rtol=0, atol=CLOSED_FORM_TOL)
+    assert np.allclose(b.payoffs - a.payoffs, [3.0, -1.0], rtol=0, atol=CLOSED_FORM_TOL)
 
 
 def test_scaling_payoffs_rescales_tau_and_epsilon():

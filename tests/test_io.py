@@ -79,9 +79,15 @@ def test_nfg_written_file_is_read_by_pygambit(tmp_path):
     path = tmp_path / "g.nfg"
     write_nfg(game, path)
     theirs = gbt.read_nfg(str(path))
-    assert [p.label for p in theirs.players] == list(game.players)
-    assert [[s.label for s in p.strategies] for p in theirs.players] == [list(a) for a in game.actions]
-    for i, player in enumerate(theirs.players):
+    if hasattr(theirs, "get_strategies"):          # pygambit 17: players and strategies are labels
+        players = list(theirs.players)
+        strategies = [list(theirs.get_strategies(p)) for p in players]
+    else:
+        players = [p.label for p in theirs.players]
+        strategies = [[s.label for s in p.strategies] for p in theirs.players]
+    assert players == list(game.players)
+    assert strategies == [list(a) for a in game.actions]
+    for i in range(game.n_players):
         np.testing.assert_allclose(np.array(theirs.to_arrays()[i], dtype=float), game.payoffs[i], atol=1e-15)
 
 

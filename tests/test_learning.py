@@ -415,7 +415,7 @@ def test_rqe_figure_2_is_registered(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(figures, "figure2", fake)
     monkeypatch.setattr(figures, "describe_figure2", lambda numbers: f"described {numbers}")
     assert main(["figure", "2", "--quick", "--out", str(tmp_path)]) == 0
-    assert calls["args"] == (str(tmp_path), True) and "described {'fake': True}" in capsys.readouterr().out
+    assert (str(calls["args"][0]), calls["args"][1]) == (str(tmp_path), True) and "described {'fake': True}" in capsys.readouterr().out
 
 
 @pytest.mark.slow

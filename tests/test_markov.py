@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import rqe
 from rqe.uncertainty import Entropic, TVBall
@@ -40,15 +39,70 @@ def test_horizon_one_is_the_matrix_rqe(rng, risk, regularizer):
     assert np.all(res.residual <= CERT_TOL) and np.all(res.gap <= CERT_TOL)
 
 
-def test_legal_masks_solve_the_reduced_stage_games(rng):
-    legal = [np.ones((3, 3), bool), np.ones((3, 2), bool)]
-    legal[0][1, 2] = legal[0][2, 0] = False
-    game = random_game(rng, S=3, n=(3, 2), horizon=1, legal=legal)
-    res = rqe.solve_markov(game, tau=0.7, epsilon=0.3)
-    for s in range(3):
-        one = rqe.solve(game.stage_game(s), tau=0.7, epsilon=0.3)
-        np.testing.assert_allclose(res.policies[0][0, s][legal[0][s]], one.strategies[0], atol=MATCH_TOL)
-        assert np.all(res.policies[0][0, s][~legal[0][s]] == 0)
+@pytest.mark.parametrize("risk, regularizer", [("kl", "entropy"), ("reverse_kl", "log_barrier")])
+def test_legal_masks_solve_the_reduced_stage_games(rng, risk, regularizer):
+    """States with fewer legal actions share one padded batch; each equals rqe.solve on its reduced game."""
+    legal = [np.ones((4, 3), bool), np.ones((4, 2), bool)]
+    legal[0][1, 2] = legal[0][2, 0] = legal[0][3, :2] = legal[1][2, 1] = False
+    game = random_game(rng, S=4, n=(3, 2), horizon=1, legal=legal)
+    res = rqe.solve_markov(game, tau=0.7, epsilon=0.3, risk=risk, regularizer=regularizer)
+    assert res.success
+    for s in range(4):
+        one = rqe.solve(game.stage_game(s), tau=0.7, epsilon=0.3, risk=risk, regularizer=regularizer)
+        for i in range(2):
+            np.testing.assert_allclose(res.policies[i][0, s][legal[i][s]], one.strategies[i], atol=MATCH_TOL)
+            assert np.all(res.policies[i][0, s][~legal[i][s]] == 0)
+        np.testing.assert_allclose(res.values[0, :, s], one.values, atol=MATCH_TOL)
+
+
+@pytest.mark.parametrize("risk", ["kl", "reverse_kl"])
+@pytest.mark.parametrize("regularizer", ["entropy", "log_barrier"])
+def test_batched_jacobian_is_the_derivative_of_the_map(rng, risk, regularizer):
+    """The stage solver's analytic Jacobian against central differences of its map (padded and held entries too)."""
+    from rqe.solvers._batch import _Map
+
+    for n, fixed_partners in [((3, 2), False), ((2, 3, 2), False), ((3, 2), True)]:
+        B, N, m = 6, len(n), sum(n)
+        Q = rng.normal(size=(B, N) + n)
+        tau = rng.uniform(0, 2, size=(B, N))
+        tau[0] = 0.0
+        legal = np.ones((B, m), bool)
+        legal[1, 0] = legal[2, m - 1] = False              # padded actions
+        free = np.ones((B, N), bool)
+        free[3, 0] = False                                  # a held player
+        with np.errstate(all="ignore"):
+            partners = np.where(legal, rng.normal(size=(B, m)), -np.inf) if fixed_partners else None
+            T = _Map(Q, tau, rng.uniform(0.3, 1.0, size=(B, N)), risk, regularizer, free, legal,
+                     None if partners is None else _Map(Q, tau, 1.0, risk, regularizer, free, legal).normalize(partners))
+            z = T.normalize(np.where(legal, rng.normal(size=(B, m)), -np.inf))
+            J = T.jacobian(T.evaluate(z))
+            h, fd = 1e-6, np.zeros_like(J)
+            for c in range(m):
+                e = np.zeros(m)
+                e[c] = h
+                up, down = (T.F(z + s * e, T.evaluate(T.normalize(z + s * e))[-1]) for s in (1, -1))
+                fd[:, :, c] = (up - down) / (2 * h)
+        live = ~T.fixed
+        for b in range(B):
+            rows, cols = np.flatnonzero(live[b]), np.flatnonzero(legal[b])
+            np.testing.assert_allclose(J[b][np.ix_(rows, cols)], fd[b][np.ix_(rows, cols)], atol=1e-7)
+            np.testing.assert_array_equal(J[b][~live[b]], np.eye(m)[~live[b]])     # held rows: identity
+
+
+def test_one_pass_exploitability_equals_separate_best_responses(rng):
+    """solve_markov's batched certificate equals evaluate + best_response run one player at a time."""
+    legal = [np.ones((4, 2), bool), np.ones((4, 3), bool)]
+    legal[1][0, 2] = legal[1][3, 0] = legal[0][2, 1] = False
+    game = random_game(rng, S=4, n=(2, 3), horizon=4, stop=0.1, legal=legal)
+    res = rqe.solve_markov(game, tau=0.6, epsilon=0.4)
+    bent = [p.copy() for p in res.policies]
+    bent[1][1, 1] = [0.6, 0.3, 0.1]
+    kw = dict(tau=0.6, epsilon=0.4)
+    gain = rqe.markov.exploitability(game, bent, **kw)
+    base = rqe.markov.evaluate(game, bent, **kw)
+    separate = [rqe.markov.best_response(game, bent, i, **kw).value - base[i] for i in range(2)]
+    np.testing.assert_allclose(gain, separate, atol=MATCH_TOL)
+    assert gain[1] > 1e-4 and np.all(res.exploitability < 1e-8)
 
 
 def test_a_partner_with_one_action_gives_soft_value_iteration(rng):
@@ -229,7 +283,28 @@ def test_unconverged_value_iteration_is_reported(rng):
     assert not res.success and res.status == 1 and res.bellman_residual > 1e-9
 
 
+@pytest.mark.parametrize("horizon, discount", [(6, None), (None, 0.9)])
+def test_max_time_keeps_what_was_solved(rng, monkeypatch, horizon, discount):
+    """The budget runs out after two steps (sweeps): the solved steps equal an unlimited solve's."""
+    import rqe.solvers.markov as solver
+
+    game = random_game(rng, S=3, n=(2, 2), horizon=horizon, discount=discount)
+    full = rqe.solve_markov(game, tau=0.5, epsilon=0.5)
+    calls = iter(range(1000))
+    monkeypatch.setattr(solver, "expired", lambda deadline: deadline is not None and next(calls) >= 2)
+    with pytest.warns(rqe.ConvergenceWarning, match="max_time = 10 s ran out after 2 of"):
+        res = rqe.solve_markov(game, tau=0.5, epsilon=0.5, max_time=10)
+    assert not res.success and res.status == 5 and res.exploitability is None
+    if horizon:
+        assert res.nit == 2 and np.all(np.isinf(res.residual[:-2])) and np.all(res.residual[-2:] <= CERT_TOL)
+        np.testing.assert_allclose(res.policies[0][-2:], full.policies[0][-2:], atol=MATCH_TOL)
+        np.testing.assert_allclose(res.policies[1][:-2], 0.5)
+    else:
+        assert res.nit == 2 and res.bellman_residual > 1e-9   # two sweeps of value iteration from W = 0
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
+    ({"max_time": 0}, ValueError, "'max_time' parameter of rqe.solve_markov"),
     ({"value": "nash"}, ValueError, "'value' parameter of rqe.solve_markov"),
     ({"tau": -1}, ValueError, "'tau' parameter of rqe.solve_markov"),
     ({"epsilon": 0}, ValueError, "'epsilon' parameter of rqe.solve_markov"),
@@ -283,7 +358,7 @@ def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
     game = random_game(rng, S=2, n=(2, 2), horizon=3)
     taus = [0.0, 0.5, 2.0]
     out = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, keep_policies=True)
-    assert out.complete and len(out) == 6 and np.all(out.success)
+    assert out.finished and len(out) == 6 and np.all(out.success)
     for k in range(6):
         one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
         np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
@@ -311,7 +386,7 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
 
     monkeypatch.setattr(mk, "_point", flaky)
     out = rqe.markov.sweep(game, tau=[0.1, 0.2, 0.3, 0.4], progress=False)
-    assert not out.complete and len(out) == 2
+    assert not out.finished and len(out) == 2
 
 
 def test_tau_zero_expected_value_equals_sgamesolver_qre(rng, monkeypatch):

@@ -16,7 +16,7 @@ from rqe.games import catalog
 from rqe.solvers.nash import NashEquilibrium, solve_nash
 
 REGRET_TOL = 1e-9
-"""Largest max_regret accepted from the floating-point methods, relative to the payoff range."""
+"""Largest regret accepted from the floating-point methods, relative to the payoff range."""
 MATCH_TOL = 1e-7
 """Agreement required between two floating-point computations of the same strategy."""
 
@@ -100,7 +100,7 @@ def random_game(seed, m, n):
 def assert_certified(res, game):
     scale = max(float(np.ptp(p)) for p in game.payoffs) or 1.0
     for eq in res:
-        assert eq.max_regret <= REGRET_TOL * scale
+        assert eq.regret <= REGRET_TOL * scale
         for x in eq.strategies:
             assert np.all(x >= 0) and abs(x.sum() - 1) < 1e-12
         values = [eq.strategies[0] @ game.payoffs[0] @ eq.strategies[1],
@@ -213,7 +213,7 @@ def test_degenerate_column_side_is_flagged():
     game = rqe.NormalFormGame.from_bimatrix([[1, 0], [1, 0]], [[0, 0], [1, 1]])
     res = solve_nash(game)
     assert "degenerate" in res.message and not res.complete
-    assert all(eq.max_regret == 0 for eq in res)
+    assert all(eq.regret == 0 for eq in res)
 
 
 def test_single_action_player():
@@ -312,13 +312,15 @@ def test_lemke_howson_pivots_match_quantecon():
     gt = pytest.importorskip("quantecon.game_theory")   # a benchmark peer; not a dependency of rqe
     from rqe.solvers._lemke_howson import lemke_howson
 
-    A, B = random_game(3, 20, 20)
-    game = gt.NormalFormGame((gt.Player(A), gt.Player(B.T)))
-    for label in range(0, 40, 3):
-        (x, y), info = gt.lemke_howson(game, init_pivot=label, full_output=True)
-        ours = lemke_howson(A, B, labels=(label,), max_iter=10_000)
-        assert ours.nit == info.num_iter
-        assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
+    for seed, m, n, labels in [(3, 20, 20, range(0, 40, 3)), (4, 7, 12, range(19)), (5, 12, 7, range(19)),
+                               (6, 60, 60, (0, 61))]:
+        A, B = random_game(seed, m, n)
+        game = gt.NormalFormGame((gt.Player(A), gt.Player(B.T)))
+        for label in labels:
+            (x, y), info = gt.lemke_howson(game, init_pivot=label, full_output=True)
+            ours = lemke_howson(A, B, labels=(label,), max_iter=10_000)
+            assert ours.nit == info.num_iter
+            assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
 
 
 @pytest.mark.parametrize("n,seed", [(10, 0), (30, 1), (30, 4), (60, 2), (50, 1)])
@@ -367,7 +369,7 @@ def test_lp_matches_nashpy_on_random_zero_sum(seed):
 
 def test_lp_exact_rock_paper_scissors():
     res = solve_nash(catalog.rock_paper_scissors(), exact=True)
-    assert res[0].exact == ((Fraction(1, 3),) * 3,) * 2 and res[0].max_regret == 0
+    assert res[0].exact == ((Fraction(1, 3),) * 3,) * 2 and res[0].regret == 0
 
 
 def test_lp_degenerate_zero_sum_is_not_called_unique():
@@ -407,7 +409,7 @@ def test_pure_enumeration_matches_brute_loop(seed, shape):
     assert "rqe.qre_path" in res.message and "not searched" in res.message
     expected = brute_pure(payoffs)
     assert sorted(tuple(s[0] for s in eq.support) for eq in res) == sorted(expected)
-    assert all(eq.max_regret == 0 for eq in res)
+    assert all(eq.regret == 0 for eq in res)
 
 
 def test_auto_on_three_players_adds_the_logit_limit():
@@ -438,13 +440,13 @@ def test_pure_method_on_two_players():
 def test_result_repr_and_dict():
     res = solve_nash(catalog.battle_of_the_sexes(), exact=True)
     assert repr(res[2]) == ("NashEquilibrium(strategies=([0.6, 0.4], [0.4, 0.6]), "
-                            "payoffs=[1.2, 1.2], max_regret=0)")
+                            "payoffs=[1.2, 1.2], regret=0)")
     data = json.loads(json.dumps(res.to_dict()))
     assert data["equilibria"][2]["exact"] == [["3/5", "2/5"], ["2/5", "3/5"]]
     assert data["method"] == "vertex_enumeration" and data["complete"] is True
     assert isinstance(res[0], NashEquilibrium)
     with pytest.raises(AttributeError):
-        res[0].max_regret = 1.0
+        res[0].regret = 1.0
 
 
 def test_lazy_export():

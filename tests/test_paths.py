@@ -242,3 +242,24 @@ def test_reverse_kl_example5_branch_folds_back_instead_of_jumping():
     counts = [len(rqe.solve_all(game, tau=t, epsilon=EXAMPLE5_EPS, risk="reverse_kl")) for t in
               (tau_star - 0.01, tau_star + 0.01)]
     assert counts == [3, 1]
+
+
+@pytest.mark.parametrize("seed,shape", [(0, (2, 5, 5)), (2, (2, 4, 6)), (0, (3, 4, 4, 4))])
+def test_qre_path_tail_jump_ends_where_stepping_ends(seed, shape):
+    # The jump from the asymptotic tail must land on the same branch as stepping all the way:
+    # the same Nash limit (a mixed one: pure limits end before any tail), a solved QRE at its
+    # lam, and a regret below the target.
+    U = np.random.default_rng(seed).random(shape)
+    game = rqe.NormalFormGame(U)
+    jumped = rqe.qre_path(game)
+    stepped = rqe.qre_path(game, tail_jump=False)
+    assert jumped.success and stepped.success and not stepped.params["tail_jump"]
+    assert jumped.params["tail_jump"] and len(jumped) < len(stepped)
+    end = [s[-1] for s in jumped.strategies]
+    assert _regret(U, end) <= 1e-8 * np.ptp(U)
+    assert max(np.abs(a[-1] - b[-1]).max() for a, b in zip(jumped.strategies, stepped.strategies)) < LIMIT_TOL
+    if len(shape) == 3:
+        R1, R2 = U
+        lam = jumped.parameter[-1]
+        floor = 64 * np.finfo(float).eps * (1 + lam * np.abs(U).max())   # the documented rounding floor
+        assert _logit_residual(R1, R2, lam, *end) <= max(PATH_TOL, floor)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import CERT_TOL, DATA_KL_LB, DATA_RKL_ENT, MATCH_TOL, ORACLE_TOL
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.special import softmax
@@ -140,6 +140,7 @@ def _random_game(seed, shape):
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), c=st.floats(0.05, 20.0))
+@example(seed=150, c=13.0)   # the lifted trace reversed at a fold here (it now retries on the composed map)
 def test_payoff_scale_invariance(seed, c):
     U = _random_game(seed, (3, 2))
     tau, eps = np.array([0.8, 1.3]), np.array([0.4, 0.25])

@@ -16,14 +16,20 @@ import numpy as np
 
 from rqe._validation import finite_array, per_player
 from rqe.games.gaussian import GaussianGame
-from rqe.solvers._result import _plain
-from rqe.solvers.gaussian import solve_gaussian, tau_bounds
+from rqe.solvers._result import Result, _deprecated, _plain
+from rqe.solvers.gaussian import (
+    _means_along,
+    _others_covariance,
+    _quantal_covariances,
+    solve_gaussian,
+    tau_bounds,
+)
 
 __all__ = ["CollaborationResult", "collaboration"]
 
 
 @dataclass(frozen=True)
-class CollaborationResult:
+class CollaborationResult(Result):
     """Expected shared reward and utilities along a path of risk aversion.
 
     Attributes
@@ -38,8 +44,8 @@ class CollaborationResult:
         The grid, shape ``(K,)`` (common ``tau``) or ``(K, N)`` (per-player path).
     shared_reward : ndarray
         ``J`` at each grid point, shape ``(K,)``.
-    expected_utilities : ndarray
-        ``E[u_i]`` at each grid point, shape ``(K, N)``.
+    payoffs : ndarray
+        ``E[u_i]`` at each grid point, shape ``(K, N)`` (``expected_utilities`` is a deprecated alias).
     means : ndarray
         Stacked equilibrium means at each grid point, shape ``(K, D)``.
     min_increase : float
@@ -53,14 +59,29 @@ class CollaborationResult:
     theorem_applies: bool
     tau: np.ndarray
     shared_reward: np.ndarray
-    expected_utilities: np.ndarray = field(repr=False)
+    payoffs: np.ndarray = field(repr=False)
     means: np.ndarray = field(repr=False)
     min_increase: float = 0.0
     params: dict = field(default_factory=dict, repr=False)
 
+    expected_utilities = _deprecated("CollaborationResult", "expected_utilities", "payoffs")
+
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``J`` and every ``E[u_i]`` at each row of stacked ``means`` (the closed forms of
+    :meth:`rqe.GaussianGame.expected_shared_reward` and :meth:`rqe.GaussianGame.expected_utilities`,
+    broadcast over the rows)."""
+    S = _others_covariance(list(covs) + [np.zeros((0, 0))], len(covs))      # the joint covariance
+    utilities = (0.5 * np.einsum("ka,iab,kb->ki", means, game.H, means) + 0.5 * np.einsum("iab,ab->i", game.H, S)
+                 + means @ game.h.T + game.const)
+    shared = game.shared
+    total = sum(means[:, game._own_and_others(i)[0]] for i in range(game.n_players)) - shared["a_bar"]
+    J = -0.5 * (np.einsum("ka,ab,kb->k", total, shared["H"], total) + sum(np.sum(shared["H"] * C) for C in covs))
+    return J, utilities
 
 
 def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
@@ -116,8 +137,11 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
         raise ValueError(
             f"The 'tau' parameter of {func} must stay in the admissible domain (SRPO eq. 14): tau_i < "
             f"{bounds.tolist()} (common tau < {bounds.min():.6g}). Got {grid[k].tolist()!r} at grid point {k}.")
-    results = [solve_gaussian(game, tau=row, epsilon=eps_arr) for row in path]
-    J = np.array([r.shared_reward for r in results])
+    covs = _quantal_covariances(game, eps_arr)
+    means, solved = _means_along(game, covs, path)
+    for k in np.flatnonzero(~solved):          # singular or ill-conditioned points: the full solver (it warns)
+        means[k] = np.concatenate(solve_gaussian(game, tau=path[k], epsilon=eps_arr).means)
+    J, utilities = _rewards(game, covs, means)
     steps = np.diff(J)
     moves = np.diff(path, axis=0)
     increasing = bool(np.all(steps > 0))
@@ -130,8 +154,8 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
         theorem_applies=theorem_applies,
         tau=grid,
         shared_reward=J,
-        expected_utilities=np.array([r.expected_utilities for r in results]),
-        means=np.array([np.concatenate(r.means) for r in results]),
+        payoffs=utilities,
+        means=means,
         min_increase=float(steps.min()),
         params={"epsilon": eps_arr.tolist(), "tau_bounds": bounds.tolist()},
     )

@@ -1,8 +1,8 @@
 """Do the coarse correlated equilibria of the player-adversary game collapse to the RQE?
 
 Mazumdar, Panaganti and Shi (ICLR 2025) state that the CCE of the 2N-player game of players
-and adversaries (spec 2.4) collapse to the RQE when their tractability condition holds (the
-authors' code tests ``epsilon_1 tau_1 epsilon_2 tau_2 >= 1``, spec 2.6), which is why no-regret
+and adversaries (SRPO eqs. 5-6) collapse to the RQE when their tractability condition holds (the
+authors' code tests ``epsilon_1 tau_1 epsilon_2 tau_2 >= 1``; docs/concepts.md), which is why no-regret
 learning computes RQE.  :func:`cce_collapse` measures it on a grid of ``(tau, epsilon)``: at
 each cell, :func:`rqe.player_adversary_cce` finds the certified CCE whose players are farthest
 from :func:`rqe.solve`'s RQE, and the spread and the distance of its marginals are tabulated
@@ -18,7 +18,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["cce_collapse", "CollapseResult"]
 
@@ -26,7 +26,7 @@ _FUNC = "rqe.analysis.cce_collapse"
 
 
 @dataclass(frozen=True)
-class CollapseResult:
+class CollapseResult(Result):
     """Spread of the player-adversary CCE around the RQE on a ``(tau, epsilon)`` grid.
 
     Arrays have shape ``(len(tau), len(epsilon))``; both players share ``tau`` and ``epsilon``.

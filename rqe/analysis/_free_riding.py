@@ -21,6 +21,7 @@ from scipy.optimize import brentq
 
 from rqe._validation import finite_array, positive_float
 from rqe.games.normal_form import NormalFormGame
+from rqe.solvers._result import Result
 from rqe.solvers.all import solve_all
 from rqe.solvers.continuation import rqe_path
 from rqe.solvers.rqe import solve
@@ -61,7 +62,7 @@ def theorem4_bound(game: NormalFormGame, epsilon: float, delta) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FreeRidingResult:
+class FreeRidingResult(Result):
     """Every RQE along a ``tau`` grid with its free-riding degree, and Theorem 4 beside the measurement.
 
     Attributes

@@ -18,6 +18,7 @@ from rqe._validation import finite_array
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
+from rqe.solvers._small import SCALAR_FAILURES, SmallSystem
 from rqe.solvers._system import RQESystem
 from rqe.solvers.rqe import homotopy
 
@@ -157,7 +158,7 @@ def layout(games: list[NormalFormGame], model: str, share: str, prefix: str = ""
 
 # ------------------------------------------------------------------------------------- selection
 def _at_scale(system: RQESystem, scale: float) -> RQESystem:
-    return RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=scale)
+    return type(system)(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=scale)
 
 
 def _corrector(system: RQESystem, z: np.ndarray, tol: float):
@@ -281,8 +282,13 @@ class Likelihood:
                     out[g][p.kind][i] = value
         return out
 
-    def _system(self, g: int, tau, epsilon) -> RQESystem:
-        return RQESystem(self.games[g], tau, epsilon, self.risk, self.regularizer)
+    def _system(self, g: int, tau, epsilon, kind=None) -> RQESystem:
+        """Game ``g``'s system: the scalar :class:`SmallSystem` for 2x2 games with the built-in
+        measures (the same map in the same coordinates, much cheaper per evaluation), else
+        :class:`RQESystem`; ``kind`` forces one of the two."""
+        if kind is None:
+            kind = SmallSystem if SmallSystem.supports(self.games[g], self.risk, self.regularizer) else RQESystem
+        return kind(self.games[g], tau, epsilon, self.risk, self.regularizer)
 
     def equilibrium(self, g: int, params: dict):
         """The selected equilibrium of game ``g``: ``(system, state)``, or ``None`` if the trace fails.
@@ -292,9 +298,14 @@ class Likelihood:
         homotopy of :func:`rqe.solve`, which passes folds.
         """
         system = self._system(g, params["tau"], params["epsilon"])
-        state = principal_branch(system)
+        try:
+            state = principal_branch(system)
+        except SCALAR_FAILURES:         # the scalar map left its range: the same trace on RQESystem
+            system = self._system(g, params["tau"], params["epsilon"], RQESystem)
+            state = principal_branch(system)
         if state is not None:
             return system, state
+        system = self._system(g, params["tau"], params["epsilon"], RQESystem)
         try:
             out = homotopy(system, tol=SOLVE_TOL, max_iter=_TRACE_STEPS)
         except np.linalg.LinAlgError:  # a singular augmented Jacobian on the way
@@ -321,7 +332,10 @@ class Likelihood:
                         eps[i] *= factor
                     else:  # lambda = 1 / epsilon
                         eps[i] /= factor
-                sides.append(self._system(g, tau, eps).evaluate(state.z).Tz)
+                try:
+                    sides.append(self._system(g, tau, eps, type(system)).evaluate(state.z).Tz)
+                except SCALAR_FAILURES:
+                    sides.append(self._system(g, tau, eps, RQESystem).evaluate(state.z).Tz)
             dT[:, k] = (sides[0] - sides[1]) / (2 * _PARAM_STEP)
         try:
             out = np.linalg.solve(system.jacobian(state), dT)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._validation import per_player
+from rqe.solvers._result import Result
 
 __all__ = ["tractability", "Tractability", "Condition"]
 
@@ -42,16 +43,16 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Tractability:
+class Tractability(Result):
     """Both conditions (MPS and monotonicity, module docstring) for one parameter set.
 
     ``holds`` is True when at least one applicable condition holds, False when none does,
     and None when neither applies to the chosen risk and regulariser.
     """
 
+    message: str
     holds: bool | None
     conditions: tuple
-    message: str
 
 
 def tractability(tau, epsilon, *, risk: str = "kl", regularizer: str = "log_barrier") -> Tractability:
@@ -93,10 +94,10 @@ def tractability(tau, epsilon, *, risk: str = "kl", regularizer: str = "log_barr
                   "Zhang and Mazumdar (arXiv 2602.12386), monotonicity of the 2N-player game"),
     )
     if not applies:
-        return Tractability(None, conditions, f"No payoff-independent condition is known for risk={pair[0]!r} "
-                                              f"with regularizer={pair[1]!r}; the RQE may not be unique.")
+        return Tractability(f"No payoff-independent condition is known for risk={pair[0]!r} with "
+                            f"regularizer={pair[1]!r}; the RQE may not be unique.", None, conditions)
     holds = any(c.holds for c in conditions)
     message = ("Tractable: " + ", ".join(c.statement for c in conditions if c.holds) + "." if holds else
                f"Neither condition holds (epsilon_1 tau_1 epsilon_2 tau_2 = {product:.3g} <= 1/16): "
                "the RQE may not be unique; rqe.solve_all searches for all of them.")
-    return Tractability(holds, conditions, message)
+    return Tractability(message, holds, conditions)

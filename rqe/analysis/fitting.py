@@ -77,7 +77,7 @@ from rqe.analysis._likelihood import (FUNC, MODELS, SHARES, Likelihood, Param, c
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["fit", "FitResult", "likelihood_ratio_test", "LikelihoodRatioTest"]
 
@@ -89,7 +89,7 @@ _Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(Result):
     """A maximum-likelihood fit of an equilibrium model to observed play.
 
     Attributes
@@ -503,7 +503,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
 
 
 @dataclass(frozen=True)
-class LikelihoodRatioTest:
+class LikelihoodRatioTest(Result):
     """Likelihood-ratio test of the logit QRE against the RQE that nests it.
 
     Attributes

@@ -21,14 +21,19 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rqe._validation import plain
 from rqe.games.normal_form import NormalFormGame
+
+if TYPE_CHECKING:
+    from rqe.games.gaussian import GaussianGame
 
 __all__ = [
     "matching_pennies", "prisoners_dilemma", "stag_hunt", "battle_of_the_sexes", "chicken",
@@ -114,7 +119,7 @@ def volunteer_game() -> NormalFormGame:
     return NormalFormGame.from_bimatrix(own, own.T, actions=[["W", "S"], ["W", "S"]])
 
 
-def two_robots(a_bar: float = 1.0):
+def two_robots(a_bar: float = 1.0) -> GaussianGame:
     """Example 2 of the paper: two robots sharing ``R = -(a_1 + a_2 - a_bar)^2 / 2``, costs ``a_i^2 / 2``."""
     from rqe.games.gaussian import GaussianGame
 
@@ -196,7 +201,7 @@ def experimental_games() -> list[ExperimentalGame]:
     return out
 
 
-_GAMES = {
+_GAMES: dict[str, Callable[..., NormalFormGame | GaussianGame]] = {
     "matching_pennies": matching_pennies,
     "prisoners_dilemma": prisoners_dilemma,
     "stag_hunt": stag_hunt,
@@ -214,7 +219,7 @@ def names() -> list[str]:
     return sorted(_GAMES) + [g["name"] for g in _experimental_data()["games"]]
 
 
-def get(name: str):
+def get(name: str) -> NormalFormGame | GaussianGame:
     """Return the catalog game called ``name`` (see :func:`names`)."""
     if name in _GAMES:
         return _GAMES[name]()

@@ -12,7 +12,7 @@ with ``H_i`` a symmetric ``(D, D)`` matrix whose *own block* ``H_i[i, i]`` (the 
 block of player ``i``'s own coordinates) is negative definite, so ``u_i`` is strictly concave
 in ``a_i``.  Mixed strategies are densities; for Gaussians ``x_i = N(m_i, Sigma_i)`` every
 quantity used by the solvers has a closed form (this module): expected utilities, and the
-risk-adjusted utility of the aggregate entropic risk (spec sections 2.2 and 4.1)
+risk-adjusted utility of the aggregate entropic risk (SRPO §4.1 and App. B.1)
 
     U_i^tau(x_i, x_{-i}) = -(1/tau_i) log E_{b ~ x_{-i}} exp(-tau_i E_{a_i ~ x_i} u_i(a_i, b)),
 
@@ -73,6 +73,12 @@ class GaussianGame:
     """
 
     __slots__ = ("_H", "_h", "_const", "_dims", "_slices", "_shared")
+    _H: np.ndarray
+    _h: np.ndarray
+    _const: np.ndarray
+    _dims: tuple
+    _slices: tuple
+    _shared: dict | None
 
     def __init__(self, H, h, dims: Sequence[int], const=None):
         func = "rqe.GaussianGame"
@@ -121,7 +127,7 @@ class GaussianGame:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def collaborative(cls, a_bar, rho, H=1.0, n_players: int = 2, dim: int = 1) -> GaussianGame:
-        """The aggregative collaborative game of the paper (spec section 4.2).
+        """The aggregative collaborative game of the paper (SRPO §4.1, App. B.1).
 
         Every player receives the shared reward ``R(a) = -1/2 (s - a_bar)^T H (s - a_bar)``,
         ``s = a_1 + ... + a_N``, minus a private cost ``rho_i/2 ||a_i||^2``.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -400,7 +401,7 @@ class MarkovGame:
 
         return from_sgame(cls, sgame, initial=initial)
 
-    def to_sgamesolver(self):
+    def to_sgamesolver(self) -> Any:
         """Convert a discounted game to an ``sgamesolver.SGame`` (illegal actions are dropped)."""
         from rqe.games._sgamesolver import to_sgame
 
@@ -414,7 +415,7 @@ class MarkovGame:
                 and (self._P != other._P).nnz == 0 and np.array_equal(self._initial, other._initial)
                 and all(np.array_equal(a, b) for a, b in zip(self._legal, other._legal)))
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal games compare equal; arrays are not hashed
 
     def __repr__(self):
         shape = "x".join(map(str, self.n_actions))

@@ -10,17 +10,21 @@ maximised.  For a two-player game given as a bimatrix ``(R1, R2)`` (rows are pla
 For player ``i`` the solvers use the *own-rows* matrix ``M_i`` of shape
 ``(n_i, prod_{j != i} n_j)``: axis ``i`` moved to the front and the other players'
 axes flattened in increasing player order.  For two players ``M_1 = R1`` and
-``M_2 = R2.T`` (spec section 1).
+``M_2 = R2.T`` (docs/concepts.md, "Conventions").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rqe._validation import finite_array
+
+if TYPE_CHECKING:
+    import nashpy
 
 __all__ = ["NormalFormGame"]
 
@@ -38,6 +42,13 @@ class NormalFormGame:
         Player names (default ``"P1"``, ``"P2"``, ...).
     actions : sequence of sequence of str, optional
         Action names per player (default ``"a0"``, ``"a1"``, ...).
+    name : str, optional
+        A name for the game (metadata: it does not enter equality or hashing).
+    description : str, default ""
+        A free-text description (metadata, as ``name``).
+
+    The game is immutable: its payoff array is read-only and setting any attribute raises
+    ``AttributeError``; build a new game to change names or metadata.
 
     Examples
     --------
@@ -47,13 +58,23 @@ class NormalFormGame:
     (2, (2, 2))
     >>> [float(v) for v in pennies.expected_payoffs([[0.5, 0.5], [0.5, 0.5]])]
     [0.0, 0.0]
+    >>> pennies.name = "pennies"
+    Traceback (most recent call last):
+    ...
+    AttributeError: rqe.NormalFormGame is immutable: cannot set 'name'; ...
+    >>> rqe.NormalFormGame.zero_sum([[1, -1], [-1, 1]], name="pennies").name
+    'pennies'
     """
 
-    __slots__ = ("_payoffs", "_players", "_actions", "__dict__")
+    __slots__ = ("_payoffs", "_players", "_actions", "_name", "_description", "_frozen", "__dict__")
 
     def __init__(self, payoffs, *, players: Sequence[str] | None = None,
-                 actions: Sequence[Sequence[str]] | None = None):
+                 actions: Sequence[Sequence[str]] | None = None, name: str | None = None,
+                 description: str = ""):
         func = "rqe.NormalFormGame"
+        for key, text in (("name", name), ("description", description)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"The {key!r} parameter of {func} must be a string. Got {type(text).__name__} instead.")
         if isinstance(payoffs, np.ndarray):
             arrays = [payoffs[i] for i in range(payoffs.shape[0])] if payoffs.ndim >= 3 else None
             if arrays is None:
@@ -94,6 +115,20 @@ class NormalFormGame:
                 f"Got {len(actions)}.")
         self._actions = tuple(
             self._names(None if actions is None else actions[i], k, "actions", "a", 0) for i, k in enumerate(shape))
+        self._name, self._description = name, description
+        self._frozen = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"rqe.NormalFormGame is immutable: cannot set {name!r}; pass names and metadata "
+                                 "to the constructor (name=, description=, players=, actions=).")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        raise AttributeError(f"rqe.NormalFormGame is immutable: cannot delete {name!r}.")
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self._payoffs, self._players, self._actions, self._name, self._description))
 
     @staticmethod
     def _names(names, count, what, prefix, start):
@@ -153,7 +188,7 @@ class NormalFormGame:
                 f"Got {type(game).__name__} instead.")
         return cls.from_bimatrix(mats[0], mats[1])
 
-    def to_nashpy(self):
+    def to_nashpy(self) -> nashpy.Game:
         """Convert a two-player game to a :class:`nashpy.Game`."""
         if self.n_players != 2:
             raise ValueError(f"Only two-player games convert to nashpy. This game has {self.n_players} players.")
@@ -182,6 +217,16 @@ class NormalFormGame:
     @property
     def actions(self) -> tuple[tuple[str, ...], ...]:
         return self._actions
+
+    @property
+    def name(self) -> str | None:
+        """The game's name (constructor metadata), or ``None``."""
+        return self._name
+
+    @property
+    def description(self) -> str:
+        """The game's description (constructor metadata), ``""`` when none was given."""
+        return self._description
 
     @cached_property
     def own_rows(self) -> tuple[np.ndarray, ...]:
@@ -234,3 +279,8 @@ class NormalFormGame:
     def __repr__(self):
         shape = "x".join(map(str, self.n_actions))
         return f"NormalFormGame({self.n_players} players, {shape} actions)"
+
+
+def _rebuild(cls, payoffs, players, actions, name, description):
+    """Unpickle a game through its constructor (which validates and freezes it)."""
+    return cls(payoffs, players=players, actions=actions, name=name, description=description)

@@ -26,7 +26,7 @@ from rqe._validation import choice, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.learning._srpo import LearningResult, as_markov
 from rqe.learning._tabular import Tabular
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["cross_play", "CrossPlayResult"]
 
@@ -36,7 +36,7 @@ _SOLO_SWEEPS = 100_000  # cap on value iteration for the best solo return of a d
 
 
 @dataclass(frozen=True)
-class CrossPlayResult:
+class CrossPlayResult(Result):
     """Team returns of every (seat-1 agent, seat-2 agent) pairing, with training vs cross-play summaries.
 
     Attributes

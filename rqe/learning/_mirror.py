@@ -3,7 +3,7 @@
 The RQE of an N-player game is a Nash equilibrium of the 2N-player game in which player
 ``i`` minimises ``J_i = -x_i . M_i p_i + epsilon_i sum x_i log x_i`` and its adversary minimises
 ``Jbar_i = x_i . M_i p_i + D(p_i, q_i) / tau_i`` with ``q_i`` the product of the others'
-strategies (spec 2.4; SRPO eqs. 5-6; Mazumdar, Panaganti and Shi, ICLR 2025).  With
+strategies (SRPO eqs. 5-6; Mazumdar, Panaganti and Shi, ICLR 2025).  With
 ``tau_i = 0`` the adversary is ``q_i`` itself and the game is the one of the logit QRE.
 Every block moves simultaneously, in log coordinates:
 
@@ -35,7 +35,7 @@ from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import normalize
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["mirror_descent", "DynamicsResult"]
 
@@ -46,7 +46,7 @@ _STALL = 5e-15          # stop once no block moves by more than this (L1)
 
 
 @dataclass(frozen=True)
-class DynamicsResult:
+class DynamicsResult(Result):
     """The last iterate of a mirror-descent run on the players-and-adversaries game, with its gap curve.
 
     Attributes

@@ -4,7 +4,7 @@ Qu, Zhang, Lanzetti and Mazumdar, *Training Generalizable Collaborative Agents v
 Risk Aversion* (arXiv 2602.21515), section 5 and Algorithm 1: each agent ``i`` is trained
 against an adversary that takes its partners' seats and minimises the agent's return plus
 ``KL(adversary || partners) / tau_i`` (eqs. 4-6, joint form eq. 21), with an entropy bonus
-``epsilon_i``.  Here every quantity is exact (spec 7.2): tabular softmax policies (time-indexed
+``epsilon_i``.  Here every quantity is exact (derived from SRPO eqs. 4-6 and 21): tabular softmax policies (time-indexed
 for a finite horizon), the critic by dynamic programming, and either the closed-form adversary
 ``psi ~ q exp(-tau Qbar)`` or a learned one.  IPPO is ``tau = 0`` (the adversary is the partner).
 
@@ -36,7 +36,7 @@ from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import Tabular, normalize, sum_last
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _plain
 
 __all__ = ["srpo", "ippo", "LearningResult"]
 
@@ -50,7 +50,7 @@ _CHECK_TOL = 1e-9       # learner's values against rqe.markov.evaluate, relative
 
 
 @dataclass(frozen=True)
-class LearningResult:
+class LearningResult(Result):
     """A population of agents trained by exact SRPO or IPPO, one pair of policies per seed.
 
     Attributes

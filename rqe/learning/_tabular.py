@@ -9,7 +9,7 @@ normalised log-probabilities, ``-inf`` on illegal (and padded) actions.  The joi
 player index), ``n ** (N - 1)`` of them.
 
 One evaluation (:meth:`Tabular.evaluate`) computes, for every player ``i`` as the hero
-(spec 7.2; SRPO eqs. 4-6 and 21), backwards from ``V_H = 0`` (or to the fixed point of the
+(SRPO eqs. 4-6 and 21), backwards from ``V_H = 0`` (or to the fixed point of the
 same recursion in a discounted game):
 
     Qtilde_i(s, a, b) = r_i(s, a, b) + gamma sum_s' P(s' | s, a, b) V_i(s')

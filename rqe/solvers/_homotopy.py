@@ -18,7 +18,10 @@ derivatives use ``z - T(z)`` itself.
 Each step is an Euler predictor along the unit tangent and a Newton corrector on
 ``[H(y); t . (y - y_pred)] = 0``.  The bordered linear systems are solved densely up to
 :data:`rqe.solvers._iterate.DENSE_MAX` unknowns and by restarted GMRES with exact
-Jacobian-vector products above, so a large game never builds its Jacobian.  The step length
+Jacobian-vector products above, so a large game never builds its Jacobian; there the
+corrector's systems are solved inexactly (relative residual ``_KRYLOV_CORRECTOR``: the
+corrector then contracts linearly at about that rate; Eisenstat and Walker 1996) and the
+tangent's from the previous tangent to ``_KRYLOV_TANGENT``.  The step length
 aims the first correction at a fixed fraction of the step (the predictor's error grows like
 its square) and halves on failure or when the tangent turns by more than 60 degrees.  The end
 point is polished by Newton at ``s = 1`` (lifted, then on ``z - T(z)``).  Every loop is capped
@@ -44,6 +47,12 @@ _JUMP_FRACTIONS = (1e-3, 1e-2, 0.1)   # how far beyond a corner (of the remainin
 _JUMP_FIXED_POINT = 500   # fixed-point steps when solving beyond a corner
 _LANDINGS = 8             # attempts to polish the end point at s = 1
 _POLISH = 50              # Newton steps on z - T(z) when solving at a fixed scale
+# Relative residuals of the GMRES solves above DENSE_MAX unknowns: a corrector step only needs
+# to contract (inexact Newton converges linearly at about this rate), a tangent only steers the
+# predictor; the landing Newton steps keep the tight default.
+_KRYLOV_RTOL = 1e-12
+_KRYLOV_CORRECTOR = 1e-4
+_KRYLOV_TANGENT = 1e-8
 # Iterations beyond max_iter path steps that one homotopy may spend (landings and jumps).
 EXTRA_ITER = (_LANDINGS * (_LAND_ITERS + _POLISH)
               + _JUMPS * len(_JUMP_FRACTIONS) * (_LAND_ITERS + _POLISH + _JUMP_FIXED_POINT))
@@ -72,17 +81,18 @@ class _Composed:
         return -self.system.scale_derivative(state)
 
 
-def _family(system: RQESystem, s: float):
+def _family(system: RQESystem, s: float, lifted: bool = True):
     at = RQESystem(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=s)
-    return LiftedSystem(at) if at.analytic else _Composed(at)
+    return LiftedSystem(at) if lifted and at.analytic else _Composed(at)
 
 
 class _Point:
     """``H``, its derivatives and a bordered solver at ``y = (unknowns, s)``."""
 
-    def __init__(self, system: RQESystem, y: np.ndarray):
+    def __init__(self, system: RQESystem, y: np.ndarray, lifted: bool = True):
         self.y = y
-        self.family = _family(system, float(y[-1]))
+        self.lifted = lifted
+        self.family = _family(system, float(y[-1]), lifted)
         self.state = self.family.evaluate(y[:-1])
         self.H = self.state.F
         self.Hs = self.family.scale_derivative(self.state)
@@ -92,8 +102,12 @@ class _Point:
         self.finite = bool(np.all(np.isfinite(self.H)) and np.all(np.isfinite(self.Hs))
                            and (not self.dense or np.all(np.isfinite(self.J))))
 
-    def solve(self, t: np.ndarray, top: np.ndarray, last: float) -> np.ndarray | None:
-        """Solve ``[H_y H_s; t^T] v = [top; last]``; ``None`` if singular or not finite."""
+    def solve(self, t: np.ndarray, top: np.ndarray, last: float, rtol: float = _KRYLOV_RTOL,
+              x0: np.ndarray | None = None) -> np.ndarray | None:
+        """Solve ``[H_y H_s; t^T] v = [top; last]``; ``None`` if singular or not finite.
+
+        Above ``DENSE_MAX`` unknowns, by GMRES from ``x0`` to the relative residual ``rtol``.
+        """
         n = len(top)
         rhs = np.append(top, last)
         if self.dense:
@@ -112,17 +126,18 @@ class _Point:
                 return np.append(self.family.jvp(self.state, v[None, :n])[0] + self.Hs * v[n], t @ v)
 
             op = LinearOperator((n + 1, n + 1), dtype=float, matvec=matvec)
-            v, _ = gmres(op, rhs, rtol=1e-12, atol=0.0, restart=60, maxiter=20)
+            v, _ = gmres(op, rhs, x0=x0, rtol=rtol, atol=0.0, restart=60, maxiter=20)
         return v if np.all(np.isfinite(v)) else None
 
     def tangent(self, previous: np.ndarray) -> np.ndarray | None:
-        t = self.solve(previous, np.zeros(len(previous) - 1), 1.0)
+        """The unit tangent at this point, oriented along ``previous`` (GMRES starts from it)."""
+        t = self.solve(previous, np.zeros(len(previous) - 1), 1.0, _KRYLOV_TANGENT, previous)
         if t is None or not np.linalg.norm(t) > 0:
             return None
         return t / np.linalg.norm(t)
 
 
-def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float):
+def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float, lifted: bool):
     """Newton on ``[H(y); t . (y - y_pred)] = 0`` from ``y_pred``.
 
     Returns ``(point, first)``, ``first`` the length of the first correction (a measure of
@@ -131,13 +146,13 @@ def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float):
     y = y_pred
     previous, first = np.inf, None
     for k in range(1, _CORRECTOR_ITERS + 1):
-        point = _Point(system, y)
+        point = _Point(system, y, lifted)
         if not point.finite:
             return None
         scale = max(1.0, float(np.max(np.abs(y))))
         if k > 1 and np.max(np.abs(point.H)) <= _CORRECTOR_TOL * scale:
             return point, first
-        delta = point.solve(t, -point.H, -float(t @ (y - y_pred)))
+        delta = point.solve(t, -point.H, -float(t @ (y - y_pred)), _KRYLOV_CORRECTOR)
         if delta is None:
             return None
         size = float(np.linalg.norm(delta))
@@ -148,11 +163,29 @@ def _correct(system: RQESystem, y_pred: np.ndarray, t: np.ndarray, h: float):
         previous = size
         y = y + delta
         if size <= _NOISE * scale:
-            return _Point(system, y), first
+            return _Point(system, y, lifted), first
     return None
 
 
 def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | None = None) -> Outcome:
+    """Trace on the lifted system; where that trace fails, trace again on ``z - T(z)`` (:func:`_trace`).
+
+    Near a corner of double precision the lifted branch can turn back on itself (its tangent
+    reverses where a probability underflows); the composed map has no adversary unknowns and
+    then often passes.  The second trace gets what the first left of ``max_iter``, so ``nit``
+    stays below ``max_iter + EXTRA_ITER``.
+    """
+    first = _trace(system, tol=tol, max_iter=max_iter, deadline=deadline, lifted=True)
+    left = max_iter - first.nit
+    if first.status == 0 or not system.analytic or expired(deadline) or left <= 0:
+        return first
+    second = _trace(system, tol=tol, max_iter=left, deadline=deadline, lifted=False)
+    best = second if second.status == 0 or np.max(np.abs(second.state.F)) < np.max(np.abs(first.state.F)) else first
+    detail = best.detail if best is second and second.status == 0 else best.detail + " (lifted and composed traces)"
+    return Outcome(best.state, first.nit + second.nit, best.status, detail)
+
+
+def _trace(system: RQESystem, *, tol: float, max_iter: int, deadline: float | None, lifted: bool) -> Outcome:
     """Follow the branch from uniform play at payoff scale 0 to the game at scale 1 (module docstring).
 
     Where the step length underflows (in double precision the branch can have corners: the
@@ -167,10 +200,10 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
     counts path steps (at most ``max_iter``) plus the iterations of the polish and the jumps
     (at most :data:`EXTRA_ITER`).
     """
-    y = np.append(_family(system, 0.0).lift(system.uniform()), 0.0)
+    y = np.append(_family(system, 0.0, lifted).lift(system.uniform()), 0.0)
     e_s = np.zeros(len(y))
     e_s[-1] = 1.0
-    point = _Point(system, y)
+    point = _Point(system, y, lifted)
     t = point.tangent(e_s) if point.finite else None
     h, h_min = 0.1, 1e-10
     status, nit, steps, jumps, landings = 3, 0, 0, 0, 0
@@ -182,24 +215,26 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
             status = 5
             break
         nit, steps = nit + 1, steps + 1
-        corrected = _correct(system, y + h * t, t, h)
+        corrected = _correct(system, y + h * t, t, h, lifted)
         new_t = None if corrected is None else corrected[0].tangent(t)
         if new_t is None or new_t @ t < _MIN_COS:
             h *= 0.5
             if h < h_min * max(1.0, float(np.max(np.abs(y)))):
-                jumped, cost = _jump(system, y, tol, deadline) if jumps < _JUMPS else (None, 0)
+                jumped, cost = _jump(system, y, tol, deadline, lifted) if jumps < _JUMPS else (None, 0)
                 nit += cost
                 if jumped is None:
                     break
                 y, jumps = jumped, jumps + 1
-                point = _Point(system, y)
+                point = _Point(system, y, lifted)
                 t = point.tangent(e_s) if point.finite else None
                 h = 0.1 * (1.0 - float(y[-1]))
             continue
         new, first = corrected
+        if new.y[-1] < 0.0:
+            break          # back below scale 0, where the only solution is uniform play: the trace reversed
         if new.y[-1] >= 1.0:
             w = (1.0 - y[-1]) / (new.y[-1] - y[-1])
-            final, _ = _solve_at(system, (1 - w) * y + w * new.y, tol, deadline)
+            final, _ = _solve_at(system, (1 - w) * y + w * new.y, tol, deadline, lifted=lifted)
             nit, landings = nit + final.nit, landings + 1
             if final.status == 0:
                 return Outcome(final.state, nit, 0, "homotopy in the payoff scale"
@@ -211,31 +246,33 @@ def homotopy(system: RQESystem, *, tol: float, max_iter: int, deadline: float | 
         y, t = new.y, new_t
         # The predictor's error grows like h^2: aim its first correction at _TARGET h.
         h *= float(np.clip(np.sqrt(_TARGET * h / max(first, 1e-300)), 0.5, _GROW))
-    detail = f"homotopy in the payoff scale, stopped at scale {float(y[-1]):.3g} of 1"
+    detail = (f"homotopy in the payoff scale{'' if lifted else ' (composed map)'}, "
+              f"stopped at scale {float(y[-1]):.3g} of 1")
     return Outcome(system.evaluate(system.normalize(y[:system.size])), nit, status, detail)
 
 
-def _jump(system: RQESystem, y: np.ndarray, tol: float, deadline: float | None) -> tuple[np.ndarray | None, int]:
+def _jump(system: RQESystem, y: np.ndarray, tol: float, deadline: float | None, lifted: bool) -> tuple[np.ndarray | None, int]:
     """A solution at a scale a little beyond ``y``'s (``y`` is stuck at a corner), or ``None``; and the iterations spent."""
     s = float(y[-1])
     cost = 0
     for fraction in _JUMP_FRACTIONS:
         target = min(1.0, s + fraction * (1.0 - s) + 1e-9)
-        outcome, lifted = _solve_at(system, np.append(y[:-1], target), tol, deadline, fixed_point_too=True)
+        outcome, found = _solve_at(system, np.append(y[:-1], target), tol, deadline, lifted=lifted,
+                                   fixed_point_too=True)
         cost += outcome.nit
         if outcome.status == 0:
-            return np.append(lifted, target), cost
+            return np.append(found, target), cost
         if expired(deadline):
             break
     return None, cost
 
 
 def _solve_at(system: RQESystem, y: np.ndarray, tol: float, deadline: float | None, *,
-              fixed_point_too: bool = False) -> tuple[Outcome, np.ndarray]:
+              lifted: bool, fixed_point_too: bool = False) -> tuple[Outcome, np.ndarray]:
     """Solve at the scale ``y[-1]`` from ``y``: Newton on the lifted system, then on ``z - T(z)``,
     then (optionally) the damped fixed point.  Returns the outcome and the lifted solution."""
     s = float(y[-1])
-    family = _family(system, s)
+    family = _family(system, s, lifted)
     at = family.system
     y = y[:-1]
     state = family.evaluate(y)

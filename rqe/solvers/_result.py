@@ -1,17 +1,101 @@
-"""Result types shared by the normal-form solvers."""
+"""The result family: one base, one status enumeration, and the normal-form solvers' results.
+
+Every public result of ``rqe`` is a frozen dataclass deriving from :class:`Result`, with
+``message`` first, then ``success`` and ``status`` (a :class:`Status`), the answer, its
+certificate, ``method`` and ``params``, and a ``to_dict()`` of plain Python types.  The
+convention and the vocabulary (``strategies``/``policies``, ``payoffs``, ``residual``,
+``gap``, ``regret``, ``exploitability``, ``complete``) are written down in ``docs/results.md``.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from enum import IntEnum
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-__all__ = ["EquilibriumResult", "EquilibriumSet", "Path", "PathEvent"]
+__all__ = ["Result", "Status", "EquilibriumResult", "EquilibriumSet", "Path", "PathEvent"]
+
+
+class Status(IntEnum):
+    """Status codes shared by every result (an ``IntEnum``: ``Status.SUCCESS == 0``).
+
+    ``SUCCESS`` (0) converged or solved; ``MAX_ITER`` (1) an iteration, step or refinement
+    limit was reached; ``NUMERICAL`` (2) a numerical failure (singular system, non-finite
+    iterate, a sub-solver that failed); ``PATH_FAILED`` (3) path tracing failed (step-size
+    underflow); ``OUT_OF_RANGE`` (4) a path left its parameter range; ``MAX_TIME`` (5) the
+    time budget ``max_time`` was spent.  Each result's docstring says which codes it uses.
+    ``repr`` is the integer, so printed results read as before.
+
+    Examples
+    --------
+    >>> from rqe import Status
+    >>> Status(1).name, Status.SUCCESS == 0
+    ('MAX_ITER', True)
+    """
+
+    SUCCESS = 0
+    MAX_ITER = 1
+    NUMERICAL = 2
+    PATH_FAILED = 3
+    OUT_OF_RANGE = 4
+    MAX_TIME = 5
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every public result: a frozen dataclass with ``message`` first.
+
+    Subclasses declare their fields in the order ``message``, ``success``, ``status``, the
+    answer (``strategies``, ``policies``, ...), its certificate (``residual``, ``gap``,
+    ``regret``, ``exploitability``), ``nit``, ``method``, ``params`` (see
+    ``docs/results.md``).  The base converts an integer ``status`` into a :class:`Status`
+    and provides :meth:`to_dict`.
+
+    Examples
+    --------
+    >>> import rqe
+    >>> from rqe import Result, Status
+    >>> res = rqe.solve(rqe.games.catalog.matching_pennies(), tau=0.5, epsilon=0.5)
+    >>> isinstance(res, Result), res.status is Status.SUCCESS, sorted(res.to_dict())[:3]
+    (True, True, ['adversaries', 'gap', 'message'])
+    """
+
+    def __post_init__(self) -> None:
+        status = getattr(self, "status", None)
+        if (isinstance(status, (int, np.integer)) and not isinstance(status, (bool, np.bool_, Status))
+                and int(status) in Status._value2member_map_):
+            object.__setattr__(self, "status", Status(int(status)))
+
+    def to_dict(self) -> dict:
+        """Plain Python types, ready for ``json.dumps``."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _deprecated(cls_name: str, old: str, new: str) -> property:
+    """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``."""
+
+    def getter(self):
+        warnings.warn(f"{cls_name}.{old} is deprecated and will be removed in the next release; "
+                      f"use {cls_name}.{new}.", DeprecationWarning, stacklevel=2)
+        return getattr(self, new)
+
+    getter.__doc__ = f"Deprecated alias of ``{new}``."
+    return property(getter)
 
 
 def _plain(value):
     """Convert arrays and tuples of arrays to lists for ``to_dict``."""
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, Result):
+        return value.to_dict()
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, (tuple, list)):
@@ -24,7 +108,7 @@ def _plain(value):
 
 
 @dataclass(frozen=True)
-class EquilibriumResult:
+class EquilibriumResult(Result):
     """One equilibrium of a normal-form game with its certificate.
 
     Attributes
@@ -49,7 +133,7 @@ class EquilibriumResult:
         Upper bound on the largest gain any player can obtain by deviating in its own
         regularised risk-adjusted objective (the duality gap of its max-min problem, computed
         from the payoffs in closed form; zero exactly at an equilibrium).
-    status : int
+    status : Status
         0 converged, 1 iteration limit, 2 numerical failure, 3 path tracing failed,
         5 time budget ``max_time`` spent.
     nit : int
@@ -72,16 +156,17 @@ class EquilibriumResult:
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
 
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+E = TypeVar("E", bound=Result)
 
 
 @dataclass(frozen=True)
-class EquilibriumSet:
+class EquilibriumSet(Result, Generic[E]):
     """Several equilibria of one game, with a flag saying whether the search was exhaustive.
 
-    Behaves as a sequence of its ``equilibria``.
+    Behaves as a sequence of its ``equilibria``, which all have one type:
+    :class:`EquilibriumResult` for :func:`rqe.solve_all`, :class:`rqe.solvers.nash.NashEquilibrium`
+    for :func:`rqe.solve_nash` (whose :class:`rqe.solvers.NashSet` derives from this class).
 
     Attributes
     ----------
@@ -89,16 +174,26 @@ class EquilibriumSet:
     complete : bool
         True only when the method guarantees that no equilibrium was missed.
     equilibria : tuple
-        The equilibria found, each with its own certificate.
+        The equilibria found, each with its own certificate, all of one type.
     method : str
     params : dict
     """
 
     message: str
     complete: bool
-    equilibria: tuple
+    equilibria: tuple[E, ...]
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        kinds = {type(e).__name__ for e in self.equilibria}
+        if len(kinds) > 1:
+            raise TypeError(f"An EquilibriumSet holds equilibria of one type; got {sorted(kinds)}.")
+
+    @property
+    def success(self) -> bool:
+        """True when at least one equilibrium was found."""
+        return len(self.equilibria) > 0
 
     def __len__(self) -> int:
         return len(self.equilibria)
@@ -106,7 +201,7 @@ class EquilibriumSet:
     def __iter__(self) -> Iterator:
         return iter(self.equilibria)
 
-    def __getitem__(self, k):
+    def __getitem__(self, k: Any) -> Any:
         return self.equilibria[k]
 
     def to_dict(self) -> dict:
@@ -117,7 +212,7 @@ class EquilibriumSet:
 
 
 @dataclass(frozen=True)
-class PathEvent:
+class PathEvent(Result):
     """A special point met along an equilibrium path.
 
     ``kind`` is ``"fold"`` (the path turns back in its parameter: equilibria appear or merge
@@ -132,7 +227,7 @@ class PathEvent:
 
 
 @dataclass(frozen=True)
-class Path:
+class Path(Result):
     """An equilibrium branch traced in one parameter.
 
     Attributes
@@ -148,7 +243,7 @@ class Path:
     residual : ndarray
         Fixed-point residual at each point.
     events : tuple of PathEvent
-    status : int
+    status : Status
         0 reached the end, 1 step limit, 3 step-size underflow, 4 left the parameter range.
     nit : int
     params : dict

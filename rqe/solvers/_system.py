@@ -1,6 +1,6 @@
 """The RQE fixed-point system of an N-player normal-form game, in log coordinates.
 
-For each player ``i`` (spec 2.2-2.3; paper eqs. 1-2 and App. B.2):
+For each player ``i`` (paper eqs. 1-2 and App. B.2; docs/concepts.md, "Closed forms"):
 
     log q_i = sum_{j != i} log x_j          (others' product distribution, joint actions)
     g_i     = M_i^T x_i                      (own randomness averaged inside: aggregate form)

@@ -212,8 +212,8 @@ def _correct(family, u: np.ndarray, t: np.ndarray, tol: float, ctl: StepControl,
         if not np.isfinite(new_res):
             return None
         rate = new_res / res
-        if iters == 0:
-            contraction = rate
+        if iters == 0 and new_res > max(tol, floor):
+            contraction = rate     # one iteration that already lands within tolerance says nothing of the rate
         if rate > max_rate and new_res > 16 * max(tol, floor):
             return None            # not contracting: the step was too long
         res = new_res
@@ -401,26 +401,24 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
     return out
 
 
-def _land(family, y_old, y_new, s_end, tol, out, record):
-    """Interpolate to ``s = s_end`` and solve ``F(z; s_end) = 0`` there by Newton's method in ``z``."""
-    w = (s_end - y_old[-1]) / (y_new[-1] - y_old[-1])
-    y = (1 - w) * y_old + w * y_new
-    y[-1] = s_end
+def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvings: int = 20):
+    """Solve ``F(z; s) = 0`` at the fixed ``s = y[-1]`` by Newton's method in ``z`` with backtracking.
+
+    Each step is halved at most ``halvings`` times until ``||F||`` decreases.  Returns
+    ``(y, residual, converged, passes)``; ``passes`` counts the residual checks (at most ``iters``).
+    """
     F, res, floor = family.evaluate(y)
     norm = float(np.linalg.norm(F))
-    out.status = 3
-    for _ in range(_LAND_ITERS):
-        out.nit += 1
+    for passes in range(1, iters + 1):
         if res <= max(tol, floor):
-            out.status = 0
-            break
+            return y, res, True, passes
         _, J, _, _ = family.jacobian(y)
         try:
             delta = np.linalg.solve(J[:, :-1], -F)
         except np.linalg.LinAlgError:
-            break
+            return y, res, False, passes
         a = 1.0
-        while a > 2.0 ** -20:
+        while a > 2.0 ** -halvings:
             trial = y.copy()
             trial[:-1] += a * delta
             F_t, res_t, floor_t = family.evaluate(trial)
@@ -429,8 +427,19 @@ def _land(family, y_old, y_new, s_end, tol, out, record):
                 break
             a *= 0.5
         else:
-            break
+            return y, res, False, passes
         y, F, res, floor, norm = trial, F_t, res_t, floor_t, norm_t
+    return y, res, False, iters
+
+
+def _land(family, y_old, y_new, s_end, tol, out, record):
+    """Interpolate to ``s = s_end`` and solve ``F(z; s_end) = 0`` there by Newton's method in ``z``."""
+    w = (s_end - y_old[-1]) / (y_new[-1] - y_old[-1])
+    y = (1 - w) * y_old + w * y_new
+    y[-1] = s_end
+    y, res, converged, passes = newton_at(family, y, tol)
+    out.nit += passes
+    out.status = 0 if converged else 3
     if record or out.status == 0:
         out.s.append(float(s_end)), out.z.append(y[:-1].copy()), out.residual.append(res)
     return out

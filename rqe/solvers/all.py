@@ -33,6 +33,7 @@ import numpy as np
 from rqe._validation import positive_float, positive_int
 from rqe.solvers._iterate import DENSE_MAX, expired, newton
 from rqe.solvers._result import EquilibriumSet
+from rqe.solvers._small import SCALAR_FAILURES, kernel_for, player_map
 from rqe.solvers._system import RQESystem
 from rqe.solvers.rqe import _deadline, build_system, homotopy, result_from_state
 
@@ -45,6 +46,8 @@ _MODEL_RTOL = 1e-2      # accepted midpoint error of the cubic Hermite model, re
 _NOISE = 1e-12          # rounding noise of h, relative to max(1, |l|)
 _FD = 1e-5              # relative step of the central differences in the slopes of the best responses
 _INDEX_ROUNDS = 8       # refinements of brackets that fail the index check
+_BR_STEPS = 200         # cap on the safeguarded Newton steps of one scalar best response
+_BR_XTOL = 1e-10        # its relative step tolerance: the error after that last (quadratic) step is ~1e-20
 
 
 def _softplus(t: float) -> float:
@@ -63,16 +66,49 @@ def _hermite_critical_points(a: float, b: float, ha: float, hb: float, da: float
     c3 = 2 * ha + w * da - 2 * hb + w * db
     c2 = -3 * ha - 2 * w * da + 3 * hb - w * db
     c1 = w * da
-    ts = np.roots([3 * c3, 2 * c2, c1]) if abs(c3) + abs(c2) > 0 else []
-    return [a + w * float(t.real) for t in ts if abs(t.imag) <= 1e-12 and 0 < t.real < 1]
+    return [a + w * t for t in _quadratic_roots(3 * c3, 2 * c2, c1) if 0 < t < 1]
+
+
+def _quadratic_roots(A: float, B: float, C: float) -> list:
+    """Real roots of ``A t^2 + B t + C`` (as ``numpy.roots``, keeping a complex pair whose imaginary
+    part is below 1e-12 as a double root), in closed form."""
+    if A == 0:
+        return [-C / B] if B != 0 else []
+    disc = B * B - 4.0 * A * C
+    if disc < 0:
+        return [-B / (2.0 * A)] * 2 if math.sqrt(-disc) / (2.0 * abs(A)) <= 1e-12 else []
+    q = -0.5 * (B + math.copysign(math.sqrt(disc), B))
+    return [q / A, C / q] if q != 0 else [0.0, 0.0]
+
+
+def _bracketed(brentq, f, a: float, b: float, fa: float, fb: float) -> float:
+    """Brent's root of ``f`` on ``[a, b]``, where ``fa`` and ``fb`` (opposite signs) were computed earlier.
+
+    The best responses are warm-started, so ``f`` at an end point can differ from the earlier
+    value at the level of the response tolerance; an end point whose sign no longer differs
+    is then itself a root to that level, and the one with the smaller ``|f|`` is returned.
+    """
+    try:
+        return brentq(f, a, b, xtol=1e-14, rtol=1e-15, maxiter=200)
+    except ValueError:
+        return a if abs(fa) <= abs(fb) else b
 
 
 class _TwoByTwo:
-    """Scalar best responses of a 2x2 game in log-odds coordinates."""
+    """Scalar best responses of a 2x2 game in log-odds coordinates.
+
+    With the built-in risk measures and regularizers the maps and their derivatives are the
+    scalar closed forms of :mod:`rqe.solvers._small` (no numpy call per evaluation); otherwise,
+    or where those leave their range, the system's own risk and regulariser objects, with
+    central differences for the slopes.
+    """
 
     def __init__(self, system: RQESystem):
         self.s = system
+        self.kernel = kernel_for(system)
         self.bounds = [self._range(i) for i in range(2)]
+        self._warm = [None, None]       # (l_partner, best response, its slope) at the last scalar best response
+        self._slope = [None, None]      # (l_partner, kernel output) at the last Newton point of each player
 
     def _response_logit(self, i: int, G: np.ndarray) -> float:
         z = self.s.regularizer.response(G, self.s.eps_n[i])
@@ -83,9 +119,22 @@ class _TwoByTwo:
         return (self._response_logit(i, np.array([diff.min(), 0.0])),
                 self._response_logit(i, np.array([diff.max(), 0.0])))
 
-    def _image(self, i: int, l_own: float, log_partner: np.ndarray) -> float:
-        """Log-odds of player i's quantal response to the adversary's reply to ``(l_own, partner)``."""
+    def _scalar(self, i: int, l_own: float, l_partner: float):
+        """The kernel's ``(image, d image / d l_own, d image / d l_partner)``, or ``None`` out of its range."""
+        if self.kernel is None:
+            return None
+        try:
+            return self.kernel.player(i, l_own, l_partner)
+        except SCALAR_FAILURES:
+            return None
+
+    def _image(self, i: int, l_own: float, l_partner: float) -> float:
+        """Log-odds of player i's quantal response to the adversary's reply to ``(l_own, l_partner)``."""
+        fast = self._scalar(i, l_own, l_partner)
+        if fast is not None:
+            return fast[0]
         s = self.s
+        log_partner = _log_probs(l_partner)
         if s.tau_n[i] > 0:
             g = np.exp(_log_probs(l_own)) @ s.M[i]
             lp = s.risk.adversary(g, log_partner, s.tau_n[i])
@@ -93,16 +142,60 @@ class _TwoByTwo:
             lp = log_partner
         return self._response_logit(i, s.M[i] @ np.exp(lp))
 
-    def best_response(self, i: int, l_partner: float) -> float:
-        from scipy.optimize import brentq  # on first use (import cost)
+    def _newton_response(self, i: int, l_partner: float, lo: float, hi: float) -> float | None:
+        """The root of ``k(l) = image(l) - l`` in ``[lo, hi]`` by Newton's method on the kernel's slope,
+        safeguarded by bisection, from the tangent of the last root found (``None`` if the kernel fails)."""
+        a, b = lo, hi
+        if self._warm[i] is None:
+            x = 0.5 * (lo + hi)
+        else:
+            l_prev, x_prev, slope = self._warm[i]
+            x = x_prev + slope * (l_partner - l_prev)
+            x = x if lo < x < hi else x_prev
+        kernel = self.kernel
+        m, tau, eps, risk, reg = kernel.M[i], kernel.tau_n[i], kernel.eps_n[i], kernel.risk, kernel.reg
+        try:
+            for _ in range(_BR_STEPS):
+                fast = player_map(x, l_partner, m, tau, eps, risk, reg)
+                k = fast[0] - x
+                if k == 0:
+                    break
+                if k > 0:
+                    a = x
+                else:
+                    b = x
+                dk = fast[1] - 1.0
+                new = x - k / dk if dk < 0 else a
+                if a < new < b:             # a Newton step: the error after it is about its square
+                    done = abs(new - x) <= _BR_XTOL * (1.0 + abs(x))
+                else:
+                    new = 0.5 * (a + b)
+                    done = b - a <= 1e-15 * (1.0 + abs(new))
+                x = new
+                if done:
+                    break
+            else:
+                return None
+        except SCALAR_FAILURES:
+            return None
+        self._slope[i] = (l_partner, fast)
+        slope = fast[2] / (1.0 - fast[1])
+        self._warm[i] = (l_partner, x, slope if math.isfinite(slope) else 0.0)
+        return x
 
+    def best_response(self, i: int, l_partner: float) -> float:
+        self._slope[i] = None
         lo, hi = self.bounds[i]
         if hi - lo <= 1e-14 * max(1.0, abs(lo)):
             return lo
-        log_partner = _log_probs(l_partner)
+        if self.kernel is not None:
+            fast = self._newton_response(i, l_partner, lo, hi)
+            if fast is not None:
+                return fast
+        from scipy.optimize import brentq  # on first use (import cost)
 
         def k(l):
-            return self._image(i, l, log_partner) - l
+            return self._image(i, l, l_partner) - l
 
         k_lo, k_hi = k(lo), k(hi)
         if k_lo <= 0:
@@ -117,11 +210,13 @@ class _TwoByTwo:
         lo, hi = self.bounds[i]
         if not lo < l < hi:
             return l, 0.0
+        last = self._slope[i]
+        fast = last[1] if last is not None and last[0] == l_partner else self._scalar(i, l, l_partner)
+        if fast is not None:
+            return l, fast[2] / (1.0 - fast[1])
         d, dp = _FD * max(1.0, abs(l)), _FD * max(1.0, abs(l_partner))
-        log_partner = _log_probs(l_partner)
-        k_own = (self._image(i, l + d, log_partner) - self._image(i, l - d, log_partner)) / (2 * d)
-        k_partner = (self._image(i, l, _log_probs(l_partner + dp))
-                     - self._image(i, l, _log_probs(l_partner - dp))) / (2 * dp)
+        k_own = (self._image(i, l + d, l_partner) - self._image(i, l - d, l_partner)) / (2 * d)
+        k_partner = (self._image(i, l, l_partner + dp) - self._image(i, l, l_partner - dp)) / (2 * dp)
         return l, k_partner / (1.0 - k_own)
 
     def h(self, l2: float) -> float:
@@ -177,18 +272,18 @@ class _TwoByTwo:
                     found.append(x0)
                     continue
                 if h0 * h1 < 0:
-                    r = brentq(self.h, x0, x1, xtol=1e-14, rtol=1e-15, maxiter=200)
+                    r = _bracketed(brentq, self.h, x0, x1, h0, h1)
                     slope = self.h_and_slope(r)[1]
                     found.append(r)
                     slopes[r] = slope
                     if slope * (h1 - h0) <= 0:     # a root whose slope disagrees with its bracket
                         bad.append((x0, x1))
                 elif s0 * s1 < 0:                   # an extremum of h between two points of one sign
-                    e = brentq(lambda l: self.h_and_slope(l)[1], x0, x1, xtol=1e-14, rtol=1e-15, maxiter=200)
+                    e = _bracketed(brentq, lambda l: self.h_and_slope(l)[1], x0, x1, s0, s1)
                     he = self.h(e)
                     if he * h0 < 0:
                         for a, b in ((x0, e), (e, x1)):
-                            r = brentq(self.h, a, b, xtol=1e-14, rtol=1e-15, maxiter=200)
+                            r = _bracketed(brentq, self.h, a, b, h0 if a == x0 else he, he if a == x0 else h1)
                             found.append(r)
                             slopes[r] = self.h_and_slope(r)[1]
                     elif abs(he) <= noise(e):
@@ -280,6 +375,11 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
             results = []
             for l2 in roots:
                 l1 = tbt.best_response(0, l2)
+                fast = None if tbt.kernel is None else tbt.kernel.solve(
+                    l1, l2, tol=tol, max_iter=max_iter, deadline=deadline, method="root_bracketing")
+                if fast is not None:
+                    results.append(fast)
+                    continue
                 z = np.concatenate([_log_probs(l1), _log_probs(l2)])
                 outcome = newton(system, z, tol=tol, max_iter=max_iter, deadline=deadline)
                 results.append(result_from_state(system, outcome, method="root_bracketing", **pack))
@@ -292,7 +392,8 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
         if not all(r.success for r in found):
             doubts.append("some equilibria did not meet tol (see their messages)")
         ok = not doubts
-        msg = (f"Found all {len(found)} equilibria by bracketing every root of the composed best response."
+        count = f"all {len(found)} equilibria" if len(found) != 1 else "the only equilibrium"
+        msg = (f"Found {count} by bracketing every root of the composed best response."
                if ok else f"Found {len(found)} equilibria by root bracketing, but the search is not certified "
                f"complete: {'; '.join(doubts)}.")
         return EquilibriumSet(message=msg, complete=ok, equilibria=tuple(found), method="root_bracketing",

@@ -11,21 +11,22 @@ converges, as ``lam -> inf``, to a Nash equilibrium (the limiting logit equilibr
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.optimize import root
 
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
-from rqe.regularizers import Entropy
-from rqe.risk import KL
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
-from rqe.solvers._tracer import _FLOOR, StepControl, trace
+from rqe.solvers._tracer import _FLOOR, StepControl, newton_at, trace
 from rqe.solvers.rqe import build_system, solve
 
 __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
 
 _SUPPORT = 1e-6
+_EXP_SAFE = 700.0     # exp(a) neither overflows nor underflows to zero for |a| below this
 
 
 def _package(n_actions, path, *, name: str, success: bool, message: str, params: dict) -> Path:
@@ -79,7 +80,10 @@ class _LogitFamily:
         m = max(n)
         self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
         self.w = np.asarray(weights, dtype=float)[:, None]
-        self.P = np.asarray(game.payoffs, dtype=float)
+        P = np.asarray(game.payoffs, dtype=float)
+        # Subtract each player's smallest payoff (the logit response ignores it): exact for
+        # payoffs sharing a large offset (Sterbenz), so 1e9 + u keeps all of u's digits.
+        self.P = P - P.reshape(N, -1).min(axis=1).reshape((N,) + (1,) * N)
         if N == 2:
             S = np.zeros((2, m, m))
             S[0, :n[0], :n[1]] = self.P[0]
@@ -95,6 +99,24 @@ class _LogitFamily:
                     self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
         self.eye = np.eye(self.size)
         self.square = bool(self.mask.all())
+        self.fast = self.square
+        if self.fast:
+            self.ones = np.ones(m)
+            self.unit_weights = bool(np.all(self.w == 1.0))
+            self.players = np.arange(N)
+            self.template = np.zeros((self.size, self.size + 1))
+            self.template[:, :-1] = self.eye
+        if self.fast and N > 2:
+            # Every ordered pair (i, j) at once: D_ij = stack[p] @ (product of the others' x).
+            order = [(i, j) for i in range(N) for j in range(N) if j != i]
+            self.pair_i = np.array([i for i, _ in order])
+            self.pair_j = np.array([j for _, j in order])
+            self.pair_rest = np.array([self.pairs[p][1] for p in order])
+            self.stack = np.stack([self.pairs[p][0] for p in order])
+            self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
+            ar, shape = np.arange(m), (len(order), m, m)
+            self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
+            self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
         self.bound = float(np.abs(self.P).max()) * float(self.w.max())
         self.entries = int(self.P[0].size)
         self.cache = None
@@ -107,7 +129,74 @@ class _LogitFamily:
             q = np.multiply.outer(q, X[k, :self.n[k]]).ravel()
         return arranged @ q
 
+    def _parts_square2(self, y):
+        """:meth:`_parts` for two players with equally many actions, in as few numpy calls as possible.
+
+        On the branch ``z`` holds log-probabilities, so ``exp(z)`` needs no shift (and is the
+        ``exp(z)`` of the residual); the row sums are checked, and the shifted form is used
+        where they under- or overflow.  ``lam u`` is shifted by its row maxima only where
+        ``|lam u|`` can exceed ``_EXP_SAFE``.  Row sums are products with a vector of ones.
+        """
+        z, lam = y[:-1], float(y[-1])
+        Z = z.reshape(2, -1)
+        ones = self.ones
+        E = np.exp(Z)
+        sums = E @ ones
+        s0, s1 = sums.tolist()
+        if 0.0 < s0 < np.inf and 0.0 < s1 < np.inf:
+            X = E / sums[:, None]
+        else:
+            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
+            X = shifted / (shifted @ ones)[:, None]
+        U = (self.S @ X[::-1, :, None])[:, :, 0]
+        a = U * lam if self.unit_weights else (lam * self.w) * U
+        if abs(lam) * self.bound > _EXP_SAFE:
+            a -= a[self.players, a.argmax(axis=1)][:, None]
+        ea = np.exp(a)
+        total = (ea @ ones)[:, None]
+        sigma = ea / total
+        F = (Z - a + np.log(total)).ravel()
+        g0, g1 = (np.abs(E - sigma) @ ones).tolist()
+        res = max(g0, g1) if g0 == g0 and g1 == g1 else float("nan")
+        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
+        self.cache = (y, X, U)
+        return F, res, floor, X, U, sigma
+
+    def _parts_square_n(self, y):
+        """:meth:`_parts` for three or more players with equally many actions: every ``D_ij`` by one batched product."""
+        z, lam = y[:-1], float(y[-1])
+        Z = z.reshape(self.N, -1)
+        ones = self.ones
+        E = np.exp(Z)
+        sums = E @ ones
+        if np.all((sums > 0.0) & (sums < np.inf)):
+            X = E / sums[:, None]
+        else:
+            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
+            X = shifted / (shifted @ ones)[:, None]
+        rest = self.pair_rest
+        Q = X[rest[:, 0]]
+        for k in range(1, rest.shape[1]):
+            Q = (Q[:, :, None] * X[rest[:, k]][:, None, :]).reshape(len(Q), -1)
+        D = (self.stack @ Q[:, None, :, None])[..., 0]
+        self.pair_cache = D
+        U = (D[self.first] @ X[self.pair_j[self.first]][:, :, None])[:, :, 0]
+        a = U * lam if self.unit_weights else (lam * self.w) * U
+        if abs(lam) * self.bound > _EXP_SAFE:
+            a -= a[self.players, a.argmax(axis=1)][:, None]
+        ea = np.exp(a)
+        total = (ea @ ones)[:, None]
+        sigma = ea / total
+        F = (Z - a + np.log(total)).ravel()
+        gaps = np.abs(E - sigma) @ ones
+        res = float(gaps.max()) if np.all(gaps == gaps) else float("nan")
+        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
+        self.cache = (y, X, U)
+        return F, res, floor, X, U, sigma
+
     def _parts(self, y):
+        if self.fast:
+            return self._parts_square2(y) if self.N == 2 else self._parts_square_n(y)
         z, lam = y[:-1], y[-1]
         if self.square:
             Z = z.reshape(self.mask.shape)
@@ -151,6 +240,25 @@ class _LogitFamily:
     def jacobian(self, y):
         F, res, floor, X, U, sigma = self._parts(y)
         lam, o, n = y[-1], self.offsets, self.n
+        if self.fast and self.N > 2:
+            Cx = U - (sigma * U) @ self.ones[:, None]
+            D, pi = self.pair_cache, self.pair_i
+            B = ((D - sigma[pi][:, None, :] @ D - Cx[pi][:, :, None])
+                 * (-lam * self.w[pi] * X[self.pair_j])[:, None, :])
+            J = self.template.copy()
+            J[self.block_rows, self.block_cols] = B
+            J[:, -1] = (-self.w * Cx).ravel()
+            return F, J, res, floor
+        if self.fast:
+            # C_i = (I - 1 sigma_i^T) D_ij and C_i x_j = u_i - sigma_i . u_i, so that
+            # dT_i/dz_j = lam w_i (C_i - (C_i x_j) 1^T) diag(x_j) and dT_i/dlam = w_i C_i x_j.
+            Cx = U - (sigma * U) @ self.ones[:, None]
+            B = (self.S - (sigma[:, None, :] @ self.S) - Cx[:, :, None]) * (-lam * self.w * X[::-1])[:, None, :]
+            J = self.template.copy()
+            J[o[0]:o[1], o[1]:o[2]] = B[0]
+            J[o[1]:o[2], o[0]:o[1]] = B[1]
+            J[:, -1] = (-self.w * Cx).ravel()
+            return F, J, res, floor
         J = np.empty((self.size, self.size + 1))
         J[:, :-1] = self.eye
         col = -self.w * (U - (sigma * U).sum(axis=1, keepdims=True))
@@ -198,9 +306,79 @@ def _payoff_range(game: NormalFormGame) -> float:
     return float(np.ptp(game.payoffs))
 
 
+def _deadline(max_time, func: str) -> float | None:
+    """The :func:`time.monotonic` value at which a ``max_time`` budget (seconds) runs out."""
+    return None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=func)
+
+
+def _budget_spent(path, name: str, max_time: float) -> str:
+    return (f"Time budget max_time={max_time:g} s spent at {name} = {path.s[-1]:.4g} after {path.nit} steps; the "
+            "points traced so far are kept. Try a larger max_time.")
+
+
+_TAIL_POINTS = 3          # points of the tail whose lam * regret must agree before the jump
+_TAIL_SPREAD = 0.02       # relative spread of lam * regret over those points
+_TAIL_MARGIN = 1.25       # the jump aims at lam_end * this, so that the regret ends below its target
+_TAIL_GAIN = 4.0          # jump only when lam_end exceeds the last lam by this factor
+_TAIL_MATCH = 1e-3        # largest change of a probability between the tail model and the solved end
+_TAIL_NEWTON = 8          # Newton passes allowed at the end of the jump
+_TAIL_SUPPORT = 1e-4      # probabilities above this at the last point are the support (log-probability a + d / lam)
+_TAIL_DROPPED = 1e-8      # ... and below this the dropped actions; none may lie in between
+
+
+def _tail_jump(family, history, target: float, lam_max: float, tol: float):
+    """Jump from the asymptotic tail of the logit branch to where its regret reaches ``target``.
+
+    Near a regular Nash equilibrium the principal branch converges at rate ``1 / lam``
+    (McKelvey and Palfrey 1995, Theorem 3; Turocy 2005, Section 3): the Nash max regret times
+    ``lam`` tends to a constant, the log-probabilities of the support tend to constants as
+    ``a + d / lam`` and those of the other actions fall linearly, ``a + b lam + d / lam``.
+    Once ``lam * regret`` agrees within ``_TAIL_SPREAD`` over the last ``_TAIL_POINTS`` points,
+    the log-probabilities are fitted by these forms (the support: probabilities above
+    ``_TAIL_SUPPORT``; least squares) and the equations are
+    solved by Newton's method at ``lam_end = _TAIL_MARGIN * lam * regret / target`` from the
+    fit.  The tail must be settled: regret falling, and no probability between ``_TAIL_DROPPED``
+    and ``_TAIL_SUPPORT``.  The end is kept only if Newton converges within ``_TAIL_NEWTON`` passes, its regret
+    is below ``target`` and its probabilities are within ``_TAIL_MATCH`` of the fit's (the
+    same branch).  Returns ``(y, residual, passes)``, ``False`` after a failed attempt (the
+    trace goes on step by step) or ``None`` when the tail is not settled (no attempt).
+    """
+    if len(history) < _TAIL_POINTS:
+        return None
+    last = history[-_TAIL_POINTS:]
+    products = [lam * regret for lam, _, regret in last]         # Python floats: this runs at every point
+    if not (all(a[0] < b[0] and a[2] > b[2] for a, b in zip(last, last[1:])) and min(products) > 0
+            and max(products) <= (1.0 + _TAIL_SPREAD) * min(products)):
+        return None
+    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
+    products = np.array(products)
+    lam_end = min(_TAIL_MARGIN * products[-1] / target, lam_max)
+    unsettled = (zs[-1] < np.log(_TAIL_SUPPORT)) & (zs[-1] > np.log(_TAIL_DROPPED))
+    if lam_end < _TAIL_GAIN * lams[-1] or unsettled.any():
+        return None
+    scale = lams[-1]
+    V = np.column_stack([np.ones(len(lams)), lams / scale, scale / lams])
+    coef = np.linalg.solve(V, zs)
+    guess = coef[0] + coef[1] * (lam_end / scale) + coef[2] * (scale / lam_end)
+    support = zs[-1] > np.log(_TAIL_SUPPORT)         # no linear term: a + d / lam, by least squares
+    coef2 = np.linalg.lstsq(V[:, [0, 2]], zs[:, support], rcond=None)[0]
+    guess[support] = coef2[0] + coef2[1] * (scale / lam_end)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y, res, converged, passes = newton_at(family, np.append(guess, lam_end), tol, _TAIL_NEWTON, halvings=6)
+    if not converged or family.regret(y) > target:
+        return False
+    o = family.offsets
+    for i in range(family.N):
+        a, b = y[o[i]:o[i + 1]], guess[o[i]:o[i + 1]]
+        xa, xb = np.exp(a - a.max()), np.exp(b - b.max())
+        if np.abs(xa / xa.sum() - xb / xb.sum()).max() > _TAIL_MATCH:
+            return False
+    return y, res, passes
+
+
 def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret_tol: float = 1e-8,
              max_steps: int = 5000, tol: float = 1e-10, first_step: float = 0.03, max_accel: float = 2.0,
-             max_step: float | None = None) -> Path:
+             max_step: float | None = None, max_time: float | None = None, tail_jump: bool = True) -> Path:
     """Trace the principal branch of logit QRE from ``lam = 0`` towards a Nash equilibrium.
 
     Player ``i`` uses precision ``lam_i = lam * weights[i]``.  The trace stops when ``lam``
@@ -229,6 +407,15 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
         rejected step); ``1.1`` is Gambit's default, larger values take fewer points.
     max_step : float, optional
         Largest arclength step (default unbounded).
+    max_time : float, optional
+        Time budget in seconds, checked once per step; when it is spent the trace stops with
+        ``status=5`` and ``success=False``, keeping the points traced so far.
+    tail_jump : bool, default True
+        Once the branch is in its asymptotic tail (``lam`` times the regret constant over
+        three points), fit the tail and solve directly at the ``lam`` where the regret reaches
+        ``regret_tol`` instead of stepping there (the end is checked: same branch, regret
+        below the target; otherwise the trace goes on step by step).  The recorded path then
+        has no points between the jump's two ends.
 
     Returns
     -------
@@ -261,6 +448,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     max_accel = _accel(max_accel, func)
     weights = per_player(1.0 if weights is None else weights, game.n_players, name="weights", func=func,
                          low_inclusive=False)
+    deadline = _deadline(max_time, func)
     family = _LogitFamily(game, weights)
     offsets = family.offsets
     spread = _payoff_range(game)
@@ -269,24 +457,44 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
         return [np.exp(b - b.max()) / np.exp(b - b.max()).sum()
                 for b in (z[offsets[i]:offsets[i + 1]] for i in range(game.n_players))]
 
+    target = regret_tol * spread
+    history, jump, retry = [], [], [0.0]
+
     def nash_close(z, lam):
-        return family.regret(np.append(z, lam)) <= regret_tol * spread
+        regret = family.regret(np.append(z, lam))
+        if regret <= target:
+            return True
+        if tail_jump:
+            history.append((lam, z.copy(), regret))
+            if lam >= retry[0]:
+                end = _tail_jump(family, history, target, lam_max, tol)
+                if end is False:
+                    retry[0] = 2.0 * lam        # a failed jump is retried once lam has doubled
+                elif end is not None:
+                    jump.append(end)
+                    return True
+        return False
 
     uniform = np.concatenate([np.full(k, -np.log(k)) for k in game.n_actions])
     control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
     path = trace(family, uniform, 0.0, lam_max, tol=tol, max_steps=max_steps, stop=nash_close,
-                 s_range=(-1e-9, np.inf), control=control)
+                 s_range=(-1e-9, np.inf), control=control, deadline=deadline)
+    if jump:
+        y, res, passes = jump[0]
+        path.s.append(float(y[-1])), path.z.append(y[:-1].copy()), path.residual.append(res)
+        path.nit += passes
     done = path.status == 0
     regret = max_regret(game, softmax_blocks(path.z[-1])) if path.z else np.nan
     relative = regret / spread if spread > 0 else 0.0
     message = (f"Traced the principal logit branch to lam = {path.s[-1]:.4g} in {path.nit} steps; "
                f"the last point's Nash max regret is {regret:.2e} ({relative:.2e} of the payoff range)."
-               if done else
+               if done else _budget_spent(path, "lam", max_time) if path.status == 5 else
                f"The trace stopped at lam = {path.s[-1]:.4g} (status {path.status}) after {path.nit} steps; "
                "try a larger max_steps, a smaller max_accel or first_step, or a smaller lam_max.")
     return _package(game.n_actions, path, name="lam", success=done, message=message,
                     params={"weights": tuple(map(float, weights)), "lam_max": lam_max, "regret": regret,
-                            "relative_regret": relative, "regret_tol": regret_tol, "tol": tol})
+                            "relative_regret": relative, "regret_tol": regret_tol, "tol": tol,
+                            "tail_jump": bool(jump)})
 
 
 def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, Path]:
@@ -334,7 +542,7 @@ def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, P
 
 def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", regularizer="entropy",
              direction=None, x0=None, max_steps: int = 2000, tol: float = 1e-10, first_step: float | None = None,
-             max_step: float | None = None, max_accel: float = 2.0) -> Path:
+             max_step: float | None = None, max_accel: float = 2.0, max_time: float | None = None) -> Path:
     """Trace an RQE branch as the common risk aversion ``tau`` moves from ``tau[0]`` to ``tau[1]``.
 
     Player ``i`` has risk aversion ``tau * direction[i]``.  The branch starts at the equilibrium
@@ -359,9 +567,16 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     tol : float, default 1e-10
         Target residual of every recorded point.
     first_step, max_step : float, optional
-        Arclength of the first step and largest step (defaults: 2% and 5% of the ``tau`` range).
+        Arclength of the first step and largest step, in units of ``tau`` (defaults: 2% and 5%
+        of the ``tau`` range).  The branch is traced in ``(log x, tau * R)`` with ``R`` the
+        largest payoff range, so that the steps do not depend on the unit of the payoffs.
     max_accel : float, default 2.0
         Largest factor by which the step grows from one point to the next.
+    max_time : float, optional
+        Time budget in seconds, counted from the call (the starting solve, capped by its own
+        iterations, counts against it) and checked once per step of the trace; when it is
+        spent the trace stops with ``status=5`` and ``success=False``, keeping the points
+        traced so far.
 
     Returns
     -------
@@ -386,9 +601,12 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     max_steps = positive_int(max_steps, name="max_steps", func=func)
     max_accel = _accel(max_accel, func)
     tol = positive_float(tol, name="tol", func=func)
-    span = max(abs(t1 - t0), 1e-3)
-    first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func)
-    max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func)
+    deadline = _deadline(max_time, func)
+    # The trace runs in r = tau * (payoff range), free of the payoffs' unit (docs/results.md).
+    unit = max(float(np.ptp(p)) for p in game.payoffs) or 1.0
+    span = max(abs(t1 - t0) * unit, 1e-3)
+    first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func) * unit
+    max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func) * unit
     system, risk_obj, reg_obj = build_system(game, tau=0.0, epsilon=epsilon, risk=risk, regularizer=regularizer,
                                              func=func)
     weights = per_player(1.0 if direction is None else direction, game.n_players, name="direction", func=func)
@@ -397,13 +615,15 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     if not start.success:
         raise ValueError(f"{func} could not compute the starting RQE at tau = {t0}: {start.message}")
 
-    def at(t):
-        return RQESystem(game, t * weights, system.epsilon, risk_obj, reg_obj)
+    def at(r):
+        return RQESystem(game, r / unit * weights, system.epsilon, risk_obj, reg_obj)
 
     z0 = np.log(np.concatenate(start.strategies))
     lo, hi = min(t0, t1), max(t0, t1)
     control = StepControl(first_step=first_step, max_step=max_step, max_accel=max_accel)
-    path = trace(at, z0, t0, t1, tol=tol, max_steps=max_steps, s_range=(lo, hi), control=control)
+    path = trace(at, z0, t0 * unit, t1 * unit, tol=tol, max_steps=max_steps, s_range=(lo * unit, hi * unit),
+                 control=control, deadline=deadline)
+    path.s, path.events = [r / unit for r in path.s], [(kind, r / unit, k) for kind, r, k in path.events]
     done = path.status == 0
     folds = [e for e in path.events if e[0] == "fold"]
     if done:
@@ -412,6 +632,8 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
         message = (f"The branch folded back at tau = {folds[-1][1]:.6g} and left [{lo:g}, {hi:g}] "
                    f"after {path.nit} steps." if folds else
                    f"The branch left [{lo:g}, {hi:g}] after {path.nit} steps.")
+    elif path.status == 5:
+        message = _budget_spent(path, "tau", max_time)
     else:
         message = f"The trace stopped (status {path.status}) after {path.nit} steps; try a larger max_steps."
     params = {"epsilon": tuple(map(float, system.epsilon)), "direction": tuple(map(float, weights)),

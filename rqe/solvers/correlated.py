@@ -21,7 +21,7 @@ deviation gain) is recomputed in numpy from the returned law by a second, dense 
 never read from the solver.
 
 :func:`player_adversary_cce` computes coarse correlated equilibria of the 2N-player game of
-players and adversaries behind the RQE (spec 2.4; SRPO eqs. 5-6), whose strategies are mixed
+players and adversaries behind the RQE (SRPO eqs. 5-6), whose strategies are mixed
 strategies, to check numerically the statement of Mazumdar, Panaganti and Shi (ICLR 2025) that
 these CCE collapse to the RQE when their tractability condition holds.
 """
@@ -45,7 +45,7 @@ from rqe._validation import choice, finite_array, per_player, positive_float, po
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import KL, ReverseKL, get_risk
-from rqe.solvers._result import EquilibriumResult, _plain
+from rqe.solvers._result import EquilibriumResult, Result, _plain
 
 __all__ = ["solve_correlated", "CorrelatedResult", "deviation_matrix", "deviation_gains", "player_adversary_cce",
            "PlayerAdversaryCCE", "simplex_grid", "KINDS", "OBJECTIVES", "MAX_NONZEROS", "MAX_SUPPORT"]
@@ -65,7 +65,7 @@ _PA_FUNC = "rqe.player_adversary_cce"
 
 
 @dataclass(frozen=True)
-class CorrelatedResult:
+class CorrelatedResult(Result):
     """A correlated (or coarse correlated) equilibrium with its certificate.
 
     Attributes
@@ -449,7 +449,7 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
 
 # --------------------------------------------------------------------------- the 2N-player game
 @dataclass(frozen=True)
-class PlayerAdversaryCCE:
+class PlayerAdversaryCCE(Result):
     """A coarse correlated equilibrium of the game of players and adversaries, against the RQE.
 
     The four agents of a two-player game are, in this order, player 1 (strategy ``x_1``), its
@@ -582,7 +582,7 @@ class _AgentGame:
         return np.broadcast_to(self.payoff(agent, point[None]) - self.F[agent], self.shape).ravel()
 
     def best_response(self, agent: int, mu: np.ndarray) -> np.ndarray:
-        """Agent's best mixed strategy against the law ``mu`` (closed forms of spec 2.2-2.3)."""
+        """Agent's best mixed strategy against the law ``mu`` (closed forms of docs/concepts.md)."""
         i, adversary = divmod(agent, 2)
         j = 1 - i
         mean = [np.tensordot(mu.sum(axis=tuple(b for b in range(4) if b != a)), self.support[a], axes=1)
@@ -606,10 +606,10 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
                          resolution: int = 4, tol: float = 1e-6, max_iter: int = 100) -> PlayerAdversaryCCE:
     """The coarse correlated equilibrium of the player-adversary game farthest from the RQE.
 
-    The RQE of a two-player game is a Nash equilibrium of a four-agent game (spec 2.4; SRPO
+    The RQE of a two-player game is a Nash equilibrium of a four-agent game (SRPO
     eqs. 5-6): player ``i`` maximises ``x_i . A_i p_i - epsilon_i nu(x_i)`` and its adversary
     ``-x_i . A_i p_i - D(p_i, x_j) / tau_i``.  Mazumdar, Panaganti and Shi (ICLR 2025; read from
-    the abstract and the authors' code, spec 2.4 and 2.6) state that the coarse correlated
+    the abstract and the authors' code) state that the coarse correlated
     equilibria of this game collapse to the RQE under their tractability condition, so that
     no-regret learning finds it.  This function measures that claim: it searches, among the
     laws over a grid of mixed strategies (plus the RQE's own strategies) that are CCE against
@@ -619,7 +619,7 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     The program is linear in the law; the continuum of deviations is handled by cutting planes
     (Kelley's method): a linear program (HiGHS) with one constraint per deviation found so
     far (initially every grid point, which includes the RQE strategy), then each agent's exact
-    best response to the law (closed forms of spec 2.2-2.3) is added while it gains more than
+    best response to the law (closed forms of docs/concepts.md) is added while it gains more than
     ``tol``.  A cutting-plane LP rather than the equivalent exponential-cone program is used
     because, when the CCE do collapse, the feasible set is a single point and interior-point
     solvers stall.  Since the RQE strategies are deviations from the start, a collapse shows as

@@ -4,7 +4,7 @@ Implements Qu, Zhang, Lanzetti and Mazumdar, *Training Generalizable Collaborati
 via Strategic Risk Aversion*, arXiv 2602.21515: "Lemma (risk-averse quantal best response)"
 (App. B.1.1) and the "game of the means" (eq. 13) with its domain (eq. 14).  With the others
 playing independent Gaussians ``N(m_{-i}, Sigma_{-i})``, player ``i``'s best response in
-``U_i^tau + epsilon_i h(x_i)`` (aggregate entropic risk, spec section 4.1) is the Gaussian
+``U_i^tau + epsilon_i h(x_i)`` (aggregate entropic risk, SRPO §4.1) is the Gaussian
 
     Sigma_i = -epsilon_i A^{-1},
     m_i     = (-A + B P^{-1} B^T)^{-1} (h_a + B P^{-1} ((1/tau_i) S^{-1} mu - h_b)),
@@ -33,7 +33,7 @@ import numpy as np
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame, _gaussian_tilt
-from rqe.solvers._result import _plain
+from rqe.solvers._result import Result, _deprecated, _plain
 
 __all__ = ["GaussianResult", "solve_gaussian", "gaussian_gap", "tau_bounds"]
 
@@ -41,7 +41,7 @@ _FUNC = "rqe.solvers.gaussian.solve_gaussian"
 
 
 @dataclass(frozen=True)
-class GaussianResult:
+class GaussianResult(Result):
     """The Gaussian RQE of a quadratic game with its certificate.
 
     Attributes
@@ -54,8 +54,8 @@ class GaussianResult:
         ``means[i]`` has shape ``(d_i,)``.
     covariances : tuple of ndarray
         ``covariances[i] = -epsilon_i H_i[i, i]^{-1}``, shape ``(d_i, d_i)``.
-    expected_utilities : ndarray
-        ``E[u_i]`` at the equilibrium, shape ``(N,)``.
+    payoffs : ndarray
+        ``E[u_i]`` at the equilibrium, shape ``(N,)`` (``expected_utilities`` is a deprecated alias).
     shared_reward : float or None
         Expected shared reward ``J = E[R]`` for a collaborative game, else ``None``.
     residual : float
@@ -79,7 +79,7 @@ class GaussianResult:
     success: bool
     means: tuple
     covariances: tuple
-    expected_utilities: np.ndarray
+    payoffs: np.ndarray
     shared_reward: float | None = None
     residual: float = 0.0
     gap: float = 0.0
@@ -87,6 +87,8 @@ class GaussianResult:
     nit: int = 0
     method: str = "linear"
     params: dict = field(default_factory=dict, repr=False)
+
+    expected_utilities = _deprecated("GaussianResult", "expected_utilities", "payoffs")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
@@ -200,7 +202,7 @@ def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-
         success=bool(success),
         means=means,
         covariances=tuple(covs),
-        expected_utilities=game.expected_utilities(means, covs),
+        payoffs=game.expected_utilities(means, covs),
         shared_reward=game.expected_shared_reward(means, covs) if game.is_collaborative else None,
         residual=float(residual),
         gap=_gap(game, list(means), covs, tau_arr, eps_arr),
@@ -287,9 +289,15 @@ def _quantal_covariances(game: GaussianGame, eps_arr: np.ndarray) -> list[np.nda
 
 
 def _others_covariance(covs, player: int) -> np.ndarray:
-    from scipy.linalg import block_diag  # imported on first use: `import rqe` stays fast
-
-    return block_diag(*[S for j, S in enumerate(covs) if j != player])
+    """The block-diagonal joint covariance of the players other than ``player``."""
+    blocks = [S for j, S in enumerate(covs) if j != player]
+    size = sum(S.shape[0] for S in blocks)
+    out, at = np.zeros((size, size)), 0
+    for S in blocks:
+        d = S.shape[0]
+        out[at:at + d, at:at + d] = S
+        at += d
+    return out
 
 
 def _mean_response(game: GaussianGame, player: int, covs, tau: float) -> tuple[np.ndarray, np.ndarray]:
@@ -313,6 +321,52 @@ def _means_game(game: GaussianGame, covs, tau_arr) -> tuple[np.ndarray, np.ndarr
         T[np.ix_(own, others)] = F
         k[own] = ki
     return T, k
+
+
+def _means_along(game: GaussianGame, covs, taus: np.ndarray, *, tol: float = 1e-10,
+                max_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Equilibrium means at many rows of per-player ``tau`` at once: ``(means, solved)``.
+
+    The computation of :func:`solve_gaussian` (eq. 13 assembled from the tau-stable lemma,
+    solved, then polished by iterative refinement to ``residual <= tol (1 + max |m|)``) with every
+    tau-independent factor shared and the rest broadcast over a leading axis of length ``K``:
+    the whitening ``S_{-i} = L L^T``, ``L^T C L = V diag(lam) V^T`` gives
+    ``G(tau) = W diag(1 / (1 + tau lam)) W^T`` with ``W = L V`` for every ``tau``.  ``taus`` has
+    shape ``(K, N)`` and must lie in the domain of eq. 14; ``solved[k]`` is false where the game
+    of the means is singular or the refinement missed ``tol`` (re-solve those points with
+    :func:`solve_gaussian`, which handles and reports both cases).
+    """
+    K, size = taus.shape[0], sum(game.dims)
+    T, k = np.zeros((K, size, size)), np.zeros((K, size))
+    for i in range(game.n_players):
+        A, B, C, h_a, h_b = game.blocks(i)
+        own, others = game._own_and_others(i)
+        Lc = np.linalg.cholesky(_others_covariance(covs, i))
+        lam, V = np.linalg.eigh(Lc.T @ C @ Lc)
+        W = Lc @ V
+        t = taus[:, i][:, None, None]
+        G = (W[None] / (1.0 + t * lam[None, None, :])) @ W.T
+        G = 0.5 * (G + np.swapaxes(G, 1, 2))
+        BG = t * (B[None] @ G)
+        Km = -A[None] + BG @ B.T
+        rhs = np.concatenate([B[None] - BG @ C, (h_a[None, :] - BG @ h_b)[:, :, None]], axis=2)
+        sol = np.linalg.solve(Km, rhs)
+        T[:, own[:, None], others[None, :]] = sol[:, :, :-1]
+        k[:, own] = sol[:, :, -1]
+    L = np.eye(size)[None] - T
+    solved = np.linalg.matrix_rank(L) == size
+    m = np.zeros((K, size))
+    if solved.any():
+        m[solved] = np.linalg.solve(L[solved], k[solved][:, :, None])[:, :, 0]
+    nit = 1
+    while True:
+        miss = np.abs(np.einsum("kab,kb->ka", T, m) + k - m).max(axis=1) > tol * (1 + np.abs(m).max(axis=1))
+        todo = miss & solved
+        if not todo.any() or nit >= max_iter:
+            break
+        m[todo] = m[todo] + np.linalg.solve(L[todo], (k[todo] - np.einsum("kab,kb->ka", L[todo], m[todo]))[:, :, None])[:, :, 0]
+        nit += 1
+    return m, solved & ~miss
 
 
 def _bounds(game: GaussianGame, covs) -> np.ndarray:

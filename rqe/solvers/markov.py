@@ -25,6 +25,7 @@ assumed: the Bellman residual ``max |B(W) - W|`` is reported.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field, fields
 
@@ -38,7 +39,8 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
-from rqe.solvers._result import _plain
+from rqe.solvers._iterate import expired
+from rqe.solvers._result import Result, _plain
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["solve_markov", "MarkovResult", "VALUES"]
@@ -52,7 +54,7 @@ _LONG = 50_000          # steps x states above which the progress bar is shown b
 
 
 @dataclass(frozen=True)
-class MarkovResult:
+class MarkovResult(Result):
     """A risk-averse quantal response equilibrium of a Markov game, with its certificates.
 
     Attributes
@@ -122,19 +124,23 @@ class _StageOut:
     values: dict          # convention -> (N, S)
     residual: np.ndarray  # (S,)
     gap: np.ndarray       # (S, N)
-    z: list               # per legality group, (B_g, m_g) warm start
+    z: np.ndarray         # (S, sum n_i) warm start (log strategies, -inf on illegal actions)
     n_fallback: int
+    jinv: np.ndarray | None = None   # (S, m, m) inverse Jacobians of the last Newton steps (warm start)
 
 
 class Stages:
-    """The stage games of one Markov game: continuation values, grouping by legal actions, batched solves.
+    """The stage games of one Markov game: continuation values and batched solves of all states of a step.
 
-    Private engine shared by :func:`solve_markov` and :mod:`rqe.markov`.
+    States whose legal action sets differ are solved in one batch, padded to the full action
+    counts with the illegal actions held at probability zero.  Private engine shared by
+    :func:`solve_markov` and :mod:`rqe.markov`.
     """
 
     def __init__(self, game: MarkovGame, *, tau, epsilon, risk: str, regularizer: str, env, tol: float,
-                 max_iter: int = 50):
+                 max_iter: int = 50, value: str = "regularized"):
         self.game = game
+        self.value = value                                       # the stage value computed
         self.N, self.S, self.n = game.n_players, game.n_states, game.n_actions
         self.A = game.n_joint
         self.tau = np.asarray(tau, float)
@@ -144,25 +150,8 @@ class Stages:
         self.gamma = 1.0 if game.discount is None else game.discount
         P = game.transitions
         self.P = sp.csr_array(sp.hstack([P, sp.csr_array(game.stop[:, None])])) if game.terminates else P
-        self.groups = self._groups()
-
-    def _groups(self):
-        legal = self.game.legal
-        patterns = {}
-        for s in range(self.S):
-            k = tuple(bytes(np.packbits(m[s])) for m in legal)
-            patterns.setdefault(k, []).append(s)
-        groups = []
-        for states in patterns.values():
-            s0 = states[0]
-            L = [np.flatnonzero(m[s0]) for m in legal]
-            others_idx = []
-            for i in range(self.N):
-                others = [j for j in range(self.N) if j != i]
-                grids = np.meshgrid(*[L[j] for j in others], indexing="ij")
-                others_idx.append(np.ravel_multi_index([g.ravel() for g in grids], [self.n[j] for j in others]))
-            groups.append((np.asarray(states), L, others_idx))
-        return groups
+        self.legal = np.concatenate([np.asarray(m, bool) for m in game.legal], axis=1)     # (S, m)
+        self.offsets = np.concatenate([[0], np.cumsum(self.n)])
 
     def q_values(self, W: np.ndarray, step: int = 0) -> np.ndarray:
         """``Q_i(s, a) = r_i(s, a) + gamma rho_i[W_i](s, a)``: shape ``(N, S, n_1..n_N)``."""
@@ -173,66 +162,80 @@ class Stages:
         cont = self.env.evaluate(self.P, Wx)                   # (S * A, N)
         return R + self.gamma * cont.T.reshape(R.shape)
 
-    def uniform_z(self):
-        return [np.concatenate([np.full((len(st), len(l)), -np.log(len(l))) for l in L], axis=1)
-                for st, L, _ in self.groups]
+    def uniform_z(self) -> np.ndarray:
+        """Uniform play over each state's legal actions, in log coordinates ``(S, m)``."""
+        counts = np.concatenate([np.repeat(m.sum(1, keepdims=True), k, axis=1) for m, k in zip(self.game.legal,
+                                                                                               self.n)], axis=1)
+        return np.where(self.legal, -np.log(np.maximum(counts, 1)), -np.inf)
 
-    def z_from_policies(self, policies):
-        """Log-coordinates of full policies ``(S, n_i)`` restricted to each group's legal actions."""
-        out = []
+    def z_from_policies(self, policies) -> np.ndarray:
+        """Log-coordinates ``(S, m)`` of full policies ``(S, n_i)`` (``-inf`` on zero and illegal entries)."""
         with np.errstate(divide="ignore"):
-            for st, L, _ in self.groups:
-                out.append(np.concatenate([np.log(policies[i][np.ix_(st, L[i])]) for i in range(self.N)], axis=1))
-        return out
+            return np.where(self.legal, np.log(np.concatenate(policies, axis=1)), -np.inf)
 
-    def solve(self, Q: np.ndarray, z0: list, *, free=None) -> _StageOut:
-        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``)."""
+    def solve(self, Q: np.ndarray, z0: np.ndarray, *, free=None, jinv=None) -> _StageOut:
+        """Stage RQE of every state (``free``: players solved for; the others keep ``z0``).
+
+        ``jinv``: the ``jinv`` of the previous step's output, reused for chord steps (a warm start).
+        """
+        return self.solve_stack([Q], [z0], [free], jinv=jinv)[0]
+
+    def solve_stack(self, Qs: list, z0s: list, frees: list, partners=None, jinv=None) -> list:
+        """Several stage problems over all states (``Qs[k]``: ``(N, S, ...)``) in one batched solve.
+
+        ``partners`` (``(S, m)`` log policies, optional): every problem's players answer these
+        strategies of the others (best responses to a fixed profile) instead of each other.
+        """
         N, S = self.N, self.S
-        strategies = [np.zeros((S, k)) for k in self.n]
-        adversaries = [np.zeros((S, self.A // k)) for k in self.n]
-        values = {v: np.zeros((N, S)) for v in VALUES}
-        residual = np.zeros(S)
-        gap = np.zeros((S, N))
-        zs, n_fallback = [], 0
-        for (states, L, others_idx), zg in zip(self.groups, z0):
-            Qg = Q[:, states][(slice(None), slice(None)) + np.ix_(*L)].swapaxes(0, 1)
-            kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, free=free,
-                      tol=self.tol)
-            out = solve_batch(Qg, z0=zg, max_iter=self.max_iter, **kw)
-            bad = np.flatnonzero(~out.converged)
-            if bad.size:
-                n_fallback += bad.size
-                z = out.z.copy()
-                z[bad] = self._fallback(Qg[bad], out.z[bad], free, kw)
-                out = solve_batch(Qg, z0=z, max_iter=0, **kw)
-            zs.append(out.z)
-            for i in range(N):
-                strategies[i][np.ix_(states, L[i])] = out.strategies[i]
-                adversaries[i][np.ix_(states, others_idx[i])] = out.adversaries[i]
-            values["regularized"][:, states] = out.regularized.T
-            values["risk_adjusted"][:, states] = out.risk_adjusted.T
-            values["expected"][:, states] = out.expected.T
-            residual[states] = out.residual
-            gap[states] = out.gap
-        return _StageOut(strategies, adversaries, values, residual, gap, zs, n_fallback)
+        K = len(Qs)
+        Qb = np.concatenate([np.moveaxis(Q, 0, 1) for Q in Qs]) if K > 1 else np.moveaxis(Qs[0], 0, 1)
+        free = np.concatenate([np.broadcast_to(np.ones(N, bool) if f is None else np.asarray(f, bool), (S, N))
+                               for f in frees])
+        legal = None if self.legal.all() else np.tile(self.legal, (K, 1))
+        z0 = np.concatenate(z0s) if K > 1 else z0s[0]
+        if partners is not None:
+            partners = np.tile(partners, (K, 1))
+        kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
+                  values=(self.value,))
+        out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, jinv0=jinv,
+                          **kw)
+        bad = np.flatnonzero(~out.converged)
+        if bad.size:
+            z = out.z.copy()
+            z[bad] = self._fallback(Qb[bad], out.z[bad], free[bad], self.legal[bad % S],
+                                    None if partners is None else partners[bad], kw)
+            out = solve_batch(Qb, z0=z, free=free, legal=legal, partners=partners, max_iter=0, **kw)
+        results = []
+        for k in range(K):
+            rows = slice(k * S, (k + 1) * S)
+            values = {self.value: getattr(out, self.value)[rows].T}
+            n_fallback = int(np.sum((bad >= k * S) & (bad < (k + 1) * S)))
+            results.append(_StageOut([x[rows] for x in out.strategies], [p[rows] for p in out.adversaries], values,
+                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback, out.jinv[rows]))
+        return results
 
-    def _fallback(self, Qb, zb, free, kw):
-        """Stage games the batch missed: :func:`rqe.solve` (all free) or a longer batched Newton run."""
-        if free is not None and not np.all(free):
-            return solve_batch(Qb, z0=zb, max_iter=20 * self.max_iter, **kw).z
+    def _fallback(self, Qb, zb, free, legal, partners, kw):
+        """Stage games the batch missed: :func:`rqe.solve` (all free, no fixed partners) or a longer batched
+        Newton run."""
         from rqe.solvers.rqe import solve
 
-        out = []
-        offsets = np.concatenate([[0], np.cumsum(Qb.shape[2:])])
-        for Q1, z1 in zip(Qb, zb):
-            x0 = [np.exp(z1[offsets[i]:offsets[i + 1]]) for i in range(self.N)]
+        out = np.array(zb)
+        for b, (Q1, z1, f, ok) in enumerate(zip(Qb, zb, free, legal)):
+            if not np.all(f) or partners is not None:
+                out[b] = solve_batch(Q1[None], z0=z1[None], free=f, legal=ok[None], max_iter=20 * self.max_iter,
+                                     partners=None if partners is None else partners[b:b + 1], **kw).z[0]
+                continue
+            L = [np.flatnonzero(ok[self.offsets[i]:self.offsets[i + 1]]) for i in range(self.N)]
+            sub = Q1[(slice(None),) + np.ix_(*L)]
+            x0 = [np.exp(z1[self.offsets[i] + L[i]]) for i in range(self.N)]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                res = solve(NormalFormGame(list(Q1)), tau=self.tau, epsilon=self.epsilon, risk=self.risk,
+                res = solve(NormalFormGame(list(sub)), tau=self.tau, epsilon=self.epsilon, risk=self.risk,
                             regularizer=self.reg, tol=self.tol, x0=x0)
             with np.errstate(divide="ignore"):
-                out.append(np.concatenate([np.log(x) for x in res.strategies]))
-        return np.array(out)
+                for i in range(self.N):
+                    out[b, self.offsets[i] + L[i]] = np.log(res.strategies[i])
+        return out
 
 
 def check_parameters(game, *, tau, epsilon, risk, regularizer, env_risk, value, tol, max_iter, func):
@@ -272,8 +275,8 @@ def _bar(total: int | None, progress, desc: str, work: int, unit: str):
 # ---------------------------------------------------------------------------------------- solver
 def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", regularizer: str = "entropy",
                  env_risk=None, value: str = "regularized", tol: float = 1e-10, bellman_tol: float = 1e-9,
-                 max_iter: int = 10_000, progress: bool | None = None, exploitability: bool = True
-                 ) -> MarkovResult:
+                 max_iter: int = 10_000, progress: bool | None = None, exploitability: bool = True,
+                 max_time: float | None = None) -> MarkovResult:
     """Compute a risk-averse quantal response equilibrium of a Markov game.
 
     Finite horizon: backward induction (MPS Algorithm 1) with the matrix RQE of the stage game
@@ -307,6 +310,12 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         Show a progress bar over steps or sweeps; by default only for long runs.
     exploitability : bool, default True
         Compute each player's best-response gain (``value="regularized"`` only).
+    max_time : float, optional
+        Budget in seconds, checked between steps (sweeps).  When it runs out the result has
+        ``status=5`` and ``success=False``: a finite horizon keeps the steps solved so far (the
+        last ones: backward induction starts at the end) with ``residual = inf`` on the others
+        and uniform play there; a discounted game keeps its last sweep.  No exploitability is
+        computed then.
 
     Returns
     -------
@@ -332,14 +341,17 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, env_risk=env_risk, value=value,
         tol=tol, max_iter=max_iter, func=_FUNC)
     bellman_tol = positive_float(bellman_tol, name="bellman_tol", func=_FUNC)
-    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol)
+    deadline = None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=_FUNC)
+    stages = Stages(game, tau=tau, epsilon=epsilon, risk=risk_obj.name, regularizer=reg_obj.name, env=env, tol=tol,
+                    value=value)
     params = {"tau": tau, "epsilon": epsilon, "risk": risk_obj.name, "regularizer": reg_obj.name,
               "env_risk": repr(env), "value": value, "tol": tol}
     if game.horizon is not None:
-        out = _backward(stages, value, progress)
-        bellman, nit, status, method = 0.0, game.horizon, 0, "backward_induction"
+        out, nit = _backward(stages, value, progress, deadline)
+        bellman, status, method = 0.0, 0 if nit == game.horizon else 5, "backward_induction"
     else:
-        out, bellman, nit, status, method = _value_iteration(stages, value, bellman_tol, max_iter, progress)
+        out, bellman, nit, status, method = _value_iteration(stages, value, bellman_tol, max_iter, progress,
+                                                             deadline)
     policies, adversaries, values, residual, gap, n_fallback = out
     params["n_fallback"] = n_fallback
     payoffs = game.initial @ (values[0] if game.horizon is not None else values).T
@@ -347,7 +359,7 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     if not stage_ok and status == 0:
         status = 2
     expl = None
-    if value == "regularized" and exploitability:
+    if value == "regularized" and exploitability and status != 5:
         from rqe.markov import _exploitability_from
 
         expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
@@ -358,6 +370,12 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         message = (f"Converged: worst stage residual {worst:.2e}"
                    + (f", Bellman residual {bellman:.2e}" if game.horizon is None else "")
                    + (f", exploitability {np.max(expl):.2e}" if expl is not None else "") + ".")
+    elif status == 5:
+        message = (f"max_time = {max_time:g} s ran out after {nit} of "
+                   + ((f"{game.horizon} steps (steps {game.horizon - nit} to {game.horizon - 1} are solved; the "
+                       "earlier ones have residual inf)" if nit else f"{game.horizon} steps") if game.horizon is not None else
+                      f"at most {max_iter} sweeps, with Bellman residual {bellman:.2e}")
+                   + ". Give it more time, or a larger epsilon (faster stage solves).")
     elif status == 1:
         message = (f"Value iteration stopped after {nit} sweeps with Bellman residual {bellman:.2e} > bellman_tol = "
                    f"{bellman_tol:g}. Try a larger max_iter, a smaller discount, or a larger epsilon (the stage map "
@@ -375,19 +393,26 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
     return result
 
 
-def _backward(stages: Stages, value: str, progress):
+def _backward(stages: Stages, value: str, progress, deadline: float | None):
+    """Backward induction; returns the solution and the number of steps solved (all unless ``deadline`` passed)."""
     game = stages.game
     H, N, S = game.horizon, stages.N, stages.S
     policies = [np.zeros((H, S, k)) for k in stages.n]
     adversaries = [np.zeros((H, S, stages.A // k)) for k in stages.n]
     values = np.zeros((H + 1, N, S))
-    residual = np.zeros((H, S))
-    gap = np.zeros((H, S, N))
+    residual = np.full((H, S), np.inf)
+    gap = np.full((H, S, N), np.inf)
     z = stages.uniform_z()
-    n_fallback = 0
+    n_fallback, out, solved = 0, None, 0
     bar = _bar(H, progress, _FUNC, H * S, "step")
     for h in reversed(range(H)):
-        out = stages.solve(stages.q_values(values[h + 1], h), z)
+        if expired(deadline):
+            for i in range(N):           # uniform legal play on the steps left unsolved
+                legal = np.asarray(stages.game.legal[i], float)
+                policies[i][:h + 1] = legal / legal.sum(-1, keepdims=True)
+            break
+        solved += 1
+        out = stages.solve(stages.q_values(values[h + 1], h), z, jinv=None if out is None else out.jinv)
         z = out.z
         for i in range(N):
             policies[i][h] = out.strategies[i]
@@ -399,10 +424,11 @@ def _backward(stages: Stages, value: str, progress):
             bar.update(1)
     if bar is not None:
         bar.close()
-    return policies, adversaries, values, residual, gap, n_fallback
+    return (policies, adversaries, values, residual, gap, n_fallback), solved
 
 
-def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: int, progress):
+def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: int, progress,
+                     deadline: float | None):
     W = np.zeros((stages.N, stages.S))
     z = stages.uniform_z()
     n_fallback, method = 0, "value_iteration"
@@ -410,8 +436,12 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
     history = []
     out, bellman, nit = None, np.inf, 0
     weight = 1.0
+    timed_out = False
     for nit in range(1, max_iter + 1):
-        out = stages.solve(stages.q_values(W), z)
+        if expired(deadline) and nit > 1:      # at least one sweep
+            timed_out, nit = True, nit - 1
+            break
+        out = stages.solve(stages.q_values(W), z, jinv=None if out is None else out.jinv)
         z = out.z
         n_fallback += out.n_fallback
         new = out.values[value]
@@ -429,10 +459,10 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
         W = (1 - weight) * W + weight * new
     if bar is not None:
         bar.close()
-    status = 0 if bellman <= bellman_tol else 1
+    status = 0 if bellman <= bellman_tol else 5 if timed_out else 1
     if status == 0:
         # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
-        out = stages.solve(stages.q_values(W), z)
+        out = stages.solve(stages.q_values(W), z, jinv=out.jinv)
         bellman = float(np.max(np.abs(out.values[value] - W)))
         W = out.values[value]
     return ((out.strategies, out.adversaries, W, out.residual, out.gap, n_fallback + out.n_fallback), bellman,

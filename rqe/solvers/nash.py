@@ -25,7 +25,7 @@ One front door, :func:`solve_nash`, with a registry of methods:
     and, for three or more players, every pure equilibrium plus the limit of the logit-QRE
     branch (method ``"pure+qre_limit"``, not exhaustive).
 
-Every equilibrium carries its certificate ``max_regret``: the largest gain any player gets
+Every equilibrium carries its certificate ``regret``: the largest gain any player gets
 by a pure deviation, in payoff units.  Tolerances are relative to the payoff range.
 """
 
@@ -44,6 +44,7 @@ from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._exact import exact_equilibrium
 from rqe.solvers._lemke_howson import lemke_howson
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers._selection import NashSet
 from rqe.solvers._vertex_enum import enumerate_extreme_equilibria
 
@@ -63,7 +64,7 @@ _FUNC = "rqe.solve_nash"
 
 
 @dataclass(frozen=True)
-class NashEquilibrium:
+class NashEquilibrium(Result):
     """One Nash equilibrium with its certificate.
 
     Attributes
@@ -72,35 +73,38 @@ class NashEquilibrium:
         ``strategies[i]`` is player ``i``'s mixed strategy.
     payoffs : ndarray
         Each player's expected payoff at the equilibrium.
-    max_regret : float
+    regret : float
         The largest gain any player obtains by switching to a pure strategy (zero at an
-        exact equilibrium); anyone can recompute it from the payoffs.
+        exact equilibrium); anyone can recompute it from the payoffs.  (``max_regret`` is a
+        deprecated alias.)
     support : tuple of tuple of int
         The actions each player uses with positive probability.
     exact : tuple of tuple of Fraction or None
         The strategies in rational arithmetic when ``exact=True`` verified them exactly
-        (then ``max_regret`` is exactly zero), else ``None``.
+        (then ``regret`` is exactly zero), else ``None``.
 
     Examples
     --------
     >>> import rqe
     >>> eq = rqe.solve_nash(rqe.games.catalog.matching_pennies())[0]
     >>> eq
-    NashEquilibrium(strategies=([0.5, 0.5], [0.5, 0.5]), payoffs=[0.0, 0.0], max_regret=0)
+    NashEquilibrium(strategies=([0.5, 0.5], [0.5, 0.5]), payoffs=[0.0, 0.0], regret=0)
     >>> eq.to_dict()["support"]
     [[0, 1], [0, 1]]
     """
 
     strategies: tuple
     payoffs: np.ndarray
-    max_regret: float
+    regret: float
     support: tuple
     exact: tuple | None = field(default=None)
+
+    max_regret = _deprecated("NashEquilibrium", "max_regret", "regret")
 
     def __repr__(self) -> str:
         strategies = ", ".join(str(_rounded(x)) for x in self.strategies)
         return (f"NashEquilibrium(strategies=({strategies}), payoffs={_rounded(self.payoffs)}, "
-                f"max_regret={self.max_regret:.2g})")
+                f"regret={self.regret:.2g})")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps`` (rationals as strings such as ``"1/3"``)."""
@@ -122,11 +126,11 @@ def _rounded(x) -> list[float]:
 
 
 # --------------------------------------------------------------------------- certificates
-def _action_values(game: NormalFormGame, xs) -> list[np.ndarray]:
-    """Payoff of each pure action of each player against the others' mixed strategies."""
+def _action_values(game: NormalFormGame, xs, shifts) -> list[np.ndarray]:
+    """Payoff less ``shifts[i]`` of each pure action of each player against the others' mixed strategies."""
     out = []
     for i in range(game.n_players):
-        values = game.payoffs[i]
+        values = game.payoffs[i] - shifts[i]
         for j in reversed(range(game.n_players)):
             if j != i:
                 values = np.tensordot(values, xs[j], axes=([j], [0]))
@@ -146,9 +150,13 @@ def _equilibrium(game: NormalFormGame, xs, tol: float, exact=None) -> NashEquili
     xs = tuple(np.asarray(x, dtype=float) for x in xs)
     for x in xs:
         x.setflags(write=False)
-    values = _action_values(game, xs)
-    payoffs = np.array([float(v @ x) for v, x in zip(values, xs)])
-    regret = 0.0 if exact is not None else max(0.0, max(float(v.max()) - p for v, p in zip(values, payoffs)))
+    # Regrets from each player's payoffs less their smallest entry (exact for payoffs sharing a
+    # large offset, Sterbenz), so an offset of 1e9 does not swamp a regret tolerance of 1e-9.
+    shifts = [float(np.min(p)) for p in game.payoffs]
+    values = _action_values(game, xs, shifts)
+    centred = [float(v @ x) for v, x in zip(values, xs)]
+    payoffs = np.array([c + shift for c, shift in zip(centred, shifts)])
+    regret = 0.0 if exact is not None else max(0.0, max(float(v.max()) - c for v, c in zip(values, centred)))
     support = tuple(tuple(int(a) for a in np.flatnonzero(x > tol)) for x in xs)
     return NashEquilibrium(xs, payoffs, regret, support, exact)
 
@@ -169,7 +177,7 @@ def _verify(game, candidates, tol, exact):
             rational = exact_equilibrium(A, B, xs[0], xs[1], tol)
             unverified += rational is None
         eq = _equilibrium(game, xs, tol, rational)
-        if eq.max_regret <= tol * _scale(game):
+        if eq.regret <= tol * _scale(game):
             accepted.append(eq)
         else:
             rejected += 1
@@ -253,14 +261,16 @@ def _lemke_howson(game, tol, exact, label, max_iter):
     return tuple(equilibria), False, message + _verification_note(0, unverified)
 
 
-def _maxmin(M: np.ndarray) -> tuple[np.ndarray, float]:
-    """Player 1's maxmin strategy and value in the zero-sum game with payoff matrix ``M``."""
+def _maxmin(M: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Player 1's maxmin strategy and value in the zero-sum game with payoff matrix ``M`` (None if HiGHS fails)."""
     m, n = M.shape
     res = linprog(
         np.r_[np.zeros(m), -1.0],
         A_ub=np.hstack([-M.T, np.ones((n, 1))]), b_ub=np.zeros(n),
         A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
         bounds=[(0, None)] * m + [(None, None)], method="highs")
+    if res.x is None or not np.all(np.isfinite(res.x)) or res.x[:m].sum() <= 0:
+        return None
     x = np.clip(res.x[:m], 0.0, None)
     return x / x.sum(), -res.fun
 
@@ -285,17 +295,26 @@ def _unique_on(M: np.ndarray, own_replies: np.ndarray, partner_support: np.ndarr
 
 
 def _lp(game, tol, exact):
-    A = np.asarray(game.payoffs[0])
+    # Player 1's payoffs less their smallest entry: exact for payoffs sharing a large offset
+    # (Sterbenz), so the linear program sees the game's digits and not the offset (1e9 + u).
+    raw = np.asarray(game.payoffs[0])
+    shift = float(raw.min())
+    A = raw - shift
     scale = _scale(game)
-    x, value = _maxmin(A)
-    y, _ = _maxmin(-A.T)
+    first, second = _maxmin(A), _maxmin(-A.T)
+    if first is None or second is None:
+        message = "The linear program failed (HiGHS found no optimum); use method='vertex_enumeration'."
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        return (), False, message
+    (x, value), (y, _) = first, second
+    value += shift
     cols, rows = A.T @ x, A @ y
     x_new = _polish(A, x, cols <= cols.min() + tol * scale, tol)
     y_new = _polish(A.T, y, rows >= rows.max() - tol * scale, tol)
     candidates = [(x, y)]
     if np.all(np.isfinite(x_new)) and np.all(np.isfinite(y_new)):
         candidates.insert(0, (x_new, y_new))
-    best = min((_equilibrium(game, c, tol) for c in candidates), key=lambda eq: eq.max_regret)
+    best = min((_equilibrium(game, c, tol) for c in candidates), key=lambda eq: eq.regret)
     equilibria, rejected, unverified = _verify(game, [best.strategies], tol, exact)
     x, y = best.strategies
     cols, rows = A.T @ x, A @ y
@@ -337,12 +356,12 @@ def _qre_limit(game, tol):
 
     strategies, _, path = nash_from_qre(game)
     eq = _equilibrium(game, strategies, tol, None)
-    if eq.max_regret <= tol * _scale(game):
+    if eq.regret <= tol * _scale(game):
         message = (f"Found one equilibrium as the limit of the principal logit-QRE branch (traced to "
-                   f"lam = {path.parameter[-1]:.3g}), polished on its support; max regret {eq.max_regret:.1e}.")
+                   f"lam = {path.parameter[-1]:.3g}), polished on its support; max regret {eq.regret:.1e}.")
         return (eq,), message
     return (), (f"The limit of the logit-QRE branch (traced to lam = {path.parameter[-1]:.3g}) did not polish to an "
-                f"equilibrium: max regret {eq.max_regret:.1e} > tol. {path.message}")
+                f"equilibrium: max regret {eq.regret:.1e} > tol. {path.message}")
 
 
 def _upper_bound_vertices(game) -> int:
@@ -371,7 +390,7 @@ def solve_nash(
         See the module docstring.  ``"auto"`` records the method it chose in ``method``.
     tol : float, default 1e-9
         Tolerance on the equilibrium conditions relative to the largest payoff range: a
-        candidate is accepted when its ``max_regret`` is at most ``tol`` times that range.
+        candidate is accepted when its ``regret`` is at most ``tol`` times that range.
         Also the threshold for support membership and for tight constraints.
     exact : bool, default False
         Re-solve each two-player equilibrium from its supports in rational arithmetic and
@@ -461,6 +480,8 @@ def solve_nash(
     elif method == "qre_limit":
         equilibria, message = _qre_limit(game, tol)
         complete = False
+        if not equilibria:
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
     elif method == "pure":
         equilibria, complete, message = _pure(game, tol, exact)
     else:

@@ -6,8 +6,8 @@ Strategic Risk Aversion* (arXiv 2602.21515), eqs. (1)-(2): each player ``i`` max
 
     U_i^{tau,epsilon}(x_i, x_-i) = min_p E_{x_i, p}[u_i] + (1/tau_i) D(p, x_-i) - epsilon_i nu(x_i),
 
-with the adversary's minimiser in closed form (spec 2.2) and the quantal response of
-spec 2.3, solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities.
+with the adversary's minimiser in closed form and the quantal response of docs/concepts.md
+("Closed forms"), solved as the fixed point ``F(z) = z - T(z) = 0`` in log-probabilities.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
+from rqe._frontdoor import gaussian_options
+from rqe._threads import hot_loop
 from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame
 from rqe.games.normal_form import NormalFormGame
@@ -27,8 +29,9 @@ from rqe.solvers._anneal import anneal, representable
 from rqe.solvers._homotopy import homotopy
 from rqe.solvers._iterate import DENSE_MAX, Outcome, expired, fixed_point, newton
 from rqe.solvers._result import EquilibriumResult
+from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
-from rqe.solvers.gaussian import solve_gaussian
+from rqe.solvers.gaussian import GaussianResult, solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
 
@@ -109,10 +112,18 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
                           "returned strategies change the residual")
     success = outcome.status == 0 and residual <= tol
     status = outcome.status if outcome.status != 0 or success else 1
+    floor = system.rounding_floor()
+    if success and floor > tol:
+        # Rounding can hide a residual here (a probability below the smallest double, amplified by
+        # the adversary): check the strategies as returned, with underflowed entries at exactly 0.
+        with np.errstate(divide="ignore"):
+            at_floats = system.residual(system.evaluate(np.log(np.concatenate([np.exp(lx) for lx in state.log_x]))))
+        if not at_floats <= tol:
+            success, status, residual = False, 2, float(at_floats)
     adversaries = tuple(
         np.exp(state.log_p[i]).reshape(tuple(system.n[j] for j in system.others[i])) for i in range(system.N))
     message = _message(Outcome(state, outcome.nit, status, outcome.detail), residual, tol, max_iter,
-                       tried=tried or (method,), floor=system.rounding_floor(), max_time=max_time)
+                       tried=tried or (method,), floor=floor, max_time=max_time)
     if not success:
         message = " ".join(filter(None, [message, system.diagnosis(state)]))
     return EquilibriumResult(
@@ -178,9 +189,12 @@ def _deadline(max_time, func: str) -> float | None:
 
 def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[RQESystem, object, object]:
     """Validate the common arguments and build the fixed-point system."""
+    if isinstance(game, GaussianGame):      # rqe.solve sends these to solve_gaussian before this point
+        raise TypeError(f"{func} does not apply to a rqe.GaussianGame: its RQE is in closed form and unique "
+                        f"on the admissible domain; use rqe.solve(game, tau=..., epsilon=...).")
     if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame or rqe.GaussianGame. "
-                        f"Got {type(game).__name__} instead.")
+        accepted = "a rqe.NormalFormGame or rqe.GaussianGame" if func == "rqe.solve" else "a rqe.NormalFormGame"
+        raise TypeError(f"The 'game' parameter of {func} must be {accepted}. Got {type(game).__name__} instead.")
     n = game.n_players
     tau = per_player(tau, n, name="tau", func=func)
     epsilon = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
@@ -191,13 +205,13 @@ def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[R
 
 def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
           tol: float = 1e-10, max_iter: int = 1000, x0=None, check_tractability: bool = False,
-          max_time: float | None = None):
+          max_time: float | None = None) -> EquilibriumResult | GaussianResult:
     """Compute a risk-averse quantal response equilibrium (RQE).
 
     Implements Definition 1 of Qu et al. (arXiv 2602.21515), eqs. (1)-(2), for any number of
     players: every player ``i`` plays the regularised best response to an adversary that
     perturbs the *joint* play of the others, penalised by ``D(p, x_-i) / tau_i``.  The
-    adversary and the quantal response are in closed form (spec 2.2-2.3), so an RQE is a
+    adversary and the quantal response are in closed form (docs/concepts.md, "Closed forms"), so an RQE is a
     zero of ``F(z) = z - T(z)`` in log-probabilities.
 
     Parameters
@@ -237,7 +251,8 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         Starting strategies (a warm start).
     check_tractability : bool, default False
         For two-player games, warn with a :class:`rqe.TractabilityWarning` when no known
-        uniqueness condition holds (:func:`rqe.analysis.tractability`).
+        uniqueness condition holds, or none is known for the risk measure and regulariser
+        (:func:`rqe.analysis.tractability`).
     max_time : float, optional
         Time budget in seconds for the whole call (checked once per iteration, so the call
         can overrun it by one iteration).  When it is spent the result has ``status=5`` and
@@ -252,6 +267,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     the returned strategies: a probability too small for a double (below about ``1e-308``) is
     zero there, and the residual is computed with it at zero, although the solver works with
     log-probabilities that could hold it.
+
+    Two-player games with two actions each and the built-in risk measures and regularizers
+    take a scalar fast path (:mod:`rqe.solvers._small`): the same Newton iteration in the two
+    log-odds, with the certificate recomputed at the end; anything it does not cover, or a
+    Newton run that misses ``tol``, goes to the general path above.
 
     Returns
     -------
@@ -271,7 +291,14 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     True
     """
     if isinstance(game, GaussianGame):
+        gaussian_options("rqe.solve", risk=risk, regularizer=regularizer, method=method, x0=x0,
+                         check_tractability=check_tractability, max_time=max_time)
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
+    if not check_tractability:      # 2x2 games with the built-in measures: scalar Newton (rqe.solvers._small)
+        fast = solve_2x2(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, method=method,
+                         tol=tol, max_iter=max_iter, x0=x0, max_time=max_time)
+        if fast is not None:
+            return fast
     func = "rqe.solve"
     system, risk_obj, reg_obj = build_system(game, tau=tau, epsilon=epsilon, risk=risk,
                                              regularizer=regularizer, func=func)
@@ -280,10 +307,11 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     deadline = _deadline(max_time, func)
     z0 = _initial_logs(system, x0, func)
-    if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
-        raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned non-finite "
-                         "values at the starting point; check their 'adversary' and 'response' methods.")
-    with np.errstate(over="ignore", under="ignore"):
+    # one BLAS thread for the whole solve of a large game (rqe._threads), certificate included
+    with hot_loop(max(M.size for M in system.M)), np.errstate(over="ignore", under="ignore"):
+        if not np.all(np.isfinite(system.evaluate(system.normalize(z0)).Tz)):
+            raise ValueError(f"{func}: the risk measure {risk_obj!r} or the regularizer {reg_obj!r} returned "
+                             "non-finite values at the starting point; check their 'adversary' and 'response' methods.")
         if method == "fixed_point":
             outcome = fixed_point(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
         elif method == "homotopy":
@@ -294,25 +322,25 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
             outcome, used, tried = _auto(system, z0, tol=tol, max_iter=max_iter, deadline=deadline)
         else:
             used, tried = method, (method,)
-    result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
-                               risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
+        result = result_from_state(system, outcome, method=used, tol=tol, max_iter=max_iter,
+                                   risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
     if check_tractability and game.n_players == 2:
         from rqe.analysis._tractability import tractability
 
         verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
-        if verdict.holds is False:
+        if verdict.holds is not True:   # None: no known condition applies to this risk and regulariser
             warnings.warn(verdict.message, TractabilityWarning, stacklevel=2)
     return result
 
 
 def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float = 1e-10,
-              max_iter: int = 1000, x0=None, max_time: float | None = None):
+              max_iter: int = 1000, x0=None, max_time: float | None = None) -> EquilibriumResult:
     """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
 
     ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
-    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (spec 3).
+    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (SRPO §3).
 
     Parameters
     ----------

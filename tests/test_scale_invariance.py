@@ -1,0 +1,157 @@
+"""Every solver is invariant to the unit of the payoffs (docs/results.md, "one unit").
+
+The oracle is an identity of the model, not the code: with payoffs multiplied by ``c > 0``
+the risk-adjusted objective is ``U^{tau,eps}(c u) = c U^{c tau, eps/c}(u)`` (the adversary's
+penalty ``D / tau`` and the regulariser ``eps * nu`` scale with the payoffs), so
+
+    RQE(c u; tau / c, c eps) = RQE(u; tau, eps),   QRE(c u; lam / c) = QRE(u; lam),
+
+and Nash and correlated equilibria do not depend on ``c`` at all.  Each solver is run on the
+game and on its payoffs times ``1e-6`` and ``1e6`` with the parameters mapped by the identity;
+the answers must agree and the certificates (recomputed here in numpy) must scale with ``c``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import rqe
+from tests.conftest import CERT_TOL, MATCH_TOL
+
+SCALES = (1e-6, 1e6)
+PATH_TOL = 1e-7
+"""Two traces of one branch, compared point by point (their corrector tolerance is 1e-10)."""
+
+
+_BASELINE: dict = {}
+
+
+def _baseline(key, compute):
+    """The unscaled answer, computed once for both scales."""
+    if key not in _BASELINE:
+        _BASELINE[key] = compute()
+    return _BASELINE[key]
+
+
+def _scaled(game: rqe.NormalFormGame, c: float) -> rqe.NormalFormGame:
+    return rqe.NormalFormGame(game.payoffs * c, players=game.players, actions=game.actions)
+
+
+def _close(xs, ys, tol=MATCH_TOL) -> float:
+    gap = max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(xs, ys))
+    assert gap <= tol, gap
+    return gap
+
+
+def _regret(game, xs) -> float:
+    """Largest gain of a pure deviation, written out here (not the package's certificate)."""
+    worst = 0.0
+    for i in range(game.n_players):
+        u = game.payoffs[i]
+        for j in reversed(range(game.n_players)):
+            if j != i:
+                u = np.tensordot(u, xs[j], axes=([j], [0]))
+        worst = max(worst, float(u.max() - u @ xs[i]))
+    return worst
+
+
+@pytest.fixture(scope="module")
+def games():
+    rng = np.random.default_rng(20261204)
+    two = rqe.NormalFormGame([rng.normal(size=(3, 3)), rng.normal(size=(3, 3))])
+    three = rqe.NormalFormGame([rng.normal(size=(2, 2, 2)) for _ in range(3)])
+    return {"two": two, "three": three, "zero_sum": rqe.NormalFormGame.zero_sum(rng.normal(size=(3, 4))),
+            "stag_hunt": rqe.games.catalog.stag_hunt()}
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("name, risk, regularizer", [("two", "kl", "entropy"), ("three", "kl", "entropy"),
+                                                     ("two", "reverse_kl", "log_barrier")])
+def test_solve(games, c, name, risk, regularizer):
+    game, tau, eps = games[name], 0.7, 0.4
+    a = _baseline(("solve", name, risk), lambda: rqe.solve(game, tau=tau, epsilon=eps, risk=risk,
+                                                           regularizer=regularizer))
+    b = rqe.solve(_scaled(game, c), tau=tau / c, epsilon=eps * c, risk=risk, regularizer=regularizer)
+    assert a.success and b.success, b.message
+    _close(a.strategies, b.strategies)
+    assert b.residual <= CERT_TOL and b.gap <= CERT_TOL * c
+    np.testing.assert_allclose(b.values, c * a.values, rtol=MATCH_TOL, atol=0)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_solve_qre_and_solve_all(games, c):
+    game = games["two"]
+    _close(rqe.solve_qre(game, lam=3.0).strategies, rqe.solve_qre(_scaled(game, c), lam=3.0 / c).strategies)
+    game = games["stag_hunt"]
+    a = _baseline("solve_all", lambda: rqe.solve_all(game, tau=0.3, epsilon=0.3))
+    b = rqe.solve_all(_scaled(game, c), tau=0.3 / c, epsilon=0.3 * c)
+    assert a.complete and b.complete and len(a) == len(b) == 3
+    for x, y in zip(a, b):
+        _close(x.strategies, y.strategies)
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("name, method", [("two", "auto"), ("two", "vertex_enumeration"), ("two", "lemke_howson"),
+                                          ("two", "pure"), ("two", "qre_limit"), ("zero_sum", "lp"),
+                                          ("three", "auto"), ("three", "pure"), ("three", "qre_limit")])
+def test_solve_nash(games, c, name, method):
+    game = games[name]
+    a = _baseline(("nash", name, method), lambda: rqe.solve_nash(game, method=method))
+    b = rqe.solve_nash(_scaled(game, c), method=method)
+    assert len(a) == len(b) >= 1 and a.complete == b.complete, (a.message, b.message)
+    spread = max(float(np.ptp(p)) for p in game.payoffs)
+    for x, y in zip(a, b):
+        _close(x.strategies, y.strategies)
+        assert _regret(game, y.strategies) <= 1e-8 * spread
+
+
+def test_qre_limit_warns_when_it_finds_nothing():
+    # The logit limit of this game is a mixed equilibrium, whose rounded regret is not exactly 0.
+    rng = np.random.default_rng(1)
+    game = rqe.NormalFormGame([rng.normal(size=(2, 2, 2)) for _ in range(3)])
+    with pytest.warns(rqe.ConvergenceWarning, match="did not polish to an equilibrium: max regret"):
+        res = rqe.solve_nash(game, method="qre_limit", tol=1e-300)
+    assert len(res) == 0 and not res.success
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_paths(games, c):
+    game = games["two"]
+    a, b = _baseline("qre_path", lambda: rqe.qre_path(game)), rqe.qre_path(_scaled(game, c))
+    assert a.success and b.success
+    _close([x[-1] for x in a.strategies], [y[-1] for y in b.strategies], tol=PATH_TOL)
+    a = _baseline("rqe_path", lambda: rqe.rqe_path(game, tau=(0.0, 3.0), epsilon=0.3))
+    b = rqe.rqe_path(_scaled(game, c), tau=(0.0, 3.0 / c), epsilon=0.3 * c)
+    assert a.success and b.success and len(a) == len(b), b.message
+    np.testing.assert_allclose(b.parameter * c, a.parameter, rtol=PATH_TOL, atol=PATH_TOL)
+    _close(a.strategies, b.strategies, tol=PATH_TOL)
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("kind", ["ce", "cce"])
+def test_solve_correlated(games, c, kind):
+    game = games["stag_hunt"]
+    a = _baseline(("correlated", kind), lambda: rqe.solve_correlated(game, kind=kind))
+    b = rqe.solve_correlated(_scaled(game, c), kind=kind)
+    assert a.success and b.success, b.message
+    np.testing.assert_allclose(b.distribution, a.distribution, atol=1e-6)
+    np.testing.assert_allclose(b.payoffs, c * a.payoffs, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_gaussian_and_markov(c):
+    g = rqe.games.catalog.two_robots()
+    scaled = rqe.GaussianGame(g.H * c, g.h * c, g.dims, g.const * c)
+    a, b = rqe.solve(g, tau=0.5, epsilon=0.5), rqe.solve(scaled, tau=0.5 / c, epsilon=0.5 * c)
+    assert a.success and b.success
+    _close(a.means, b.means)
+    _close(a.covariances, b.covariances)   # -eps H_ii^{-1} is unit-free
+    m = rqe.games.markov_catalog.random_markov_game(3, (2, 2), horizon=3, rng=np.random.default_rng(7))
+    big = rqe.MarkovGame(m.rewards * c, m.transitions, initial=m.initial, horizon=m.horizon)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rqe.ConvergenceWarning)
+        a = rqe.solve_markov(m, tau=0.5, epsilon=0.4, progress=False)
+        b = rqe.solve_markov(big, tau=0.5 / c, epsilon=0.4 * c, progress=False)
+    _close(a.policies, b.policies)
+    np.testing.assert_allclose(b.payoffs, c * a.payoffs, rtol=MATCH_TOL, atol=0)
