@@ -96,6 +96,9 @@ def _params(system: RQESystem, risk, regularizer, tol) -> dict:
             "tol": tol}
 
 
+_UNDERFLOW = float(np.log(np.finfo(float).tiny))   # log-probabilities below this do not survive exp()
+
+
 def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: float, max_iter: int,
                       risk, regularizer, tried: tuple = (), max_time: float | None = None) -> EquilibriumResult:
     """Package a state of ``system`` as an :class:`EquilibriumResult` with its certificate.
@@ -107,9 +110,9 @@ def result_from_state(system: RQESystem, outcome: Outcome, *, method: str, tol: 
     success = outcome.status == 0 and residual <= tol
     status = outcome.status if outcome.status != 0 or success else 1
     floor = system.rounding_floor()
-    if success and floor > tol:
+    if success and floor > tol and any(np.any(lx < _UNDERFLOW) for lx in state.log_x):
         # Rounding can hide a residual here (a probability below the smallest double, amplified by
-        # the adversary): check the strategies as returned, with underflowed entries at exactly 0.
+        # the adversary): check the strategies as returned, with underflowed entries at 0.
         with np.errstate(divide="ignore"):
             at_floats = system.residual(system.evaluate(np.log(np.concatenate([np.exp(lx) for lx in state.log_x]))))
         if not at_floats <= tol:
