@@ -157,7 +157,25 @@ def test_interrupted_sweep_keeps_computed_points():
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
 
 
+@pytest.mark.parametrize("batched", [True, False])
+def test_sweep_max_time_keeps_the_points_computed(monkeypatch, batched):
+    """The clock passes the deadline after 3 points: those 3 equal the unlimited sweep's first 3."""
+    import rqe.analysis._sweep as module
+
+    game = catalog.free_riding_game()
+    taus = np.linspace(0.1, 2, 8)
+    risk = "kl" if batched else _InterruptingKL(10**9)     # a custom KL object is not batched
+    full = rqe.sweep(game, tau=taus, epsilon=0.3, risk=risk, progress=False)
+    clock = iter([0.0] + [0.0] * 2 + [100.0] * 100)        # the start, then one reading per point
+    monkeypatch.setattr(module, "_now", lambda: next(clock))
+    part = rqe.sweep(game, tau=taus, epsilon=0.3, risk=risk, progress=False, max_time=10)
+    assert not part.finished and len(part) == 3
+    np.testing.assert_allclose(part.strategies[0], full.strategies[0][:3], atol=MATCH_TOL)
+
+
 def test_sweep_errors():
+    with pytest.raises(ValueError, match="'max_time' parameter of rqe.sweep"):
+        rqe.sweep(catalog.stag_hunt(), tau=[1.0], max_time=-1)
     game = catalog.stag_hunt()
     with pytest.raises(ValueError, match="'tau' parameter of rqe.sweep must lie in"):
         rqe.sweep(game, tau=[-1.0, 1.0])

@@ -286,3 +286,22 @@ def test_nash_fit_of_a_game_offset_by_1e9():
     assert fit.success, fit.message
     assert fit.predicted[0][0][0] == pytest.approx(0.99 * 2 / 11 + 0.005, abs=NASH_ATOL)
     assert fit.predicted[0][1][0] == pytest.approx(0.99 * 8 / 11 + 0.005, abs=NASH_ATOL)
+
+
+def test_max_time_reports_the_best_point_so_far(monkeypatch):
+    """The clock passes the budget after 5 likelihood evaluations: the fit says so, is not a
+    success, and its log-likelihood is the one of its estimates, below the full fit's optimum."""
+    import types
+
+    from rqe.analysis import fitting as module
+
+    game = rqe.NormalFormGame.from_bimatrix([[9, 0], [6, 8]], [[4, 13], [7, 5]])
+    data = [[22, 78], [53, 47]]
+    full = rqe.fit(game, data, model="qre", share="all", n_starts=2, rng=0)
+    readings = iter([0.0] * 6 + [100.0] * 10_000)        # the start, then one reading per evaluation
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(monotonic=lambda: next(readings)))
+    part = rqe.fit(game, data, model="qre", share="all", n_starts=2, rng=0, max_time=10)
+    assert not part.success and "max_time = 10 s ran out after 1 of 2 starts" in part.message
+    assert part.loglik <= full.loglik + 1e-9
+    again = rqe.fit(game, data, model="qre", share="all", n_starts=1, start=part.estimates, rng=0)
+    assert again.loglik >= part.loglik - 1e-9

@@ -35,6 +35,7 @@ import concurrent.futures as cf
 import csv
 import importlib.util
 import math
+import time
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -83,8 +84,8 @@ class SweepResult(Result):
     values : ndarray, shape (K, N)
         Each player's regularised risk-adjusted value.
     finished : bool
-        False when the sweep was interrupted: the rows hold what was computed
-        (``complete`` is a deprecated alias).
+        False when the sweep was interrupted or ran out of ``max_time``: the rows hold what
+        was computed (``complete`` is a deprecated alias).
     params : dict
         ``risk``, ``regularizer``, ``players``, ``actions``.
     """
@@ -235,6 +236,28 @@ def _progress_bar(total: int, progress: bool):
     else:
         from tqdm.std import tqdm
     return tqdm(total=total, desc="rqe.sweep", unit="pt")
+
+
+_now = time.monotonic     # the clock of max_time
+
+
+class _OutOfTime(KeyboardInterrupt):
+    """Raised by :class:`_Budgeted` once ``max_time`` has passed; the sweep handles it as an interrupt."""
+
+
+class _Budgeted:
+    """A progress bar whose ``update`` raises :class:`_OutOfTime` after the deadline."""
+
+    def __init__(self, bar, deadline: float | None):
+        self.bar, self.deadline = bar, deadline
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        if self.deadline is not None and _now() > self.deadline:
+            raise _OutOfTime
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _run_line(game, taus, eps, risk, regularizer, tol, max_iter, x0=None, on_point=None):
@@ -426,7 +449,8 @@ def _run_on_executor(executor, game, taus, epss, args, bar) -> tuple[dict, bool]
 
 
 def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="entropy", executor=None,
-          progress: bool = True, tol: float = 1e-10, max_iter: int = 1000) -> SweepResult:
+          progress: bool = True, tol: float = 1e-10, max_iter: int = 1000,
+          max_time: float | None = None) -> SweepResult:
     """Solve for an RQE at every point of a ``tau`` x ``epsilon`` grid.
 
     Parameters
@@ -443,6 +467,10 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
         Runs the lines (module docstring).  ``None`` runs them in this process.
     progress : bool, default True
         Show a progress bar (tqdm) over the points.
+    max_time : float, optional
+        Budget in seconds for the whole sweep, checked after each point (each chunk on an
+        executor).  When it runs out the sweep stops as on an interrupt: the points computed so
+        far are returned with ``finished=False``.
 
     Returns
     -------
@@ -480,11 +508,12 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
                                         func=func)
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
+    deadline = None if max_time is None else _now() + positive_float(max_time, name="max_time", func=func)
 
     lines: dict[int, list] = {}
     complete = True
     args = (risk_obj, reg_obj, tol, max_iter)
-    bar = _progress_bar(len(taus) * len(epss), progress)
+    bar = _Budgeted(_progress_bar(len(taus) * len(epss), progress), deadline)
     try:
         if executor is None and _batchable(game, risk_obj, reg_obj):
             for k, row in _batch_lines(game, taus, epss, *args, [None] * len(epss)):   # all lines at once

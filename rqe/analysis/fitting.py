@@ -62,16 +62,17 @@ likelihood-ratio test with a parameter on the boundary.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy.linalg import block_diag
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from scipy.special import xlogy
 from scipy.stats import chi2
 
-from rqe._validation import choice, positive_int
+from rqe._validation import choice, positive_float, positive_int
 from rqe.analysis._likelihood import (FUNC, MODELS, SHARES, Likelihood, Param, check_data, check_games,
                                       layout)
 from rqe.games.normal_form import NormalFormGame
@@ -194,21 +195,50 @@ class _Block:
     cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def _optimise(lik: Likelihood, params: list[Param], first: np.ndarray, n_starts: int, rng) -> tuple:
+class _OutOfTime(Exception):
+    """Raised by the objective once ``max_time`` has passed."""
+
+
+def _minimise(lik: Likelihood, start: np.ndarray, bounds: list, deadline: float | None) -> OptimizeResult:
+    """L-BFGS-B from ``start``; past ``deadline`` it stops at the best point evaluated so far."""
+    best = {"fun": np.inf, "x": start}
+
+    def objective(theta):
+        if deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime
+        value, grad = lik.mean_nll_and_grad(theta)
+        if value < best["fun"]:
+            best.update(fun=value, x=np.array(theta, float))
+        return value, grad
+
+    try:
+        return minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxiter": 300, "ftol": 1e-13, "gtol": 1e-7})
+    except _OutOfTime:
+        return OptimizeResult(x=best["x"], fun=best["fun"], success=False, message="max_time ran out")
+
+
+def _optimise(lik: Likelihood, params: list[Param], first: np.ndarray, n_starts: int, rng,
+              deadline: float | None = None) -> tuple:
     lo = np.array([p.log_bounds[0] for p in params])
     hi = np.array([p.log_bounds[1] for p in params])
     box_lo = np.array([p.log_box[0] for p in params])
     box_hi = np.array([p.log_box[1] for p in params])
     starts = [first] + [rng.uniform(box_lo, box_hi) for _ in range(n_starts - 1)]
-    runs = [minimize(lik.mean_nll_and_grad, s, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi)),
-                     options={"maxiter": 300, "ftol": 1e-13, "gtol": 1e-7}) for s in starts]
+    runs = []
+    for s in starts:
+        if runs and deadline is not None and time.monotonic() > deadline:
+            break
+        runs.append(_minimise(lik, s, list(zip(lo, hi)), deadline))
+    timed_out = len(runs) < len(starts) or runs[-1].message == "max_time ran out"
     runs.sort(key=lambda r: r.fun)
-    return runs[0], [-r.fun * lik.total for r in runs], lo, hi
+    return runs[0], [-r.fun * lik.total for r in runs], lo, hi, timed_out
 
 
-def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first, n_starts, rng) -> _Block:
+def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first, n_starts, rng,
+               deadline: float | None = None, max_time: float | None = None) -> _Block:
     lik = Likelihood(games, counts, model, params, risk=risk, regularizer=regularizer)
-    best, logliks, lo, hi = _optimise(lik, params, first, n_starts, rng)
+    best, logliks, lo, hi, timed_out = _optimise(lik, params, first, n_starts, rng, deadline)
     theta = np.clip(best.x, lo, hi)
     predicted = lik.predict(theta)
     block = _Block(params, theta, lik, predicted, logliks)
@@ -230,6 +260,10 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
         block.notes.append(f"The optimiser stopped with gradient {np.max(np.abs(projected)):.1e} > "
                            f"{GRADIENT_ATOL:g} per observation{where}: {best.message}. Try more starts "
                            f"(n_starts).")
+    if timed_out:
+        block.converged = False
+        block.notes.append(f"max_time = {max_time:g} s ran out after {len(logliks)} of {n_starts} starts{where}: "
+                           "the estimates are the best point found so far. Give it more time.")
     if block.at_bound:
         shown = ", ".join(f"{n} at its {side} bound {block.estimates[n]:.3g}" for n, side in block.at_bound.items())
         block.notes.append(f"{shown}{where}: no standard error (for tau, the lower bound is the risk-neutral limit).")
@@ -340,7 +374,7 @@ def _fit_nash(games, counts, tremble, labels):
 
 def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", share: str = "games",
         n_obs=None, tremble: float = 1e-3, n_starts: int = 4, rng=None, start: dict | None = None,
-        names=None) -> FitResult:
+        names=None, max_time: float | None = None) -> FitResult:
     """Fit RQE, logit QRE or Nash to observed play by maximum likelihood.
 
     See the module docstring (:mod:`rqe.analysis.fitting`) for the likelihood, the equilibrium
@@ -372,6 +406,9 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
         Parameter name -> value for the first start (other parameters start at the centre).
     names : sequence of str, optional
         Labels for the games (default ``game1``, ``game2``, ...).
+    max_time : float, optional
+        Budget in seconds for the optimisation, checked at every likelihood evaluation; when it
+        runs out the best point found so far is reported with ``success=False`` and a note.
 
     Returns
     -------
@@ -417,6 +454,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
     risk_name = getattr(get_risk(risk, func=FUNC), "name", repr(risk))
     reg_name = getattr(get_regularizer(regularizer, func=FUNC), "name", repr(regularizer))
     n_starts = positive_int(n_starts, name="n_starts", func=FUNC)
+    deadline = None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=FUNC)
     if isinstance(tremble, bool) or not isinstance(tremble, (int, float, np.floating)) or not 0 < tremble < 1:
         raise ValueError(f"The 'tremble' parameter of {FUNC} must be a float in (0, 1). Got {tremble!r} instead.")
     if share in ("games", "all") and len({g.n_players for g in game_list}) > 1:
@@ -462,7 +500,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
                           for p in params])
         block = _fit_block([game_list[g] for g in idx], [counts[g] for g in idx], [labels[g] for g in idx],
                            model, params, risk=risk, regularizer=regularizer, first=first, n_starts=n_starts,
-                           rng=generator)
+                           rng=generator, deadline=deadline, max_time=max_time)
         blocks.append(block)
         notes += block.notes
         if block.predicted is None:

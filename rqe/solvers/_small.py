@@ -165,7 +165,8 @@ class Kernel:
         if not all(math.isfinite(v) for v in self.tau_n + self.eps_n) or min(self.eps_n) <= 0:
             raise OutOfScope
         self.risk, self.reg = risk, reg
-        # RQESystem.rounding_floor: where it exceeds tol the general path double-checks its answer
+        # RQESystem.rounding_floor: where it exceeds tol and a probability underflowed, the general path
+        # double-checks the answer
         live = [k for k in range(2) if max(self.M[k][:4]) > min(self.M[k][:4])]
         self.floor = (100 * sys.float_info.epsilon * (1.0 + max(self.tau_n[k] for k in live))
                       / min(self.eps_n[k] for k in live)) if live else 0.0
@@ -271,9 +272,8 @@ class Kernel:
     def solve(self, l0: float, l1: float, *, tol: float, max_iter: int, deadline: float | None,
               method: str) -> EquilibriumResult | None:
         """Newton from ``(l0, l1)`` and the certified result, or ``None`` if it misses ``tol`` or fails
-        (or when rounding alone may leave a residual above ``tol``: the general path checks that case)."""
-        if self.floor > tol:
-            return None
+        (or when a probability underflowed where rounding alone may leave a residual above ``tol``:
+        the general path checks that case)."""
         try:
             found = self.newton(l0, l1, tol=tol, max_iter=max_iter, deadline=deadline)
             if found is None:
@@ -283,6 +283,8 @@ class Kernel:
         except SCALAR_FAILURES:
             return None
         if not cert["residual"] <= tol or not math.isfinite(cert["gap"]):
+            return None
+        if self.floor > tol and min(float(x.min()) for x in cert["strategies"]) < sys.float_info.min:
             return None
         return EquilibriumResult(
             message=f"Converged: residual {cert['residual']:.2e} <= tol {tol:.0e} (Newton, {nit} iterations).",
