@@ -41,20 +41,29 @@ def spread_about_weighted_mean(log_r: np.ndarray, dv: np.ndarray) -> tuple[np.nd
     largest weight, and ``r_k A_k = (r_k / R) sum_{c != k} r_c (dv_k - dv_c)``, so no term
     multiplies a huge ``r_k`` by a difference of nearly equal numbers (the reverse-KL adversary
     has ``r_k`` near ``1e17`` when it loads an action the partner plays with probability
-    ``1e-17``).  ``log_r`` may hold ``-inf`` (zero weights) and, at its largest entry, ``+inf``
-    (the limit of a weight that dominates all others); ``r_k`` itself is never formed.
+    ``1e-17``).  ``log_r`` may hold ``-inf`` (zero weights; all of them when ``tau`` underflows,
+    which gives zeros) and ``+inf`` (the limit of weights that dominate all others, which then
+    share ``R`` equally); ``r_k`` itself is never formed.
     """
     k = int(np.argmax(log_r))
-    if np.isposinf(log_r[k]):           # an infinite weight (reverse-KL mass on a zero-probability action)
-        share = (np.arange(len(log_r)) == k).astype(float)
+    if np.isneginf(log_r[k]):           # every weight 0 (tau underflowed to 0): no spread and no share
+        return np.zeros_like(dv), np.zeros(len(log_r))
+    infinite = np.isposinf(log_r)
+    if infinite.any():                  # infinite weights (reverse-KL mass on zero-probability actions) share R
+        share = infinite / np.count_nonzero(infinite)
     else:
         share = np.exp(log_r - logsumexp(log_r))
-    rest = np.exp(log_r)
-    rest[k] = 0.0
     gap = dv[:, k:k + 1] - dv                     # dv_k - dv_c
     B = gap @ np.where(np.arange(len(share)) == k, 0.0, share)
-    out = rest * (B[:, None] - gap)
-    out[:, k] = share[k] * (gap @ rest)
+    # A weight below the largest may still overflow (log_r above ~709): its terms are then
+    # +-inf, and exactly 0 where they multiply a zero difference (not inf * 0 = nan).
+    with np.errstate(over="ignore", invalid="ignore"):
+        rest = np.exp(log_r)
+        rest[k] = 0.0
+        factor = B[:, None] - gap
+        out = np.where(factor == 0.0, 0.0, rest * factor)
+        total = np.where(gap == 0.0, 0.0, gap * rest).sum(axis=1)
+    out[:, k] = share[k] * total
     return out, share
 
 
@@ -68,7 +77,8 @@ def log_inverse_sum_root(log_c: np.ndarray, d: np.ndarray) -> np.ndarray:
     d : ndarray
         Nonnegative offsets with ``min(d) == 0``.
     """
-    if len(d) == 2 and np.min(log_c) > -500.0:
+    if len(d) == 2 and -500.0 < np.min(log_c) and np.max(log_c) < 300.0 and np.max(d) < 1e100:
+        # the closed form squares c (and d): only where that cannot overflow (tau down to ~1e-130)
         return np.log(d + _two_term_root(np.exp(log_c), d))
     log_d = np.log(d, where=d > 0, out=np.full_like(d, -np.inf))
     u_lo = float(np.max(log_c[d <= 0]))

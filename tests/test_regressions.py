@@ -147,3 +147,21 @@ def test_solve_all_survives_a_bracket_whose_sign_moves_with_warm_starts():
     x, y = found.equilibria[0].strategies
     assert oracle_residual(np.asarray(catalog.matching_pennies().payoffs), (x, y), [2.0, 2.0], [0.5, 0.5],
                            "kl", "entropy") <= 1e-9
+
+
+@pytest.mark.parametrize("tau", [5e-324, 1e-300, 1e-200, 1e-120])
+def test_reverse_kl_with_a_vanishing_tau_is_the_risk_neutral_limit(tau):
+    """The reverse-KL adversary's two-action closed form squared q / tau: at tau = 1e-200 it
+    overflowed and the adversary put no mass anywhere, and rqe.solve reported a wrong RQE with
+    success=True (40-digit residual 0.08); at 5e-324 the Jacobian raised (inf - inf)."""
+    U = np.random.default_rng(0).normal(size=(2, 2, 2))
+    q = np.array([0.4, 0.6])
+    p = np.exp(rqe.ReverseKL().adversary(np.array([0.3, -0.2]), np.log(q), tau))
+    np.testing.assert_allclose(p, q, atol=1e-12)
+    game = rqe.NormalFormGame(U)
+    res = rqe.solve(game, tau=[0.0, tau], epsilon=1.0, risk="reverse_kl")
+    assert res.success
+    assert oracle_residual(U, res.strategies, [0.0, tau], [1.0, 1.0], "reverse_kl", "entropy") <= 1e-9
+    if tau == 5e-324:        # tau_n underflows to 0 here: the risk-neutral map, certified complete
+        found = rqe.solve_all(game, tau=[0.0, tau], epsilon=1.0, risk="reverse_kl")
+        assert found.complete and len(found) == 1
