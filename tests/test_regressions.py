@@ -46,7 +46,7 @@ def test_solve_nash_on_sc2_with_a_large_offset(offset, method):
     assert expected[0][0] == pytest.approx(2 / 11) and expected[1][0] == pytest.approx(8 / 11)
     assert len(found) == 1 and (found.complete or method == "lemke_howson"), found.message
     np.testing.assert_allclose(np.concatenate(found[0].strategies), np.concatenate(expected), atol=1e-12)
-    assert found[0].max_regret <= NASH_TOL * 13
+    assert found[0].regret <= NASH_TOL * 13
     assert oracles.nash_regret(game.payoffs, found[0].strategies) <= NASH_TOL * 13
     np.testing.assert_allclose(found[0].payoffs, [72 / 11 + offset, 71 / 11 + offset], rtol=1e-15)
 
