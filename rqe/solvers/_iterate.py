@@ -90,8 +90,11 @@ def _newton_direction(system: RQESystem, state: State, rtol: float = 1e-12) -> n
     if system.size <= DENSE_MAX:
         # numpy's solver, not scipy's: the two wheels bundle separate OpenBLAS thread pools that
         # contend on small machines (scipy/scipy#15129), and the Jacobian is built with numpy.
+        J = system.jacobian(state)
+        if not np.all(np.isfinite(J)):
+            return None
         try:
-            step = np.linalg.solve(system.jacobian(state), -state.F)
+            step = np.linalg.solve(J, -state.F)
         except np.linalg.LinAlgError:
             return None
         return step if np.all(np.isfinite(step)) else None

@@ -156,17 +156,20 @@ class RQESystem:
             x = np.exp(state.log_x[j])
             du.append(dz[j] - (dz[j] @ x)[:, None])
         out = []
-        for i in range(self.N):
-            dlogq = self._joint(du, i)
-            p = np.exp(state.log_p[i])
-            if self.tau_n[i] > 0:
-                dg = self.scale * ((du[i] * np.exp(state.log_x[i])) @ self.M[i])
-                dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau_n[i], dlogq, dg)
-            else:
-                dp = p * dlogq
-            dG = self.scale * (dp @ self.M[i].T)
-            out.append(self.regularizer.response_jvp(state.Tz[self.offsets[i]:self.offsets[i + 1]],
-                                                     self.eps_n[i], dG))
+        # An adversary weight beyond the double range makes some derivatives infinite: they are
+        # returned as non-finite (the solvers treat such a Jacobian as singular), without warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(self.N):
+                dlogq = self._joint(du, i)
+                p = np.exp(state.log_p[i])
+                if self.tau_n[i] > 0:
+                    dg = self.scale * ((du[i] * np.exp(state.log_x[i])) @ self.M[i])
+                    dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau_n[i], dlogq, dg)
+                else:
+                    dp = p * dlogq
+                dG = self.scale * (dp @ self.M[i].T)
+                out.append(self.regularizer.response_jvp(state.Tz[self.offsets[i]:self.offsets[i + 1]],
+                                                         self.eps_n[i], dG))
         return np.concatenate(out, axis=1)
 
     def scale_derivative(self, state: State) -> np.ndarray:
@@ -340,17 +343,19 @@ class LiftedSystem:
         dps = self._p(V)
         du = [dz[j] - (dz[j] @ np.exp(state.log_x[j]))[:, None] for j in range(S.N)]
         out, out_p = [], []
-        for i in range(S.N):
-            dlogq = S._joint(du, i)
-            if i in dps:
-                dp = dps[i]
-                dg = S.scale * ((du[i] * np.exp(state.log_x[i])) @ S.M[i])
-                out_p.append(dp - S.risk.adversary_jvp(state.adversary[i], state.log_q[i], S.tau_n[i], dlogq, dg))
-            else:
-                dp = np.exp(state.log_q[i]) * dlogq
-            dT = S.regularizer.response_jvp(state.Tz[S.offsets[i]:S.offsets[i + 1]], S.eps_n[i],
-                                            S.scale * (dp @ S.M[i].T))
-            out.append(dz[i] - dT)
+        with np.errstate(over="ignore", invalid="ignore"):     # as RQESystem.jvp: non-finite, no warnings
+            for i in range(S.N):
+                dlogq = S._joint(du, i)
+                if i in dps:
+                    dp = dps[i]
+                    dg = S.scale * ((du[i] * np.exp(state.log_x[i])) @ S.M[i])
+                    out_p.append(dp - S.risk.adversary_jvp(state.adversary[i], state.log_q[i], S.tau_n[i],
+                                                           dlogq, dg))
+                else:
+                    dp = np.exp(state.log_q[i]) * dlogq
+                dT = S.regularizer.response_jvp(state.Tz[S.offsets[i]:S.offsets[i + 1]], S.eps_n[i],
+                                                S.scale * (dp @ S.M[i].T))
+                out.append(dz[i] - dT)
         return np.concatenate(out + out_p, axis=1)
 
     def jacobian(self, state: LiftedState) -> np.ndarray:
