@@ -165,3 +165,28 @@ def test_reverse_kl_with_a_vanishing_tau_is_the_risk_neutral_limit(tau):
     if tau == 5e-324:        # tau_n underflows to 0 here: the risk-neutral map, certified complete
         found = rqe.solve_all(game, tau=[0.0, tau], epsilon=1.0, risk="reverse_kl")
         assert found.complete and len(found) == 1
+
+
+def test_max_time_is_counted_from_the_call_not_from_the_general_path(monkeypatch):
+    """A 2x2 solve tries the scalar fast path first; the general path's budget must start when
+    rqe.solve was called.  A stand-in fast path spends 15 s of a 10 s budget on a frozen clock and
+    gives up: the general path must stop at once (status 5), not start a fresh 10 s."""
+    import types
+
+    import rqe.solvers._iterate as iterate
+    import rqe.solvers.rqe as module
+
+    clock = [0.0]
+    fake = types.SimpleNamespace(monotonic=lambda: clock[0])
+    monkeypatch.setattr(module, "time", fake)
+    monkeypatch.setattr(iterate, "time", fake)
+
+    def slow_fast_path(game, **kwargs):
+        clock[0] = 15.0
+        return None
+
+    monkeypatch.setattr(module, "solve_2x2", slow_fast_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rqe.solve(catalog.stag_hunt(), tau=1.0, epsilon=0.1, max_time=10)
+    assert res.status == 5 and not res.success and "max_time" in res.message

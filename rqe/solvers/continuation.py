@@ -11,7 +11,6 @@ converges, as ``lam -> inf``, to a Nash equilibrium (the limiting logit equilibr
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 from scipy.optimize import root
@@ -21,7 +20,7 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import _FLOOR, StepControl, newton_at, trace
-from rqe.solvers.rqe import build_system, solve
+from rqe.solvers.rqe import _deadline, build_system, solve
 
 __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
 
@@ -304,11 +303,6 @@ def _accel(value, func: str) -> float:
 def _payoff_range(game: NormalFormGame) -> float:
     """``max - min`` of all payoffs: the unit of the relative regret (as in Gambit's ``maxregret``)."""
     return float(np.ptp(game.payoffs))
-
-
-def _deadline(max_time, func: str) -> float | None:
-    """The :func:`time.monotonic` value at which a ``max_time`` budget (seconds) runs out."""
-    return None if max_time is None else time.monotonic() + positive_float(max_time, name="max_time", func=func)
 
 
 def _budget_spent(path, name: str, max_time: float) -> str:

@@ -287,6 +287,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
         gaussian_options("rqe.solve", risk=risk, regularizer=regularizer, method=method, x0=x0,
                          check_tractability=check_tractability, max_time=max_time)
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
+    start = time.monotonic()        # max_time covers the fast path and the general path together
     if not check_tractability:      # 2x2 games with the built-in measures: scalar Newton (rqe.solvers._small)
         fast = solve_2x2(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, method=method,
                          tol=tol, max_iter=max_iter, x0=x0, max_time=max_time)
@@ -298,7 +299,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     choice(method, METHODS, name="method", func=func)
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
-    deadline = _deadline(max_time, func)
+    deadline = None if max_time is None else start + positive_float(max_time, name="max_time", func=func)
     z0 = _initial_logs(system, x0, func)
     # one BLAS thread for the whole solve of a large game (rqe._threads), certificate included
     with hot_loop(max(M.size for M in system.M)), np.errstate(over="ignore", under="ignore"):
