@@ -203,22 +203,26 @@ def test_two_ctrl_c_during_a_sweep_keep_the_computed_points(tmp_path):
     out = tmp_path / "x.csv"
     proc = subprocess.Popen([sys.executable, "-m", "rqe.cli", "sweep", "free_riding_game", "--tau", "0:5:200000",
                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    chunks = []
-    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    chunks, ready = [], threading.Event()
+
+    def read():      # sets `ready` once the bar shows 20 points done, or when stderr ends (no clock involved)
+        for char in iter(lambda: proc.stderr.read(1), ""):
+            chunks.append(char)
+            if char in "\r\n":                 # tqdm redraws its bar after each carriage return
+                done = re.findall(r"\| *(\d+)/200000", "".join(chunks[-200:]))
+                if done and int(done[-1]) >= 20:
+                    ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:   # until the bar shows 20 points done
-        done = re.findall(r"\| *(\d+)/200000", "".join(chunks[-200:]))
-        if done and int(done[-1]) >= 20:
-            break
-        time.sleep(0.02)
-    else:
-        proc.kill()
-        pytest.fail(f"no progress seen: {''.join(chunks)[-500:]}")
+    ready.wait()
+    if proc.poll() is not None:
+        pytest.fail(f"the sweep ended before it was interrupted: {''.join(chunks)[-500:]}")
     proc.send_signal(signal.SIGINT)
     time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
-    stdout = proc.communicate(timeout=120)[0]
+    stdout = proc.communicate(timeout=600)[0]      # a guard against a hung process only
     reader.join(timeout=10)
     stderr = "".join(chunks)
     assert proc.returncode == 130, stderr
