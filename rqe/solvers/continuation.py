@@ -138,25 +138,30 @@ class _LogitFamily:
         """
         z, lam = y[:-1], float(y[-1])
         Z = z.reshape(2, -1)
-        ones = self.ones
-        E = np.exp(Z)
-        sums = E @ ones
-        s0, s1 = sums.tolist()
-        if 0.0 < s0 < np.inf and 0.0 < s1 < np.inf:
-            X = E / sums[:, None]
-        else:
-            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
-            X = shifted / (shifted @ ones)[:, None]
+        E, X = self._rows(Z)
         U = (self.S @ X[::-1, :, None])[:, :, 0]
+        return self._respond(y, Z, E, X, U, lam)
+
+    def _rows(self, Z):
+        """``exp(Z)`` and its rows normalised (shifted by the row maxima only where the sums under- or overflow)."""
+        E = np.exp(Z)
+        sums = E @ self.ones
+        if np.all((sums > 0.0) & (sums < np.inf)):
+            return E, E / sums[:, None]
+        shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
+        return E, shifted / (shifted @ self.ones)[:, None]
+
+    def _respond(self, y, Z, E, X, U, lam):
+        """The logit response to the payoffs ``U`` and what :meth:`_parts` returns from it."""
         a = U * lam if self.unit_weights else (lam * self.w) * U
         if abs(lam) * self.bound > _EXP_SAFE:
             a -= a[self.players, a.argmax(axis=1)][:, None]
         ea = np.exp(a)
-        total = (ea @ ones)[:, None]
+        total = (ea @ self.ones)[:, None]
         sigma = ea / total
         F = (Z - a + np.log(total)).ravel()
-        g0, g1 = (np.abs(E - sigma) @ ones).tolist()
-        res = max(g0, g1) if g0 == g0 and g1 == g1 else float("nan")
+        gaps = np.abs(E - sigma) @ self.ones
+        res = float(gaps.max()) if np.all(gaps == gaps) else float("nan")
         floor = _FLOOR * (1.0 + abs(lam) * self.bound)
         self.cache = (y, X, U)
         return F, res, floor, X, U, sigma
@@ -165,14 +170,7 @@ class _LogitFamily:
         """:meth:`_parts` for three or more players with equally many actions: every ``D_ij`` by one batched product."""
         z, lam = y[:-1], float(y[-1])
         Z = z.reshape(self.N, -1)
-        ones = self.ones
-        E = np.exp(Z)
-        sums = E @ ones
-        if np.all((sums > 0.0) & (sums < np.inf)):
-            X = E / sums[:, None]
-        else:
-            shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
-            X = shifted / (shifted @ ones)[:, None]
+        E, X = self._rows(Z)
         rest = self.pair_rest
         Q = X[rest[:, 0]]
         for k in range(1, rest.shape[1]):
@@ -180,18 +178,7 @@ class _LogitFamily:
         D = (self.stack @ Q[:, None, :, None])[..., 0]
         self.pair_cache = D
         U = (D[self.first] @ X[self.pair_j[self.first]][:, :, None])[:, :, 0]
-        a = U * lam if self.unit_weights else (lam * self.w) * U
-        if abs(lam) * self.bound > _EXP_SAFE:
-            a -= a[self.players, a.argmax(axis=1)][:, None]
-        ea = np.exp(a)
-        total = (ea @ ones)[:, None]
-        sigma = ea / total
-        F = (Z - a + np.log(total)).ravel()
-        gaps = np.abs(E - sigma) @ ones
-        res = float(gaps.max()) if np.all(gaps == gaps) else float("nan")
-        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
-        self.cache = (y, X, U)
-        return F, res, floor, X, U, sigma
+        return self._respond(y, Z, E, X, U, lam)
 
     def _parts(self, y):
         if self.fast:
