@@ -516,10 +516,6 @@ class IGMCheck(Result):
     regret: np.ndarray = field(repr=False)
     n_checked: int = 0
 
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
-
 
 def check_igm(q, individual) -> IGMCheck:
     """Check the IGM property by enumerating every joint action of every state.
@@ -752,10 +748,6 @@ class Factorization(Result):
     residual: float = 0.0
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _targets(team, func):

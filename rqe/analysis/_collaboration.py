@@ -10,13 +10,13 @@ along a grid of common ``tau`` or a path in per-player ``tau`` space, with the G
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rqe._validation import finite_array, per_player
 from rqe.games.gaussian import GaussianGame
-from rqe.solvers._result import Result, _deprecated, _plain
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.gaussian import (
     _means_along,
     _others_covariance,
@@ -65,10 +65,6 @@ class CollaborationResult(Result):
     params: dict = field(default_factory=dict, repr=False)
 
     expected_utilities = _deprecated("CollaborationResult", "expected_utilities", "payoffs")
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,13 +12,13 @@ next to the condition's product.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 
 __all__ = ["cce_collapse", "CollapseResult"]
 
@@ -70,10 +70,6 @@ class CollapseResult(Result):
     product: np.ndarray = field(repr=False)
     collapsed: np.ndarray = field(repr=False)
     params: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _axis(values, name):

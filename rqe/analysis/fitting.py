@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg import block_diag
@@ -78,7 +78,7 @@ from rqe.analysis._likelihood import (FUNC, MODELS, SHARES, Likelihood, Param, c
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 
 __all__ = ["fit", "FitResult", "likelihood_ratio_test", "LikelihoodRatioTest"]
 
@@ -168,10 +168,6 @@ class FitResult(Result):
     cov: np.ndarray = field(repr=False)
     cov_names: tuple = field(repr=False)
     settings: dict = field(repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 @dataclass

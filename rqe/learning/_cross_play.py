@@ -18,7 +18,7 @@ Unconverged seeds stay in the matrix, flagged, and are left out of every mean.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from rqe._validation import choice, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.learning._srpo import LearningResult, as_markov
 from rqe.learning._tabular import Tabular
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 
 __all__ = ["cross_play", "CrossPlayResult"]
 
@@ -100,10 +100,6 @@ class CrossPlayResult(Result):
     best_solo: np.ndarray | None = field(default=None, repr=False)
     method: str = "exact"
     params: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _population(pop, name: str) -> list[LearningResult]:
@@ -189,7 +185,6 @@ def _solo(tab: Tabular, agents: np.ndarray, seat: int, idle: list):
             break
         V = new
     return solo, float(tab.mu @ V)
-
 
 
 def _summary(R, conv_a, conv_b, groups_a, groups_b, together):

@@ -27,7 +27,7 @@ entropy no payoff-independent condition is known.  Each run reports the certific
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import normalize
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 
 __all__ = ["mirror_descent", "DynamicsResult"]
 
@@ -89,10 +89,6 @@ class DynamicsResult(Result):
     nit: int = 0
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _monotone(tau, epsilon, risk: str):

@@ -26,7 +26,7 @@ core certificates, never assumed.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +36,7 @@ from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import Tabular, normalize, sum_last
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 
 __all__ = ["srpo", "ippo", "LearningResult"]
 
@@ -124,10 +124,6 @@ class LearningResult(Result):
     def profile(self, k: int) -> tuple:
         """Seed ``k``'s policies, one per player, in the game's own layout."""
         return tuple(p[k] for p in self.policies)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 # ------------------------------------------------------------------------------ validation

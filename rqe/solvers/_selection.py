@@ -96,10 +96,6 @@ class NashComponent(Result):
         return (f"NashComponent({len(X)} x {len(Y)} extreme strategies, equilibria={list(self.equilibria)}, "
                 f"connected={self.connected})")
 
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
-
 
 @dataclass(frozen=True)
 class NashSelection(Result):

@@ -110,10 +110,6 @@ class CorrelatedResult(Result):
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
 
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
-
 
 def _nonzeros(n: tuple, kind: str) -> int:
     """Number of coefficients of the deviation matrix before zeros are dropped."""

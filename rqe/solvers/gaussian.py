@@ -26,14 +26,14 @@ system ``m = T m + k`` (eq. 13), assembled here and solved directly.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import per_player, positive_float, positive_int
 from rqe.games.gaussian import GaussianGame, _gaussian_tilt
-from rqe.solvers._result import Result, _deprecated, _plain
+from rqe.solvers._result import Result, _deprecated
 
 __all__ = ["GaussianResult", "solve_gaussian", "gaussian_gap", "tau_bounds"]
 
@@ -89,10 +89,6 @@ class GaussianResult(Result):
     params: dict = field(default_factory=dict, repr=False)
 
     expected_utilities = _deprecated("GaussianResult", "expected_utilities", "payoffs")
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-10,

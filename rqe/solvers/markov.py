@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,7 +40,7 @@ from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
 from rqe.solvers._iterate import expired
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["solve_markov", "MarkovResult", "VALUES"]
@@ -110,10 +110,6 @@ class MarkovResult(Result):
     nit: int = 0
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        """Plain Python types, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 # ---------------------------------------------------------------------------------------- stages
