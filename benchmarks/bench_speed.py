@@ -331,10 +331,17 @@ def rows_figure(reps: int):
     row("paper_figures/figure1.py --quick", quick, "target", None, 2.0)
 
 
+GROUPS = {"small": rows_small, "qre": rows_qre, "lh": rows_lemke_howson, "threads": rows_threads,
+          "startup": rows_startup, "figure": rows_figure}
+"""The row groups in the order they print; ``--only`` selects some of them."""
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="alternating repetitions per row (medians)")
     parser.add_argument("--skip-figure", action="store_true", help="skip the paper figure rows")
+    parser.add_argument("--only", nargs="+", choices=sorted(GROUPS), default=sorted(GROUPS),
+                        help="run only these groups of rows (default: all)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     load = " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
@@ -344,13 +351,9 @@ def main(argv=None):
           f"pygambit {getattr(gbt, '__version__', 'not installed')} | OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print("\n| task | rqe wall (CPU) | peer wall (CPU) | rqe / peer (CPU) | target | note |\n|---|---|---|---|---|---|")
-    rows_small(args.reps)
-    rows_qre(args.reps)
-    rows_lemke_howson(args.reps)
-    rows_threads(args.reps)
-    rows_startup(args.reps)
-    if not args.skip_figure:
-        rows_figure(args.reps)
+    for name, rows in GROUPS.items():
+        if name in args.only and not (name == "figure" and args.skip_figure):
+            rows(args.reps)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload average at the end {load}")
 
