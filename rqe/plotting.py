@@ -601,7 +601,7 @@ def tractability_region(*, games=None, ax=None, risk="kl", regularizer="log_barr
     13
     """
     func = "rqe.plotting.tractability_region"
-    from rqe.analysis._tractability import tractability
+    from rqe.solvers._tractability import tractability
 
     pair = _pair_name(risk, regularizer)
     if isinstance(games, str):

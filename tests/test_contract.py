@@ -18,7 +18,7 @@ RESULT_CLASSES = [
     "rqe.solvers.correlated.CorrelatedResult", "rqe.solvers.correlated.PlayerAdversaryCCE",
     "rqe.markov.BestResponse", "rqe.markov.Rollouts", "rqe.markov.MarkovSweep", "rqe.analysis._sweep.SweepResult",
     "rqe.analysis._collapse.CollapseResult", "rqe.analysis._collaboration.CollaborationResult",
-    "rqe.analysis._tractability.Tractability", "rqe.analysis._free_riding.FreeRidingResult",
+    "rqe.solvers._tractability.Tractability", "rqe.analysis._free_riding.FreeRidingResult",
     "rqe.analysis.fitting.FitResult", "rqe.analysis.fitting.LikelihoodRatioTest",
     "rqe.cooperative.TeamValues", "rqe.cooperative.IGMCheck", "rqe.cooperative.Factorization",
     "rqe.learning._srpo.LearningResult", "rqe.learning._mirror.DynamicsResult",

@@ -630,7 +630,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
 
 
 def _tractable(tau_ratio, eps, risk, regularizer):
-    from rqe.analysis._tractability import tractability
+    from rqe.solvers._tractability import tractability
 
     return tractability(tau_ratio * eps, eps, risk=risk, regularizer=regularizer).holds
 

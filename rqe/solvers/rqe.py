@@ -321,7 +321,7 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
     if check_tractability and game.n_players == 2:
-        from rqe.analysis._tractability import tractability
+        from rqe.solvers._tractability import tractability
 
         verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
         if verdict.holds is not True:   # None: no known condition applies to this risk and regulariser

@@ -14,6 +14,10 @@ negative entropy):
 The two do not nest in the literature's general form; here the second is implied by the first.
 For the paper's pairing (KL risk, negative entropy) no payoff-independent condition is known:
 both are reported as not applicable.
+
+The module sits in the solver layer because ``rqe.solve(check_tractability=True)`` and the Nash
+selection consult it; its public names are re-exported as ``rqe.analysis.tractability`` and
+``rqe.analysis.Tractability``.
 """
 
 from __future__ import annotations

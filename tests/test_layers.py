@@ -1,0 +1,55 @@
+"""Imports flow one way (docs/architecture: games -> solvers -> analysis -> plotting -> figures -> cli):
+no module imports from a layer above its own, not even inside a function."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "rqe"
+
+LAYERS = {
+    "games": ("rqe.games",),
+    "solvers": ("rqe.solvers",),
+    "analysis": ("rqe.analysis",),
+    "plotting": ("rqe.plotting",),
+    "figures": ("rqe.figures", "rqe._figure2"),
+    "cli": ("rqe.cli",),
+}
+ORDER = list(LAYERS)
+
+
+def _layer(module: str) -> int | None:
+    for rank, name in enumerate(ORDER):
+        if any(module == p or module.startswith(p + ".") for p in LAYERS[name]):
+            return rank
+    return None
+
+
+def _imports(path: Path):
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base]) if base else ".".join(parts)
+            yield node.lineno, base
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+
+
+@pytest.mark.parametrize("layer", ORDER[:-1])
+def test_no_module_imports_from_a_higher_layer(layer):
+    rank = ORDER.index(layer)
+    upward = []
+    for prefix in LAYERS[layer]:
+        target = PACKAGE.parent.joinpath(*prefix.split("."))
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
+        for path in files:
+            for lineno, module in _imports(path):
+                other = _layer(module)
+                if other is not None and other > rank:
+                    upward.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports {module} ({ORDER[other]})")
+    assert not upward, "\n".join(upward)
