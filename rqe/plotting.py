@@ -176,8 +176,9 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
     (['BR of P1', 'BR of P2'], 3)
     """
     func = "rqe.plotting.best_response_curves"
-    from rqe.solvers.all import _TwoByTwo, solve_all
-    from rqe.solvers.rqe import build_system
+    from rqe.solvers._engine import TwoByTwo as _TwoByTwo
+    from rqe.solvers._engine import build_system
+    from rqe.solvers.all import solve_all
 
     if not isinstance(game, NormalFormGame):
         raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame with 2 players and 2 "
@@ -601,7 +602,7 @@ def tractability_region(*, games=None, ax=None, risk="kl", regularizer="log_barr
     13
     """
     func = "rqe.plotting.tractability_region"
-    from rqe.solvers._tractability import tractability
+    from rqe.analysis import tractability
 
     pair = _pair_name(risk, regularizer)
     if isinstance(games, str):

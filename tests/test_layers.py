@@ -40,16 +40,33 @@ def _imports(path: Path):
                 yield node.lineno, alias.name
 
 
+def _modules(prefix: str):
+    target = PACKAGE.parent.joinpath(*prefix.split("."))
+    return sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
+
+
 @pytest.mark.parametrize("layer", ORDER[:-1])
 def test_no_module_imports_from_a_higher_layer(layer):
     rank = ORDER.index(layer)
     upward = []
     for prefix in LAYERS[layer]:
-        target = PACKAGE.parent.joinpath(*prefix.split("."))
-        files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
-        for path in files:
+        for path in _modules(prefix):
             for lineno, module in _imports(path):
                 other = _layer(module)
                 if other is not None and other > rank:
                     upward.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports {module} ({ORDER[other]})")
     assert not upward, "\n".join(upward)
+
+
+def test_the_layers_above_reach_solver_internals_only_through_the_engine():
+    """Outside rqe/solvers, the private solver modules are rqe.solvers._engine (the documented
+    contract) and rqe.solvers._result (the result base) only."""
+    allowed = {"rqe.solvers._engine", "rqe.solvers._result"}
+    reached = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "solvers"):
+            continue
+        for lineno, module in _imports(path):
+            if module.startswith("rqe.solvers._") and module not in allowed:
+                reached.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports {module}")
+    assert not reached, "\n".join(reached)

@@ -18,9 +18,7 @@ from rqe._validation import finite_array
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._small import SCALAR_FAILURES, SmallSystem
-from rqe.solvers._system import RQESystem
-from rqe.solvers.rqe import homotopy
+from rqe.solvers._engine import SCALAR_FAILURES, RQESystem, SmallSystem, homotopy_end, system_for, with_parameters
 
 FUNC = "rqe.fit"
 MODELS = ("rqe", "qre", "nash")
@@ -157,11 +155,7 @@ def layout(games: list[NormalFormGame], model: str, share: str, prefix: str = ""
 
 
 # ------------------------------------------------------------------------------------- selection
-def _at_scale(system: RQESystem, scale: float) -> RQESystem:
-    return type(system)(system.game, system.tau, system.epsilon, system.risk, system.regularizer, scale=scale)
-
-
-def _corrector(system: RQESystem, z: np.ndarray, tol: float):
+def _corrector(system: RQESystem | SmallSystem, z: np.ndarray, tol: float):
     """Plain Newton steps from ``z``; the state and its Jacobian, or ``None`` unless they contract fast."""
     state = system.evaluate(system.normalize(z))
     previous = np.inf
@@ -181,7 +175,7 @@ def _corrector(system: RQESystem, z: np.ndarray, tol: float):
     return None
 
 
-def principal_branch(system: RQESystem):
+def principal_branch(system: RQESystem | SmallSystem):
     """End at payoff scale 1 of the branch through uniform play at scale 0, or ``None``.
 
     Natural continuation in the scale ``s``: a predictor from the tangent ``dz/ds = F_z^{-1} dT/ds``
@@ -194,14 +188,14 @@ def principal_branch(system: RQESystem):
     corrector fails at the smallest step, or the end is not certified to ``SOLVE_TOL``.
     """
     s, h = 0.0, _FIRST_STEP
-    current = _at_scale(system, 0.0)
+    current = with_parameters(system, scale=0.0)
     state = current.evaluate(current.uniform())
     J = current.jacobian(state)
     curvature = np.zeros(system.size)
     previous = None  # (s, dz/ds) at the last accepted point
     for _ in range(_BRANCH_STEPS):
-        dTds = (_at_scale(system, s + _SCALE_STEP).evaluate(state.z).Tz
-                - _at_scale(system, s - _SCALE_STEP).evaluate(state.z).Tz) / (2 * _SCALE_STEP)
+        dTds = (with_parameters(system, scale=s + _SCALE_STEP).evaluate(state.z).Tz
+                - with_parameters(system, scale=s - _SCALE_STEP).evaluate(state.z).Tz) / (2 * _SCALE_STEP)
         try:
             dzds = np.linalg.solve(J, dTds)
         except np.linalg.LinAlgError:
@@ -211,7 +205,7 @@ def principal_branch(system: RQESystem):
         while True:
             h = min(h, 1.0 - s)
             target = 1.0 if h >= 1.0 - s else s + h
-            trial = _at_scale(system, target) if target < 1.0 else system
+            trial = with_parameters(system, scale=target) if target < 1.0 else system
             predicted = state.z + h * dzds + 0.5 * h * h * curvature
             found = _corrector(trial, predicted, _LOG_TOL if target < 1.0 else 0.1 * SOLVE_TOL)
             moved = None if found is None else float(np.max(np.abs(found[0].z - predicted)))
@@ -282,13 +276,10 @@ class Likelihood:
                     out[g][p.kind][i] = value
         return out
 
-    def _system(self, g: int, tau, epsilon, kind=None) -> RQESystem:
-        """Game ``g``'s system: the scalar :class:`SmallSystem` for 2x2 games with the built-in
-        measures (the same map in the same coordinates, much cheaper per evaluation), else
-        :class:`RQESystem`; ``kind`` forces one of the two."""
-        if kind is None:
-            kind = SmallSystem if SmallSystem.supports(self.games[g], self.risk, self.regularizer) else RQESystem
-        return kind(self.games[g], tau, epsilon, self.risk, self.regularizer)
+    def _system(self, g: int, tau, epsilon, general: bool = False) -> RQESystem | SmallSystem:
+        """Game ``g``'s system (:func:`rqe.solvers._engine.system_for`): the scalar one for 2x2 games
+        with the built-in measures unless ``general``."""
+        return system_for(self.games[g], tau, epsilon, self.risk, self.regularizer, general=general)
 
     def equilibrium(self, g: int, params: dict):
         """The selected equilibrium of game ``g``: ``(system, state)``, or ``None`` if the trace fails.
@@ -301,20 +292,15 @@ class Likelihood:
         try:
             state = principal_branch(system)
         except SCALAR_FAILURES:         # the scalar map left its range: the same trace on RQESystem
-            system = self._system(g, params["tau"], params["epsilon"], RQESystem)
+            system = self._system(g, params["tau"], params["epsilon"], general=True)
             state = principal_branch(system)
         if state is not None:
             return system, state
-        system = self._system(g, params["tau"], params["epsilon"], RQESystem)
-        try:
-            out = homotopy(system, tol=SOLVE_TOL, max_iter=_TRACE_STEPS)
-        except np.linalg.LinAlgError:  # a singular augmented Jacobian on the way
-            return None
-        if out.status != 0 or not system.residual(out.state) <= SOLVE_TOL:
-            return None
-        return system, out.state
+        system = self._system(g, params["tau"], params["epsilon"], general=True)
+        state = homotopy_end(system, tol=SOLVE_TOL, max_iter=_TRACE_STEPS)
+        return None if state is None else (system, state)
 
-    def _dlogx(self, g: int, params: dict, system: RQESystem, state) -> np.ndarray | None:
+    def _dlogx(self, g: int, params: dict, system: RQESystem | SmallSystem, state) -> np.ndarray | None:
         """``dz/dtheta`` of game ``g`` by the implicit function theorem (``None`` if ``F_z`` is singular)."""
         dT = np.zeros((system.size, len(self.params)))
         for k, p in enumerate(self.params):
@@ -333,9 +319,9 @@ class Likelihood:
                     else:  # lambda = 1 / epsilon
                         eps[i] /= factor
                 try:
-                    sides.append(self._system(g, tau, eps, type(system)).evaluate(state.z).Tz)
+                    sides.append(with_parameters(system, tau=tau, epsilon=eps).evaluate(state.z).Tz)
                 except SCALAR_FAILURES:
-                    sides.append(self._system(g, tau, eps, RQESystem).evaluate(state.z).Tz)
+                    sides.append(self._system(g, tau, eps, general=True).evaluate(state.z).Tz)
             dT[:, k] = (sides[0] - sides[1]) / (2 * _PARAM_STEP)
         try:
             out = np.linalg.solve(system.jacobian(state), dT)

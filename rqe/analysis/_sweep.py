@@ -45,10 +45,9 @@ from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import Entropy, LogBarrier
 from rqe.risk import KL, ReverseKL
-from rqe.solvers._batch import solve_batch
+from rqe.solvers._engine import build_system, normalised_rows, solve_batch
 from rqe.solvers._result import Result, _deprecated
-from rqe.solvers._system import normalised_rows
-from rqe.solvers.rqe import build_system, solve
+from rqe.solvers.rqe import solve
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -79,6 +79,8 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._result import Result
+from rqe.solvers.all import solve_all
+from rqe.solvers.nash import solve_nash
 
 __all__ = ["fit", "FitResult", "likelihood_ratio_test", "LikelihoodRatioTest"]
 
@@ -307,8 +309,6 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
 
 def _equilibrium_check(lik: Likelihood, theta: np.ndarray, game_ll: np.ndarray, labels) -> tuple[list, list]:
     """Count all equilibria of each 2x2 game at the estimate; note better-fitting ones."""
-    from rqe.solvers.all import solve_all
-
     counts, notes = [], []
     for g, params in enumerate(lik.per_player(theta)):
         game = lik.games[g]
@@ -348,8 +348,6 @@ def _normalised(game: NormalFormGame) -> NormalFormGame:
 
 
 def _fit_nash(games, counts, tremble, labels):
-    from rqe.solvers.nash import solve_nash
-
     predicted, n_eq, notes = [], [], []
     for g, game in enumerate(games):
         eqs = solve_nash(_normalised(game))
