@@ -78,8 +78,8 @@ def _main(argv=None):
     print("-" * len(header))
     for k, (name, game, K, eps) in enumerate(cases):
         taus = np.linspace(0.0, 4.0, K)
-        rqe.sweep(game, tau=taus[:5], epsilon=eps, progress=False)          # warm-up (imports, caches)
-        w, c, res = _best_time(lambda: rqe.sweep(game, tau=taus, epsilon=eps, progress=False), reps)
+        rqe.sweep(game, taus=taus[:5], epsilons=eps, progress=False)          # warm-up (imports, caches)
+        w, c, res = _best_time(lambda: rqe.sweep(game, taus=taus, epsilons=eps, progress=False), reps)
         w0, c0, loops = _best_time(lambda: [_point_by_point(game, taus, e) for e in eps], 1)
         loop = [np.concatenate([line[i] for line in loops]) for i in range(game.n_players)]
         diff = max(float(np.max(np.abs(a - b))) for a, b in zip(res.strategies, loop))

@@ -181,7 +181,7 @@ def bench_collapse(quick):
     print(f"{'risk + regularizer':<22} " + " ".join(f"{p:>7g}" for p in products) + "   <- epsilon * tau")
     for risk, reg in (("kl", "log_barrier"), ("reverse_kl", "entropy"), ("kl", "entropy")):
         start = time.perf_counter()
-        res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), tau=products / 0.5, epsilon=0.5, risk=risk,
+        res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), taus=products / 0.5, epsilons=0.5, risk=risk,
                                         regularizer=reg, resolution=3 if quick else 4)
         print(f"{risk + ' + ' + reg:<22} " + " ".join(f"{s:7.3f}" for s in res.spread[:, 0])
               + f"   ({time.perf_counter() - start:.1f} s, max regret {res.regret.max():.0e}, "

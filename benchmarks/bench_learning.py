@@ -50,7 +50,7 @@ def _clock(fn):
 
 def volunteer(iters: int, seeds: int) -> None:
     game = catalog.volunteer_game()
-    tau = 2 * rqe.analysis.free_riding(game, epsilon=0.3, tau=[0.0, 10.0]).tau_star
+    tau = 2 * rqe.analysis.free_riding(game, epsilon=0.3, taus=[0.0, 10.0]).tau_star
     print(f"\n1. volunteer game, epsilon 0.3, SRPO tau = {tau:.4f} (2 tau*), {seeds} seeds x {iters} NPG iterations")
     for name, kw in (("IPPO", {"tau": 0.0}), ("SRPO", {"tau": tau})):
         res, wall, cpu = _clock(lambda: rqe.learning.srpo(game, epsilon=0.3, seeds=seeds, iters=iters, lr=0.3,

@@ -170,7 +170,7 @@ def rows_small(reps: int):
 
     game = catalog.free_riding_game()
     taus = np.linspace(0.0, 5.0, 1000)
-    (tsweep,) = alternate([lambda: rqe.sweep(game, tau=taus, epsilon=0.2, progress=False)], max(1, reps // 2))
+    (tsweep,) = alternate([lambda: rqe.sweep(game, taus=taus, epsilons=0.2, progress=False)], max(1, reps // 2))
     row("rqe.sweep, 1000 tau points, 2x2 free-riding (eps 0.2)", tsweep, "target", None, 50e-3)
 
     (tall,) = alternate([lambda: rqe.solve_all(game, tau=0.5, epsilon=0.2)], reps)

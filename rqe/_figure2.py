@@ -62,7 +62,7 @@ def _train(game, tau, epsilon, seeds, rng, label):
 
 
 def _threshold(game, epsilon, grid) -> float:
-    tau_star = rqe.analysis.free_riding(game, epsilon=epsilon, tau=grid).tau_star
+    tau_star = rqe.analysis.free_riding(game, epsilon=epsilon, taus=grid).tau_star
     if not np.isfinite(tau_star):
         raise RuntimeError(f"rqe.analysis.free_riding found no finite threshold tau* on [{grid[0]:g}, {grid[-1]:g}] "
                            f"(got {tau_star}); widen TAU_SEARCH.")
@@ -108,7 +108,7 @@ def _ablation(ax, game, epsilon, tau_star, seeds, rng, quick):
     taus = tau_star * np.asarray(ABLATION_QUICK if quick else ABLATION)
     dense = np.linspace(0.0, taus[-1], 0 if quick else DENSE)
     grid = np.unique(np.concatenate([taus, dense]))
-    solver = rqe.analysis.free_riding(game, epsilon=epsilon, tau=grid)
+    solver = rqe.analysis.free_riding(game, epsilon=epsilon, taus=grid)
     rows = []
     for t in taus:
         run = _train(game, float(t), epsilon, seeds, rng, "SRPO")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 _NUMBER = (int, float, np.integer, np.floating)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def plain(value):
@@ -142,3 +146,30 @@ def protocol_object(value, registry: dict, methods: tuple[str, ...], *, name: st
     if not all(callable(getattr(value, m, None)) for m in methods):
         raise TypeError(accepted)
     return value
+
+
+def renamed(func: str, **renames: str) -> Callable[[_F], _F]:
+    """Decorator: keep each renamed keyword ``old="new"`` of the public function ``func`` working for one release.
+
+    A call with ``old=`` is passed on as ``new=`` with a ``DeprecationWarning``; a call with
+    both raises a ``TypeError`` naming both.  The signature (``inspect.signature``) shows only
+    the new names.
+    """
+
+    def decorate(function: _F) -> _F:
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise TypeError(f"{func} got both {old!r} and its new name {new!r}; pass only {new!r} "
+                                    f"({old!r} is deprecated).")
+                warnings.warn(f"The {old!r} parameter of {func} is deprecated and will be removed in the next "
+                              f"release; use {new!r}.", DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return cast(_F, wrapper)
+
+    return decorate

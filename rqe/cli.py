@@ -229,7 +229,7 @@ def _cmd_sweep(args) -> int:
     previous = signal.signal(signal.SIGINT, handler) if main_thread else None
     try:
         game = _load_game(args.game)
-        result = rqe.sweep(game, tau=taus, epsilon=epss, risk=args.risk or "kl",
+        result = rqe.sweep(game, taus=taus, epsilons=epss, risk=args.risk or "kl",
                            regularizer=args.regularizer or "entropy", progress=not args.quiet)
         handler.count = max(handler.count, 1)   # from now on Ctrl-C is the second: the results are saved
         _write(result, out, tmp)

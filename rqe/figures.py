@@ -38,7 +38,7 @@ def panel_collaboration(ax, n_points: int) -> dict:
     game = catalog.two_robots(a_bar=A_BAR)
     edge = rqe.analysis.admissible_tau(game, epsilon=EPS_EXAMPLE2)
     taus = np.linspace(0.0, edge, n_points + 1)[:-1]
-    res = rqe.analysis.collaboration(game, epsilon=EPS_EXAMPLE2, tau=taus)
+    res = rqe.analysis.collaboration(game, epsilon=EPS_EXAMPLE2, taus=taus)
     for i, style in enumerate(("-", "--")):
         ax.plot(taus, res.payoffs[:, i], style, lw=2, label=f"E[u_{i + 1}] (player {i + 1})")
     ax.axhline(res.payoffs[0, 0], color="gray", ls=":", lw=1.2, label="QRE level (tau = 0)")
@@ -67,12 +67,12 @@ def panel_free_riding(ax, n_grid: int) -> dict:
     """
     game = catalog.free_riding_game(cost=COST)
     grid = np.linspace(0.0, TAU_MAX_EXAMPLE5, n_grid)
-    analysis = rqe.analysis.free_riding(game, epsilon=EPS_EXAMPLE5, tau=grid)
+    analysis = rqe.analysis.free_riding(game, epsilon=EPS_EXAMPLE5, taus=grid)
     sets = analysis.equilibria
-    symmetric = rqe.rqe_path(game, tau=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5,
+    symmetric = rqe.rqe_path(game, tau_span=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5,
                              x0=max(sets[0], key=lambda e: -abs(e.strategies[0][0] - e.strategies[1][0])).strategies)
     free = max(sets[0], key=lambda e: e.strategies[1][0] - e.strategies[0][0]).strategies
-    branch = rqe.rqe_path(game, tau=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5, x0=free)
+    branch = rqe.rqe_path(game, tau_span=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5, x0=free)
     ax.plot(symmetric.parameter, symmetric.strategies[0][:, 0], color="tab:blue", lw=2.2,
             label="symmetric RQE (both players)")
     low = np.minimum(branch.strategies[0][:, 0], branch.strategies[1][:, 0])

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import finite_array
+from rqe._validation import finite_array, renamed
 from rqe.games.markov import MarkovGame
 from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.markov import Stages, check_parameters, solve_markov
@@ -500,15 +500,17 @@ def _grid(value, N: int, name: str, func: str) -> np.ndarray:
     return arr
 
 
-def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = None, progress: bool = True,
+@renamed("rqe.markov.sweep", tau="taus", epsilon="epsilons")
+def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None = None, progress: bool = True,
           keep_policies: bool = False, **options) -> MarkovSweep:
-    """Solve a Markov game at every point of a ``tau`` x ``epsilon`` grid (:func:`rqe.solve_markov`).
+    """Solve a Markov game at every point of a ``taus`` x ``epsilons`` grid (:func:`rqe.solve_markov`).
 
     Parameters
     ----------
     game : MarkovGame
-    tau, epsilon : float or array_like
-        Grids as in :func:`rqe.sweep`: ``(K,)`` common to all players or ``(K, N)``.
+    taus, epsilons : float or array_like
+        Grids as in :func:`rqe.sweep`: ``(K,)`` common to all players or ``(K, N)`` (formerly
+        ``tau`` and ``epsilon``, deprecated aliases for one release).
     executor : concurrent.futures.Executor, optional
         Runs the points (a process pool, or a dask ``Client.get_executor()``); ``None`` runs
         them here.  An interrupted sweep (``KeyboardInterrupt``) returns the finished points
@@ -524,7 +526,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
     --------
     >>> import rqe
     >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
-    >>> out = rqe.markov.sweep(game, tau=[0.0, 1.0, 4.0], epsilon=0.5, progress=False)
+    >>> out = rqe.markov.sweep(game, taus=[0.0, 1.0, 4.0], epsilons=0.5, progress=False)
     >>> out
     MarkovSweep(3 points, finished=True, all converged=True, max residual=...)
     >>> out.payoffs.shape
@@ -538,7 +540,7 @@ def sweep(game: MarkovGame, *, tau, epsilon=0.1, executor: cf.Executor | None = 
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")
     N = game.n_players
-    taus, epss = _grid(tau, N, "tau", func), _grid(epsilon, N, "epsilon", func)
+    taus, epss = _grid(taus, N, "taus", func), _grid(epsilons, N, "epsilons", func)
     points = [(t, e) for e in epss for t in taus]
     checked = dict(risk=options.get("risk", "kl"), regularizer=options.get("regularizer", "entropy"),
                    env_risk=options.get("env_risk"), value=options.get("value", "regularized"),

@@ -266,7 +266,7 @@ def strategy_path(path_or_sweep, *, player=0, action=0, ax=None, events=True, lo
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import rqe, rqe.plotting
     >>> game = rqe.games.catalog.free_riding_game()
-    >>> path = rqe.rqe_path(game, tau=(0.0, 2.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
+    >>> path = rqe.rqe_path(game, tau_span=(0.0, 2.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
     >>> ax = rqe.plotting.strategy_path(path)
     >>> ax.get_xlabel(), ax.get_lines()[0].get_xdata().shape == path.parameter.shape
     ('risk aversion $\\\\tau$', True)
@@ -469,8 +469,8 @@ def sweep_heatmap(sweep_result, *, player=0, action=0, value="strategy", ax=None
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import numpy as np, rqe, rqe.plotting
-    >>> sw = rqe.sweep(rqe.games.catalog.free_riding_game(), tau=np.linspace(0, 2, 5),
-    ...                epsilon=[0.2, 0.4, 0.8], progress=False)
+    >>> sw = rqe.sweep(rqe.games.catalog.free_riding_game(), taus=np.linspace(0, 2, 5),
+    ...                epsilons=[0.2, 0.4, 0.8], progress=False)
     >>> ax = rqe.plotting.sweep_heatmap(sw)
     >>> ax.get_xlabel(), ax.get_ylabel(), ax.collections[0].get_array().shape
     ('risk aversion $\\\\tau$', 'temperature $\\\\varepsilon$', (3, 5))

@@ -38,7 +38,7 @@ def _check_rqe_kl_entropy(game, tau, eps, x, y):
 def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3)))
     taus = np.linspace(0, 3, 7)
-    res = rqe.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False)
+    res = rqe.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False)
     assert res.finished and len(res) == 14 and res.success.all()
     np.testing.assert_array_equal(res.line, np.repeat([0, 1], 7))
     np.testing.assert_allclose(res.tau[:7, 0], taus)
@@ -49,7 +49,7 @@ def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
 def test_sweep_per_player_grids(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((2, 3)), rng.random((2, 3)))
     taus = np.column_stack([np.linspace(0, 2, 4), np.linspace(1, 0, 4)])
-    res = rqe.sweep(game, tau=taus, epsilon=np.array([[0.5, 0.2]]), progress=False)
+    res = rqe.sweep(game, taus=taus, epsilons=np.array([[0.5, 0.2]]), progress=False)
     np.testing.assert_allclose(res.tau, taus)
     for k in range(len(res)):
         _check_rqe_kl_entropy(game, res.tau[k], res.epsilon[k], res.strategies[0][k], res.strategies[1][k])
@@ -57,7 +57,7 @@ def test_sweep_per_player_grids(rng):
 
 def test_sweep_process_pool_equals_in_process(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 2)), rng.random((3, 2)))
-    kw = dict(tau=np.linspace(0, 2, 5), epsilon=[0.2, 0.4, 0.8], progress=False)
+    kw = dict(taus=np.linspace(0, 2, 5), epsilons=[0.2, 0.4, 0.8], progress=False)
     local = rqe.sweep(game, **kw)
     with ProcessPoolExecutor(max_workers=2) as pool:
         remote = rqe.sweep(game, executor=pool, **kw)
@@ -92,7 +92,7 @@ def test_batched_sweep_is_the_point_by_point_continuation(monkeypatch, name, tau
     calls = []
     real = sweep_module.solve
     monkeypatch.setattr(sweep_module, "solve", lambda *a, **k: calls.append(k["tau"]) or real(*a, **k))
-    res = rqe.sweep(game, tau=taus, epsilon=eps, risk=risk, regularizer=regularizer, progress=False)
+    res = rqe.sweep(game, taus=taus, epsilons=eps, risk=risk, regularizer=regularizer, progress=False)
     assert len(calls) <= len(taus) // 4                       # the batch solved (and verified) the rest
     oracle = [r for e in np.atleast_1d(eps) for r in _point_by_point(game, taus, e, risk, regularizer)]
     assert res.success.all() and all(r.success for r in oracle)
@@ -109,7 +109,7 @@ def test_batched_sweep_keeps_large_offsets_exact():
     """The batch works in rqe.solve's centred and rescaled units: an offset of 1e12 costs no accuracy."""
     shifted = rqe.NormalFormGame(catalog.free_riding_game().payoffs + 1e12)
     taus = np.linspace(0, 2, 20)
-    res = rqe.sweep(shifted, tau=taus, epsilon=0.3, progress=False)
+    res = rqe.sweep(shifted, taus=taus, epsilons=0.3, progress=False)
     oracle = _point_by_point(shifted, taus, 0.3, "kl", "entropy")
     np.testing.assert_allclose(res.strategies[0], [r.strategies[0] for r in oracle], atol=MATCH_TOL)
     np.testing.assert_allclose(res.values, [r.values for r in oracle], rtol=1e-15, atol=0)
@@ -117,7 +117,7 @@ def test_batched_sweep_keeps_large_offsets_exact():
 
 
 def test_sweep_save_load_and_frame(tmp_path):
-    res = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 1.0], epsilon=0.5, progress=False)
+    res = rqe.sweep(catalog.stag_hunt(), taus=[0.0, 1.0], epsilons=0.5, progress=False)
     path = tmp_path / "sweep.npz"
     res.save(path)
     back = rqe.SweepResult.load(path)
@@ -151,8 +151,8 @@ class _InterruptingKL:
 
 def test_interrupted_sweep_keeps_computed_points():
     game = catalog.free_riding_game()
-    full = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, progress=False)
-    part = rqe.sweep(game, tau=np.linspace(0.1, 2, 6), epsilon=0.3, risk=_InterruptingKL(150), progress=False)
+    full = rqe.sweep(game, taus=np.linspace(0.1, 2, 6), epsilons=0.3, progress=False)
+    part = rqe.sweep(game, taus=np.linspace(0.1, 2, 6), epsilons=0.3, risk=_InterruptingKL(150), progress=False)
     assert not part.finished and 0 < len(part) < 6
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
 
@@ -165,28 +165,28 @@ def test_sweep_max_time_keeps_the_points_computed(monkeypatch, batched):
     game = catalog.free_riding_game()
     taus = np.linspace(0.1, 2, 8)
     risk = "kl" if batched else _InterruptingKL(10**9)     # a custom KL object is not batched
-    full = rqe.sweep(game, tau=taus, epsilon=0.3, risk=risk, progress=False)
+    full = rqe.sweep(game, taus=taus, epsilons=0.3, risk=risk, progress=False)
     clock = iter([0.0] + [0.0] * 2 + [100.0] * 100)        # the start, then one reading per point
     monkeypatch.setattr(module, "_now", lambda: next(clock))
-    part = rqe.sweep(game, tau=taus, epsilon=0.3, risk=risk, progress=False, max_time=10)
+    part = rqe.sweep(game, taus=taus, epsilons=0.3, risk=risk, progress=False, max_time=10)
     assert not part.finished and len(part) == 3
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:3], atol=MATCH_TOL)
 
 
 def test_sweep_errors():
     with pytest.raises(ValueError, match="'max_time' parameter of rqe.sweep"):
-        rqe.sweep(catalog.stag_hunt(), tau=[1.0], max_time=-1)
+        rqe.sweep(catalog.stag_hunt(), taus=[1.0], max_time=-1)
     game = catalog.stag_hunt()
-    with pytest.raises(ValueError, match="'tau' parameter of rqe.sweep must lie in"):
-        rqe.sweep(game, tau=[-1.0, 1.0])
-    with pytest.raises(ValueError, match="'epsilon' parameter of rqe.sweep must lie in"):
-        rqe.sweep(game, tau=[1.0], epsilon=0.0)
+    with pytest.raises(ValueError, match="'taus' parameter of rqe.sweep must lie in"):
+        rqe.sweep(game, taus=[-1.0, 1.0])
+    with pytest.raises(ValueError, match="'epsilons' parameter of rqe.sweep must lie in"):
+        rqe.sweep(game, taus=[1.0], epsilons=0.0)
     with pytest.raises(ValueError, match=r"shape \(K, 2\)"):
-        rqe.sweep(game, tau=np.ones((3, 3)))
+        rqe.sweep(game, taus=np.ones((3, 3)))
     with pytest.raises(TypeError, match="Executor"):
-        rqe.sweep(game, tau=[1.0], executor="pool")
+        rqe.sweep(game, taus=[1.0], executor="pool")
     with pytest.raises(TypeError, match="collaboration"):
-        rqe.sweep(catalog.two_robots(), tau=[1.0])
+        rqe.sweep(catalog.two_robots(), taus=[1.0])
 
 
 class _CountingBar:
@@ -212,11 +212,11 @@ def test_progress_bar_moves_per_point_on_a_tau_only_sweep(monkeypatch):
     bar = _CountingBar()
     monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: bar)
     game = catalog.free_riding_game()
-    rqe.sweep(game, tau=np.linspace(0, 2, 9), epsilon=0.3)   # one line: before, one update of 9
+    rqe.sweep(game, taus=np.linspace(0, 2, 9), epsilons=0.3)   # one line: before, one update of 9
     assert bar.updates == [1] * 9
     bar.updates.clear()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        rqe.sweep(game, tau=np.linspace(0, 2, 9), epsilon=[0.3, 0.5], executor=pool)
+        rqe.sweep(game, taus=np.linspace(0, 2, 9), epsilons=[0.3, 0.5], executor=pool)
     assert bar.updates == [1] * 18
 
 
@@ -241,7 +241,7 @@ def test_progress_bar_without_ipywidgets_is_the_text_bar(monkeypatch, capsys):
 def test_csv_is_written_without_pandas(tmp_path, monkeypatch):
     import csv
 
-    res = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 0.5, 1.0], epsilon=[0.3, 0.7], progress=False)
+    res = rqe.sweep(catalog.stag_hunt(), taus=[0.0, 0.5, 1.0], epsilons=[0.3, 0.7], progress=False)
     frame = res.to_frame()
     monkeypatch.setitem(sys.modules, "pandas", None)       # as if pandas were not installed
     path = tmp_path / "s.csv"
@@ -273,7 +273,7 @@ def dask_client():
 
 def test_sweep_on_a_dask_cluster_equals_in_process(dask_client):
     game = rqe.NormalFormGame.from_bimatrix([[3, 0, 1], [1, 2, 0]], [[2, 1, 0], [0, 3, 1]])
-    kw = dict(tau=np.linspace(0, 3, 8), epsilon=[0.2, 0.5], progress=False)
+    kw = dict(taus=np.linspace(0, 3, 8), epsilons=[0.2, 0.5], progress=False)
     local = rqe.sweep(game, **kw)
     remote = rqe.sweep(game, executor=dask_client.get_executor(), **kw)
     assert remote.finished and len(remote) == len(local)
@@ -290,9 +290,9 @@ def test_interrupted_dask_sweep_keeps_finished_points(dask_client, monkeypatch):
 
     game = catalog.free_riding_game()
     taus = np.linspace(0, 3, 12)
-    local = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], progress=False)
+    local = rqe.sweep(game, taus=taus, epsilons=[0.2, 0.5], progress=False)
     monkeypatch.setattr(sweep_module, "_progress_bar", lambda total, progress: _CountingBar(interrupt_after=5))
-    part = rqe.sweep(game, tau=taus, epsilon=[0.2, 0.5], executor=dask_client.get_executor())
+    part = rqe.sweep(game, taus=taus, epsilons=[0.2, 0.5], executor=dask_client.get_executor())
     assert not part.finished and 5 <= len(part) < len(local)
     for k in range(len(part)):       # every kept row is the in-process row at the same grid point
         j = int(np.flatnonzero(np.isclose(taus, part.tau[k, 0]))[0])
@@ -314,7 +314,7 @@ def test_theorem4_bound_matches_the_formula_for_example_5():
 
 def test_free_riding_measurement_against_brute_force():
     game = catalog.free_riding_game(cost=0.4)
-    res = free_riding(game, epsilon=EPS5, tau=np.linspace(0, 1.5, 4))
+    res = free_riding(game, epsilon=EPS5, taus=np.linspace(0, 1.5, 4))
     R1, R2 = game.payoffs
     assert [len(e) for e in res.equilibria] == [3, 3, 1, 1]
     below = oracles.all_equilibria_2x2(R1, R2, res.tau_star - 0.01, EPS5, grid=ROOT_GRID)
@@ -340,13 +340,13 @@ def test_theorem4_bound_is_valid_where_it_applies():
 
 def test_free_riding_errors():
     with pytest.raises(ValueError, match="u_i = R"):
-        free_riding(catalog.battle_of_the_sexes(), epsilon=0.2, tau=[0.0, 1.0])
+        free_riding(catalog.battle_of_the_sexes(), epsilon=0.2, taus=[0.0, 1.0])
     with pytest.raises(ValueError, match="same actions"):
-        free_riding(rqe.NormalFormGame.from_bimatrix(np.zeros((2, 3)), np.zeros((2, 3))), epsilon=0.2, tau=[0, 1])
+        free_riding(rqe.NormalFormGame.from_bimatrix(np.zeros((2, 3)), np.zeros((2, 3))), epsilon=0.2, taus=[0, 1])
     with pytest.raises(ValueError, match="increasing 1-D grid"):
-        free_riding(catalog.free_riding_game(), epsilon=0.2, tau=[1.0, 0.5])
+        free_riding(catalog.free_riding_game(), epsilon=0.2, taus=[1.0, 0.5])
     with pytest.raises(ValueError, match="'epsilon'"):
-        free_riding(catalog.free_riding_game(), epsilon=-0.2, tau=[0.0, 1.0])
+        free_riding(catalog.free_riding_game(), epsilon=-0.2, taus=[0.0, 1.0])
 
 
 # ---------------------------------------------------------------- tractability

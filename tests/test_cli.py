@@ -150,7 +150,7 @@ def test_readme_sweep_writes_csv_without_pandas(tmp_path, monkeypatch, capsys):
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 11 and all(r["success"] == "True" for r in rows)
-    direct = rqe.sweep(catalog.free_riding_game(), tau=np.linspace(0, 5, 11), epsilon=0.1, progress=False)
+    direct = rqe.sweep(catalog.free_riding_game(), taus=np.linspace(0, 5, 11), epsilons=0.1, progress=False)
     assert [float(r["p_P1_C"]) for r in rows] == direct.strategies[0][:, 0].tolist()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary file left
 

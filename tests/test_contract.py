@@ -58,7 +58,7 @@ def test_deprecated_names_warn_and_return_the_new_field():
     g = rqe.solve(rqe.games.catalog.two_robots(), tau=0.5, epsilon=0.5)
     with pytest.warns(DeprecationWarning, match="use GaussianResult.payoffs"):
         np.testing.assert_array_equal(g.expected_utilities, g.payoffs)
-    s = rqe.sweep(rqe.games.catalog.stag_hunt(), tau=[0.0, 1.0], progress=False)
+    s = rqe.sweep(rqe.games.catalog.stag_hunt(), taus=[0.0, 1.0], progress=False)
     with pytest.warns(DeprecationWarning, match="use SweepResult.finished"):
         assert s.complete is s.finished is True
 

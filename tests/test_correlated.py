@@ -307,7 +307,7 @@ def test_player_adversary_cce_spreads_where_the_condition_fails_and_is_a_genuine
 def test_cce_collapse_grid_against_rqe_solve():
     game = stag_hunt()
     taus, eps = np.array([0.2, 0.6, 2.5, 5.0]), np.array([0.5])
-    res = rqe.analysis.cce_collapse(game, tau=taus, epsilon=eps, risk="kl", regularizer="log_barrier", resolution=3)
+    res = rqe.analysis.cce_collapse(game, taus=taus, epsilons=eps, risk="kl", regularizer="log_barrier", resolution=3)
     assert res.success and res.spread.shape == (4, 1)
     np.testing.assert_allclose(res.product[:, 0], (taus * 0.5) ** 2)
     assert res.collapsed[res.product >= 1].all()           # collapse wherever the MPS condition holds
@@ -328,5 +328,5 @@ def test_player_adversary_bad_input():
             "name": "mine", "adversary": lambda *a: None, "penalty": lambda *a: 0.0})())
     with pytest.raises(ValueError, match="MAX_SUPPORT"):
         rqe.player_adversary_cce(game, tau=1.0, epsilon=0.5, resolution=40)
-    with pytest.raises(ValueError, match="'tau' parameter of rqe.analysis.cce_collapse"):
-        rqe.analysis.cce_collapse(game, tau=[-1.0], epsilon=0.5)
+    with pytest.raises(ValueError, match="'taus' parameter of rqe.analysis.cce_collapse"):
+        rqe.analysis.cce_collapse(game, taus=[-1.0], epsilons=0.5)

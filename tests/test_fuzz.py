@@ -197,7 +197,7 @@ def test_rqe_path(data, risk):
     U, scale = data.draw(payoff_arrays(shapes=((2, 2), (2, 3))))
     eps = 10.0 ** data.draw(st.floats(-1.5, 0.5)) * scale
     tau_end = 10.0 ** data.draw(st.floats(-1, 1)) / scale
-    path = _quiet(rqe.rqe_path, rqe.NormalFormGame(U), tau=(0.0, tau_end), epsilon=eps, risk=risk, max_steps=100)
+    path = _quiet(rqe.rqe_path, rqe.NormalFormGame(U), tau_span=(0.0, tau_end), epsilon=eps, risk=risk, max_steps=100)
     assert path.nit <= 100
     event(f"status={path.status}, points={len(path.parameter)}")
     # the 40-digit oracle on every fourth point and the last

@@ -86,11 +86,11 @@ def test_example2_symbolic_matches_formulas_and_solver():
 def test_example2_shared_reward_strictly_increasing_on_domain():
     eps = 0.5
     grid = np.linspace(0, 2 / eps, 201)[:-1]
-    res = collaboration(two_robots(), epsilon=eps, tau=grid)
+    res = collaboration(two_robots(), epsilon=eps, taus=grid)
     assert res.increasing and res.theorem_applies and res.min_increase > 0
     assert np.allclose(res.shared_reward, example2_shared(grid, eps, 1.0), rtol=0, atol=CLOSED_FORM_TOL)
     assert np.allclose(res.payoffs[:, 0], example2_utility(grid, eps, 1.0), rtol=0, atol=CLOSED_FORM_TOL)
-    assert res.tau.shape == (200,) and res.means.shape == (200, 2)
+    assert res.taus.shape == (200,) and res.means.shape == (200, 2)
     assert "increases" in res.message
     json.dumps(res.to_dict())
 
@@ -101,11 +101,11 @@ def test_collaboration_per_player_path_and_n3():
     eps = [0.3, 0.2, 0.4]
     top = tau_bounds(game, eps)
     path = np.linspace(0, 1, 30)[:, None] * (0.999 * top)[None, :]
-    res = collaboration(game, epsilon=eps, tau=path)
-    assert res.tau.shape == (30, 3) and res.payoffs.shape == (30, 3)
+    res = collaboration(game, epsilon=eps, taus=path)
+    assert res.taus.shape == (30, 3) and res.payoffs.shape == (30, 3)
     assert res.increasing and res.theorem_applies
     zigzag = np.array([[0.1, 0.1, 0.1], [0.5, 0.1, 0.1], [0.2, 0.1, 0.1]])
-    back = collaboration(game, epsilon=eps, tau=zigzag)
+    back = collaboration(game, epsilon=eps, taus=zigzag)
     assert not back.increasing and not back.theorem_applies and back.min_increase < 0
     assert "does not" in back.message
 
@@ -430,7 +430,7 @@ def test_admissible_direction_errors(direction):
 ])
 def test_collaboration_errors(game, tau, match):
     with pytest.raises(ValueError, match=match):
-        collaboration(game, epsilon=0.5, tau=tau)
+        collaboration(game, epsilon=0.5, taus=tau)
 
 
 def test_no_runtime_warnings_at_tiny_tau():

@@ -15,7 +15,7 @@ GAME = catalog.stag_hunt()
     (lambda: rqe.solve(GAME, tau="1"), "'tau' parameter of rqe.solve"),             # before: accepted as 1.0
     (lambda: rqe.solve(GAME, epsilon=["0.1", 0.2]), "'epsilon' parameter of rqe.solve"),
     (lambda: rqe.solve_qre(GAME, lam="2"), "'lam' parameter of rqe.solve_qre"),
-    (lambda: rqe.sweep(GAME, tau=["0", "1"], progress=False), "'tau' parameter of rqe.sweep"),
+    (lambda: rqe.sweep(GAME, taus=["0", "1"], progress=False), "'taus' parameter of rqe.sweep"),
     (lambda: rqe.NormalFormGame.from_bimatrix([["1", 2], [3, 4]], [[1, 2], [3, 4]]), "'R1' parameter"),
     (lambda: rqe.NormalFormGame(np.array([[["1"]], [["2"]]])), "'payoffs' parameter"),
     (lambda: rqe.fit(GAME, [["22", 78], [53, 47]]), "'data' parameter of rqe.fit"),
@@ -36,7 +36,7 @@ def test_json_payoffs_as_text_are_refused(tmp_path):
     (lambda: rqe.solve(GAME, tau=np.float64(-1.0)), "Got -1.0 instead"),          # before: np.float64(-1.0)
     (lambda: rqe.solve(GAME, max_iter=np.int64(0)), "Got 0 instead"),
     (lambda: rqe.solve(GAME, tol=np.float64(-1e-3)), "Got -0.001 instead"),
-    (lambda: rqe.sweep(GAME, tau=np.array([-1.0, 1.0]), progress=False), "Got min -1.0 instead"),
+    (lambda: rqe.sweep(GAME, taus=np.array([-1.0, 1.0]), progress=False), "Got min -1.0 instead"),
     (lambda: rqe.fit(GAME, [[22, 78], [53, 47]], n_starts=np.int64(0)), "Got 0 instead"),
     (lambda: catalog.free_riding_game(cost=np.float64("inf")), "Got inf instead"),
 ])

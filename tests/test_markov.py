@@ -357,19 +357,19 @@ def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
 
     game = random_game(rng, S=2, n=(2, 2), horizon=3)
     taus = [0.0, 0.5, 2.0]
-    out = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, keep_policies=True)
+    out = rqe.markov.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False, keep_policies=True)
     assert out.finished and len(out) == 6 and np.all(out.success)
     for k in range(6):
         one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
         np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
         np.testing.assert_allclose(out.policies[k][0], one.policies[0], atol=1e-12)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        par = rqe.markov.sweep(game, tau=taus, epsilon=[0.3, 0.6], progress=False, executor=pool)
+        par = rqe.markov.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False, executor=pool)
     np.testing.assert_allclose(par.payoffs, out.payoffs, atol=1e-12)
-    with pytest.raises(ValueError, match="'tau' parameter of rqe.markov.sweep"):
-        rqe.markov.sweep(game, tau=[[0.1, 0.2, 0.3]], progress=False)
+    with pytest.raises(ValueError, match="'taus' parameter of rqe.markov.sweep"):
+        rqe.markov.sweep(game, taus=[[0.1, 0.2, 0.3]], progress=False)
     with pytest.raises(TypeError, match="'executor'"):
-        rqe.markov.sweep(game, tau=0.1, executor=1, progress=False)
+        rqe.markov.sweep(game, taus=0.1, executor=1, progress=False)
 
 
 def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
@@ -385,7 +385,7 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(mk, "_point", flaky)
-    out = rqe.markov.sweep(game, tau=[0.1, 0.2, 0.3, 0.4], progress=False)
+    out = rqe.markov.sweep(game, taus=[0.1, 0.2, 0.3, 0.4], progress=False)
     assert not out.finished and len(out) == 2
 
 

@@ -74,8 +74,8 @@ def test_nash_from_qre_matching_pennies_three_player_mixed():
 
 def test_example5_rqe_paths_find_the_merge():
     game = catalog.free_riding_game(cost=0.4)
-    asym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, x0=[[0.2, 0.8], [0.9, 0.1]])
-    sym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS)
+    asym = rqe.rqe_path(game, tau_span=(0.0, 5.0), epsilon=EXAMPLE5_EPS, x0=[[0.2, 0.8], [0.9, 0.1]])
+    sym = rqe.rqe_path(game, tau_span=(0.0, 5.0), epsilon=EXAMPLE5_EPS)
     folds = [e.parameter for e in asym.events if e.kind == "fold"]
     branch = [e.parameter for e in sym.events if e.kind == "branch_point"]
     assert asym.success and asym.status == 4 and sym.success and sym.status == 0
@@ -98,7 +98,7 @@ def test_rqe_path_points_satisfy_fixed_point_equations(rng):
     R1, R2 = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
     A1, A2 = R1, R2.T
     eps = np.array([0.3, 0.5])
-    path = rqe.rqe_path(rqe.NormalFormGame.from_bimatrix(R1, R2), tau=(0.0, 3.0), epsilon=eps,
+    path = rqe.rqe_path(rqe.NormalFormGame.from_bimatrix(R1, R2), tau_span=(0.0, 3.0), epsilon=eps,
                         direction=[1.0, 0.5])
     assert path.success
     for tau, x, y in zip(path.parameter, *path.strategies):
@@ -111,14 +111,14 @@ def test_rqe_path_points_satisfy_fixed_point_equations(rng):
 
 def test_path_errors():
     game = catalog.matching_pennies()
-    with pytest.raises(ValueError, match="'tau' parameter of rqe.rqe_path must be a pair"):
-        rqe.rqe_path(game, tau=1.0)
-    with pytest.raises(ValueError, match="'tau'"):
-        rqe.rqe_path(game, tau=(-1.0, 2.0))
+    with pytest.raises(ValueError, match="'tau_span' parameter of rqe.rqe_path must be a pair"):
+        rqe.rqe_path(game, tau_span=1.0)
+    with pytest.raises(ValueError, match="'tau_span'"):
+        rqe.rqe_path(game, tau_span=(-1.0, 2.0))
     with pytest.raises(ValueError, match="'direction'"):
-        rqe.rqe_path(game, tau=(0.0, 1.0), direction=[1.0, -1.0])
+        rqe.rqe_path(game, tau_span=(0.0, 1.0), direction=[1.0, -1.0])
     with pytest.raises(ValueError, match="'max_steps'"):
-        rqe.rqe_path(game, tau=(0.0, 1.0), max_steps=0)
+        rqe.rqe_path(game, tau_span=(0.0, 1.0), max_steps=0)
     with pytest.raises(TypeError, match="'game'"):
         rqe.qre_path("pennies")
     with pytest.raises(ValueError, match="'lam_max'"):
@@ -134,9 +134,9 @@ def test_path_errors():
     with pytest.raises(ValueError, match="'first_step'"):
         rqe.qre_path(game, first_step=0.0)
     with pytest.raises(ValueError, match="'max_step'"):
-        rqe.rqe_path(game, tau=(0.0, 1.0), max_step=-1.0)
+        rqe.rqe_path(game, tau_span=(0.0, 1.0), max_step=-1.0)
     with pytest.raises(ValueError, match="'tol'"):
-        rqe.rqe_path(game, tau=(0.0, 1.0), tol=0.0)
+        rqe.rqe_path(game, tau_span=(0.0, 1.0), tol=0.0)
 
 
 def test_path_step_limit_is_reported(rng):
@@ -155,7 +155,7 @@ def test_rqe_path_reports_a_start_that_cannot_be_solved():
             return np.nan
 
     with pytest.raises(ValueError, match="returned non-finite values"):
-        rqe.rqe_path(catalog.matching_pennies(), tau=(1.0, 2.0), risk=BrokenRisk(), max_steps=5)
+        rqe.rqe_path(catalog.matching_pennies(), tau_span=(1.0, 2.0), risk=BrokenRisk(), max_steps=5)
 
 
 def test_rqe_path_reports_a_start_that_does_not_converge(monkeypatch):
@@ -168,7 +168,7 @@ def test_rqe_path_reports_a_start_that_does_not_converge(monkeypatch):
 
     monkeypatch.setattr(continuation, "solve", failing)
     with pytest.raises(ValueError, match="could not compute the starting RQE at tau = 1.0: Iteration limit"):
-        rqe.rqe_path(catalog.matching_pennies(), tau=(1.0, 2.0))
+        rqe.rqe_path(catalog.matching_pennies(), tau_span=(1.0, 2.0))
 
 
 # ---------------------------------------------------------------- issue 18 regressions
@@ -225,8 +225,8 @@ def test_reverse_kl_example5_branch_folds_back_instead_of_jumping():
     # Issue 18: from a free-riding RQE the reverse-KL branch jumped onto the symmetric branch near
     # tau = 0.724 and went on to tau = 5 without an event.  It must fold back where it merges.
     game = catalog.free_riding_game(cost=0.4)
-    asym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl", x0=[[0.2, 0.8], [0.9, 0.1]])
-    sym = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl")
+    asym = rqe.rqe_path(game, tau_span=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl", x0=[[0.2, 0.8], [0.9, 0.1]])
+    sym = rqe.rqe_path(game, tau_span=(0.0, 5.0), epsilon=EXAMPLE5_EPS, risk="reverse_kl")
     folds = [e.parameter for e in asym.events if e.kind == "fold"]
     branch = [e.parameter for e in sym.events if e.kind == "branch_point"]
     assert asym.success and asym.status == 4 and sym.status == 0

@@ -30,12 +30,12 @@ def _close_figures():
 
 @pytest.fixture(scope="module")
 def free_riding_path():
-    return rqe.rqe_path(catalog.free_riding_game(), tau=(0.0, 2.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
+    return rqe.rqe_path(catalog.free_riding_game(), tau_span=(0.0, 2.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
 
 
 @pytest.fixture(scope="module")
 def grid_sweep():
-    return rqe.sweep(catalog.stag_hunt(), tau=np.linspace(0.0, 2.0, 6), epsilon=[0.3, 0.6, 1.2], progress=False)
+    return rqe.sweep(catalog.stag_hunt(), taus=np.linspace(0.0, 2.0, 6), epsilons=[0.3, 0.6, 1.2], progress=False)
 
 
 def _markers(ax, marker):
@@ -261,22 +261,22 @@ def test_sweep_heatmap_gap_log_scale(grid_sweep):
 
 
 def test_sweep_heatmap_unsorted_epsilon():
-    sw = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 1.0], epsilon=[0.9, 0.3], progress=False)
+    sw = rqe.sweep(catalog.stag_hunt(), taus=[0.0, 1.0], epsilons=[0.9, 0.3], progress=False)
     Z = np.asarray(plotting.sweep_heatmap(sw).collections[0].get_array()).reshape(2, 2)
     np.testing.assert_array_equal(Z[0], sw.strategies[0][sw.line == 1, 0])   # epsilon 0.3 first
 
 
 def test_sweep_heatmap_errors(grid_sweep):
-    one_line = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 1.0, 2.0], epsilon=0.3, progress=False)
+    one_line = rqe.sweep(catalog.stag_hunt(), taus=[0.0, 1.0, 2.0], epsilons=0.3, progress=False)
     with pytest.raises(ValueError, match="full grid"):
         plotting.sweep_heatmap(one_line)
-    one_tau = rqe.sweep(catalog.stag_hunt(), tau=[1.0], epsilon=[0.3, 0.5], progress=False)
+    one_tau = rqe.sweep(catalog.stag_hunt(), taus=[1.0], epsilons=[0.3, 0.5], progress=False)
     with pytest.raises(ValueError, match="full grid"):
         plotting.sweep_heatmap(one_tau)
-    backwards = rqe.sweep(catalog.stag_hunt(), tau=[1.0, 0.0], epsilon=[0.3, 0.5], progress=False)
+    backwards = rqe.sweep(catalog.stag_hunt(), taus=[1.0, 0.0], epsilons=[0.3, 0.5], progress=False)
     with pytest.raises(ValueError, match="full grid"):
         plotting.sweep_heatmap(backwards)
-    same_eps = rqe.sweep(catalog.stag_hunt(), tau=[0.0, 1.0], epsilon=[0.3, 0.3], progress=False)
+    same_eps = rqe.sweep(catalog.stag_hunt(), taus=[0.0, 1.0], epsilons=[0.3, 0.3], progress=False)
     with pytest.raises(ValueError, match="distinct epsilon"):
         plotting.sweep_heatmap(same_eps)
     with pytest.raises(TypeError, match="SweepResult"):

@@ -102,7 +102,7 @@ def test_no_docstring_or_page_cites_the_unshipped_spec():
 def test_paths_take_a_time_budget(trace):
     # Before: qre_path and rqe_path had no max_time (only the step cap).
     game = catalog.battle_of_the_sexes()
-    kwargs = {"tau": (0.0, 5.0), "epsilon": 0.2} if trace == "rqe_path" else {}
+    kwargs = {"tau_span": (0.0, 5.0), "epsilon": 0.2} if trace == "rqe_path" else {}
     spent = getattr(rqe, trace)(game, max_time=1e-9, **kwargs)
     assert spent.status == 5 and not spent.success and "max_time" in spent.message
     assert len(spent.parameter) >= 1 and spent.nit <= 1

@@ -121,8 +121,8 @@ def test_paths(games, c):
     a, b = _baseline("qre_path", lambda: rqe.qre_path(game)), rqe.qre_path(_scaled(game, c))
     assert a.success and b.success
     _close([x[-1] for x in a.strategies], [y[-1] for y in b.strategies], tol=PATH_TOL)
-    a = _baseline("rqe_path", lambda: rqe.rqe_path(game, tau=(0.0, 3.0), epsilon=0.3))
-    b = rqe.rqe_path(_scaled(game, c), tau=(0.0, 3.0 / c), epsilon=0.3 * c)
+    a = _baseline("rqe_path", lambda: rqe.rqe_path(game, tau_span=(0.0, 3.0), epsilon=0.3))
+    b = rqe.rqe_path(_scaled(game, c), tau_span=(0.0, 3.0 / c), epsilon=0.3 * c)
     assert a.success and b.success and len(a) == len(b), b.message
     np.testing.assert_allclose(b.parameter * c, a.parameter, rtol=PATH_TOL, atol=PATH_TOL)
     _close(a.strategies, b.strategies, tol=PATH_TOL)

@@ -148,7 +148,7 @@ def test_collaboration_broadcast_matches_pointwise_solves(monkeypatch):
     for game, eps in cases:
         taus = np.linspace(0.0, 0.99 * rqe.analysis.admissible_tau(game, epsilon=eps), 8)
         ref = [solve_gaussian(game, tau=t, epsilon=eps) for t in taus]
-        res = rqe.analysis.collaboration(game, epsilon=eps, tau=taus)
+        res = rqe.analysis.collaboration(game, epsilon=eps, taus=taus)
         assert np.allclose(res.shared_reward, [r.shared_reward for r in ref], rtol=0, atol=1e-12)
         assert np.allclose(res.payoffs, [r.payoffs for r in ref], rtol=0, atol=1e-12)
         assert np.allclose(res.means, [np.concatenate(r.means) for r in ref], rtol=0, atol=1e-12)
@@ -159,7 +159,7 @@ def test_collaboration_broadcast_matches_pointwise_solves(monkeypatch):
                 return real(*a, **k)[0] * 0.0, np.zeros(len(a[2]), bool)
 
             monkeypatch.setattr(_collaboration, "_means_along", unsolved)
-            again = rqe.analysis.collaboration(game, epsilon=eps, tau=taus)
+            again = rqe.analysis.collaboration(game, epsilon=eps, taus=taus)
             monkeypatch.undo()
             assert np.allclose(again.means, res.means, rtol=0, atol=1e-12)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rqe._validation import finite_array, per_player
+from rqe._validation import finite_array, per_player, renamed
 from rqe.games.gaussian import GaussianGame
 from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.gaussian import (
@@ -40,8 +40,9 @@ class CollaborationResult(Result):
     theorem_applies : bool
         True when each step of the path raises every ``tau_i`` weakly and some strictly, so
         that Theorem 1 predicts ``increasing``.
-    tau : ndarray
-        The grid, shape ``(K,)`` (common ``tau``) or ``(K, N)`` (per-player path).
+    taus : ndarray
+        The grid, shape ``(K,)`` (common ``tau``) or ``(K, N)`` (per-player path); ``tau`` is a
+        deprecated alias.
     shared_reward : ndarray
         ``J`` at each grid point, shape ``(K,)``.
     payoffs : ndarray
@@ -57,7 +58,7 @@ class CollaborationResult(Result):
     message: str
     increasing: bool
     theorem_applies: bool
-    tau: np.ndarray
+    taus: np.ndarray
     shared_reward: np.ndarray
     payoffs: np.ndarray = field(repr=False)
     means: np.ndarray = field(repr=False)
@@ -65,6 +66,7 @@ class CollaborationResult(Result):
     params: dict = field(default_factory=dict, repr=False)
 
     expected_utilities = _deprecated("CollaborationResult", "expected_utilities", "payoffs")
+    tau = _deprecated("CollaborationResult", "tau", "taus")
 
 
 def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,8 +82,9 @@ def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, n
     return J, utilities
 
 
-def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
-    """Expected shared reward ``J`` of a collaborative Gaussian game along a grid of ``tau`` (Theorem 1).
+@renamed("rqe.analysis.collaboration", tau="taus")
+def collaboration(game: GaussianGame, *, epsilon, taus) -> CollaborationResult:
+    """Expected shared reward ``J`` of a collaborative Gaussian game along a grid ``taus`` (Theorem 1).
 
     Parameters
     ----------
@@ -89,10 +92,11 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
         Built by :meth:`rqe.GaussianGame.collaborative`.
     epsilon : float or array_like, shape (N,)
         Bounded rationality ``epsilon_i > 0``.
-    tau : array_like, shape (K,) or (K, N)
+    taus : array_like, shape (K,) or (K, N)
         ``K >= 2`` values of a common ``tau``, or a path of per-player ``(tau_1, ..., tau_N)``;
         every point must lie in the admissible domain (eq. 14,
-        :func:`rqe.analysis.admissible_tau`).
+        :func:`rqe.analysis.admissible_tau`).  (Formerly ``tau``, a deprecated alias for one
+        release.)
 
     Returns
     -------
@@ -101,7 +105,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
     Raises
     ------
     ValueError
-        A non-collaborative game, a badly shaped or negative ``tau``, or a point outside the domain.
+        A non-collaborative game, a badly shaped or negative ``taus``, or a point outside the domain.
 
     Examples
     --------
@@ -109,7 +113,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
 
     >>> import numpy as np, rqe
     >>> from rqe.analysis import collaboration
-    >>> res = collaboration(rqe.games.catalog.two_robots(), epsilon=1.0, tau=np.linspace(0, 1.9, 5))
+    >>> res = collaboration(rqe.games.catalog.two_robots(), epsilon=1.0, taus=np.linspace(0, 1.9, 5))
     >>> res.increasing, [round(float(j), 4) for j in res.shared_reward]
     (True, [-0.5556, -0.5381, -0.5216, -0.5079, -0.5003])
     """
@@ -120,10 +124,10 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
             f"(built by GaussianGame.collaborative). Got {game!r} instead.")
     n = game.n_players
     eps_arr = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
-    grid = finite_array(tau, name="tau", func=func)
+    grid = finite_array(taus, name="taus", func=func)
     if grid.ndim not in (1, 2) or grid.shape[0] < 2 or (grid.ndim == 2 and grid.shape[1] != n) or np.any(grid < 0):
         raise ValueError(
-            f"The 'tau' parameter of {func} must be an array of shape (K,) or (K, {n}) with K >= 2 and "
+            f"The 'taus' parameter of {func} must be an array of shape (K,) or (K, {n}) with K >= 2 and "
             f"nonnegative entries. Got an array of shape {grid.shape} instead.")
     path = grid[:, None] * np.ones(n) if grid.ndim == 1 else grid
     bounds = tau_bounds(game, eps_arr)
@@ -131,7 +135,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
     if outside.any():
         k = int(np.argmax(outside))
         raise ValueError(
-            f"The 'tau' parameter of {func} must stay in the admissible domain (SRPO eq. 14): tau_i < "
+            f"The 'taus' parameter of {func} must stay in the admissible domain (SRPO eq. 14): tau_i < "
             f"{bounds.tolist()} (common tau < {bounds.min():.6g}). Got {grid[k].tolist()!r} at grid point {k}.")
     covs = _quantal_covariances(game, eps_arr)
     means, solved = _means_along(game, covs, path)
@@ -148,7 +152,7 @@ def collaboration(game: GaussianGame, *, epsilon, tau) -> CollaborationResult:
         message=message,
         increasing=increasing,
         theorem_applies=theorem_applies,
-        tau=grid,
+        taus=grid,
         shared_reward=J,
         payoffs=utilities,
         means=means,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import finite_array, positive_float
-from rqe.solvers._result import Result
+from rqe._validation import finite_array, positive_float, renamed
+from rqe.solvers._result import Result, _deprecated
 
 __all__ = ["cce_collapse", "CollapseResult"]
 
@@ -29,15 +29,15 @@ _FUNC = "rqe.analysis.cce_collapse"
 class CollapseResult(Result):
     """Spread of the player-adversary CCE around the RQE on a ``(tau, epsilon)`` grid.
 
-    Arrays have shape ``(len(tau), len(epsilon))``; both players share ``tau`` and ``epsilon``.
+    Arrays have shape ``(len(taus), len(epsilons))``; both players share ``tau`` and ``epsilon``.
 
     Attributes
     ----------
     message : str
     success : bool
         True when every cell was certified (:attr:`rqe.PlayerAdversaryCCE.success`).
-    tau, epsilon : ndarray
-        The grid.
+    taus, epsilons : ndarray
+        The grid (``tau`` and ``epsilon`` are deprecated aliases).
     spread : ndarray
         :attr:`rqe.PlayerAdversaryCCE.spread`: expected l1 distance of the players to the RQE
         under the farthest CCE found (0 = collapse).
@@ -54,7 +54,7 @@ class CollapseResult(Result):
     Examples
     --------
     >>> import rqe
-    >>> res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), tau=[0.2, 4.0], epsilon=[0.5],
+    >>> res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), taus=[0.2, 4.0], epsilons=[0.5],
     ...                                 risk="kl", regularizer="log_barrier", resolution=3)
     >>> res.collapsed.tolist(), res.product.round(2).tolist()
     ([[False], [True]], [[0.01], [4.0]])
@@ -62,14 +62,17 @@ class CollapseResult(Result):
 
     message: str
     success: bool
-    tau: np.ndarray
-    epsilon: np.ndarray
+    taus: np.ndarray
+    epsilons: np.ndarray
     spread: np.ndarray = field(repr=False)
     distance: np.ndarray = field(repr=False)
     regret: np.ndarray = field(repr=False)
     product: np.ndarray = field(repr=False)
     collapsed: np.ndarray = field(repr=False)
     params: dict = field(default_factory=dict, repr=False)
+
+    tau = _deprecated("CollapseResult", "tau", "taus")
+    epsilon = _deprecated("CollapseResult", "epsilon", "epsilons")
 
 
 def _axis(values, name):
@@ -80,7 +83,8 @@ def _axis(values, name):
     return arr
 
 
-def cce_collapse(game, *, tau, epsilon, risk="kl", regularizer="entropy", resolution: int = 4,
+@renamed(_FUNC, tau="taus", epsilon="epsilons")
+def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", resolution: int = 4,
                  tol: float = 1e-6, max_iter: int = 100, collapse_tol: float = 1e-6) -> CollapseResult:
     """Measure the collapse of the player-adversary CCE to the RQE on a ``(tau, epsilon)`` grid.
 
@@ -88,8 +92,9 @@ def cce_collapse(game, *, tau, epsilon, risk="kl", regularizer="entropy", resolu
     ----------
     game : NormalFormGame
         A two-player game.
-    tau, epsilon : float or 1-D array_like
-        Grid values (``> 0``), shared by both players.
+    taus, epsilons : float or 1-D array_like
+        Grid values (``> 0``), shared by both players (formerly ``tau`` and ``epsilon``,
+        deprecated aliases for one release).
     risk, regularizer, resolution, tol, max_iter
         As for :func:`rqe.player_adversary_cce`.
     collapse_tol : float, default 1e-6
@@ -105,14 +110,14 @@ def cce_collapse(game, *, tau, epsilon, risk="kl", regularizer="entropy", resolu
     stag hunt: spread below ``epsilon * tau = 1``, collapse from there on.
 
     >>> import rqe
-    >>> res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), tau=[0.5, 1.0, 2.0, 4.0],
-    ...                                 epsilon=0.5, risk="reverse_kl", resolution=3)
+    >>> res = rqe.analysis.cce_collapse(rqe.games.catalog.stag_hunt(), taus=[0.5, 1.0, 2.0, 4.0],
+    ...                                 epsilons=0.5, risk="reverse_kl", resolution=3)
     >>> res.success, res.spread[:, 0].round(3).tolist(), res.collapsed[:, 0].tolist()
     (True, [1.578, 0.848, 0.0, 0.0], [False, False, True, True])
     """
     from rqe.solvers.correlated import player_adversary_cce
 
-    taus, epss = _axis(tau, "tau"), _axis(epsilon, "epsilon")
+    taus, epss = _axis(taus, "taus"), _axis(epsilons, "epsilons")
     collapse_tol = positive_float(collapse_tol, name="collapse_tol", func=_FUNC)
     shape = (taus.size, epss.size)
     spread, distance, regret = np.empty(shape), np.empty(shape), np.empty(shape)
@@ -136,5 +141,5 @@ def cce_collapse(game, *, tau, epsilon, risk="kl", regularizer="entropy", resolu
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     params = {"risk": getattr(risk, "name", risk), "regularizer": getattr(regularizer, "name", regularizer),
               "resolution": resolution, "tol": tol, "collapse_tol": collapse_tol}
-    return CollapseResult(message=message, success=success, tau=taus, epsilon=epss, spread=spread,
+    return CollapseResult(message=message, success=success, taus=taus, epsilons=epss, spread=spread,
                           distance=distance, regret=regret, product=product, collapsed=collapsed, params=params)

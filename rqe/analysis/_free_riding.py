@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
-from rqe._validation import finite_array, positive_float
+from rqe._validation import finite_array, positive_float, renamed
 from rqe.games.normal_form import NormalFormGame
-from rqe.solvers._result import Result
+from rqe.solvers._result import Result, _deprecated
 from rqe.solvers.all import solve_all
 from rqe.solvers.continuation import rqe_path
 from rqe.solvers.rqe import solve
@@ -67,8 +67,8 @@ class FreeRidingResult(Result):
 
     Attributes
     ----------
-    tau : ndarray
-        The grid.
+    taus : ndarray
+        The grid (``tau`` is a deprecated alias).
     equilibria : tuple of EquilibriumSet
         All RQE at each ``tau`` (complete for 2x2 games).
     delta : tuple of ndarray
@@ -90,7 +90,7 @@ class FreeRidingResult(Result):
 
     message: str
     tau_star: float
-    tau: np.ndarray = field(repr=False)
+    taus: np.ndarray = field(repr=False)
     equilibria: tuple = field(repr=False)
     delta: tuple = field(repr=False)
     max_delta: np.ndarray = field(repr=False)
@@ -98,6 +98,8 @@ class FreeRidingResult(Result):
     cost: np.ndarray = field(repr=False)
     shared_reward: np.ndarray = field(repr=False)
     epsilon: float = 0.1
+
+    tau = _deprecated("FreeRidingResult", "tau", "taus")
 
 
 def _degree(c, strategies) -> float:
@@ -134,7 +136,8 @@ def _last_crossing(game, epsilon, c, path, level: float) -> float:
     return float(best)
 
 
-def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> FreeRidingResult:
+@renamed("rqe.analysis.free_riding", tau="taus")
+def free_riding(game: NormalFormGame, *, epsilon: float, taus, levels=None) -> FreeRidingResult:
     """Free-riding at every RQE along a grid of ``tau``, with Theorem 4's bound beside the measurement.
 
     Uses the KL penalty and the entropy regulariser, as Theorem 4 does.
@@ -146,8 +149,9 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
         :func:`rqe.games.catalog.free_riding_game`).
     epsilon : float
         Common temperature.
-    tau : array_like
-        Increasing grid of common risk aversion, ``>= 0``.
+    taus : array_like
+        Increasing grid of common risk aversion, ``>= 0`` (formerly ``tau``, a deprecated alias
+        for one release).
     levels : array_like, optional
         Free-riding degrees at which the measured threshold is compared with the bound
         (default: 90%, 50% and 10% of the largest degree on the grid).
@@ -160,7 +164,7 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
     --------
     >>> import numpy as np, rqe
     >>> game = rqe.games.catalog.free_riding_game(cost=0.4)
-    >>> res = rqe.analysis.free_riding(game, epsilon=0.2, tau=np.linspace(0, 2, 5))
+    >>> res = rqe.analysis.free_riding(game, epsilon=0.2, taus=np.linspace(0, 2, 5))
     >>> round(res.tau_star, 4), [len(e) for e in res.equilibria]
     (0.8288, [3, 3, 1, 1, 1])
     >>> row = res.comparison[1]
@@ -170,9 +174,9 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
     func = "rqe.analysis.free_riding"
     R, c = shared_reward_form(game)
     epsilon = positive_float(epsilon, name="epsilon", func=func)
-    grid = finite_array(tau, name="tau", func=func)
+    grid = finite_array(taus, name="taus", func=func)
     if grid.ndim != 1 or len(grid) < 2 or np.any(np.diff(grid) <= 0) or grid[0] < 0:
-        raise ValueError(f"The 'tau' parameter of {func} must be an increasing 1-D grid of at least 2 values "
+        raise ValueError(f"The 'taus' parameter of {func} must be an increasing 1-D grid of at least 2 values "
                          f"in [0, inf). Got {np.round(grid, 6).tolist()} instead.")
     sets = tuple(solve_all(game, tau=t, epsilon=epsilon) for t in grid)
     delta = tuple(np.array([_degree(c, e.strategies) for e in s]) for s in sets)
@@ -184,7 +188,7 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
     else:
         k0 = free[0]
         start = sets[k0][int(np.argmax(delta[k0]))].strategies
-        path = rqe_path(game, tau=(grid[k0], grid[-1]), epsilon=epsilon, x0=start)
+        path = rqe_path(game, tau_span=(grid[k0], grid[-1]), epsilon=epsilon, x0=start)
         folds = [e.parameter for e in path.events if e.kind == "fold"]
         tau_star = folds[0] if folds else float("inf")
 
@@ -204,6 +208,6 @@ def free_riding(game: NormalFormGame, *, epsilon: float, tau, levels=None) -> Fr
                        for r in comparison) + ".")
     else:
         message = "No RQE on the grid has free-riding."
-    return FreeRidingResult(message=message, tau_star=float(tau_star), tau=grid, equilibria=sets, delta=delta,
+    return FreeRidingResult(message=message, tau_star=float(tau_star), taus=grid, equilibria=sets, delta=delta,
                             max_delta=max_delta, comparison=tuple(comparison), cost=c, shared_reward=R,
                             epsilon=epsilon)

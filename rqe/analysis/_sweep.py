@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from rqe._validation import finite_array, positive_float, positive_int
+from rqe._validation import finite_array, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import Entropy, LogBarrier
 from rqe.risk import KL, ReverseKL
@@ -136,7 +136,7 @@ class SweepResult(Result):
         Examples
         --------
         >>> import rqe
-        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), tau=[0.0, 1.0], progress=False)
+        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), taus=[0.0, 1.0], progress=False)
         >>> res.to_frame().shape
         (2, 15)
         """
@@ -155,7 +155,7 @@ class SweepResult(Result):
         Examples
         --------
         >>> import csv, os, tempfile, rqe
-        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), tau=[0.0, 1.0], progress=False)
+        >>> res = rqe.sweep(rqe.games.catalog.stag_hunt(), taus=[0.0, 1.0], progress=False)
         >>> path = os.path.join(tempfile.mkdtemp(), "sweep.csv")
         >>> res.to_csv(path)
         >>> rows = list(csv.DictReader(open(path)))
@@ -206,9 +206,9 @@ def _grid(value, n_players: int, name: str) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] != n_players or arr.shape[0] == 0:
         raise ValueError(f"The {name!r} parameter of rqe.sweep must be a float, a 1-D grid of floats, or a grid "
                          f"of shape (K, {n_players}) with one column per player. Got shape {arr.shape} instead.")
-    low_ok = arr >= 0 if name == "tau" else arr > 0
+    low_ok = arr >= 0 if name == "taus" else arr > 0
     if not low_ok.all():
-        bound = "[0, inf)" if name == "tau" else "(0, inf)"
+        bound = "[0, inf)" if name == "taus" else "(0, inf)"
         raise ValueError(f"The {name!r} parameter of rqe.sweep must lie in {bound}. "
                          f"Got min {float(arr.min())!r} instead.")
     return arr
@@ -447,19 +447,21 @@ def _run_on_executor(executor, game, taus, epss, args, bar) -> tuple[dict, bool]
     return {k: rows for k, rows in lines.items() if rows}, complete
 
 
-def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="entropy", executor=None,
+@renamed("rqe.sweep", tau="taus", epsilon="epsilons")
+def sweep(game: NormalFormGame, *, taus, epsilons=0.1, risk="kl", regularizer="entropy", executor=None,
           progress: bool = True, tol: float = 1e-10, max_iter: int = 1000,
           max_time: float | None = None) -> SweepResult:
-    """Solve for an RQE at every point of a ``tau`` x ``epsilon`` grid.
+    """Solve for an RQE at every point of a ``taus`` x ``epsilons`` grid.
 
     Parameters
     ----------
     game : NormalFormGame
-    tau : float or array_like
+    taus : float or array_like
         A grid of risk-aversion values: shape ``(K,)`` (common to all players) or ``(K, N)``
-        (one column per player).  Each line runs through it in the order given.
-    epsilon : float or array_like, default 0.1
-        Shape ``()``, ``(E,)`` or ``(E, N)``: one line per value.
+        (one column per player).  Each line runs through it in the order given.  (Formerly
+        ``tau``, a deprecated alias for one release.)
+    epsilons : float or array_like, default 0.1
+        Shape ``()``, ``(E,)`` or ``(E, N)``: one line per value (formerly ``epsilon``).
     risk, regularizer, tol, max_iter
         As for :func:`rqe.solve`.
     executor : concurrent.futures.Executor, optional
@@ -488,7 +490,7 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
     --------
     >>> import numpy as np, rqe
     >>> game = rqe.games.catalog.free_riding_game()
-    >>> res = rqe.sweep(game, tau=np.linspace(0, 4, 5), epsilon=[0.2, 0.5], progress=False)
+    >>> res = rqe.sweep(game, taus=np.linspace(0, 4, 5), epsilons=[0.2, 0.5], progress=False)
     >>> res
     SweepResult(10 points, 2 lines, finished=True, all converged=True, max residual=...)
     >>> [round(float(p), 3) for p in res.strategies[0][:5, 0]]
@@ -502,7 +504,7 @@ def sweep(game: NormalFormGame, *, tau, epsilon=0.1, risk="kl", regularizer="ent
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")
     N = game.n_players
-    taus, epss = _grid(tau, N, "tau"), _grid(epsilon, N, "epsilon")
+    taus, epss = _grid(taus, N, "taus"), _grid(epsilons, N, "epsilons")
     _, risk_obj, reg_obj = build_system(game, tau=taus[0], epsilon=epss[0], risk=risk, regularizer=regularizer,
                                         func=func)
     tol = positive_float(tol, name="tol", func=func)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import root
 
-from rqe._validation import per_player, positive_float, positive_int
+from rqe._validation import per_player, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._system import RQESystem
@@ -521,13 +521,14 @@ def nash_from_qre(game: NormalFormGame, **path_options) -> tuple[tuple, float, P
     return tuple(start), regret_path, path
 
 
-def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", regularizer="entropy",
+@renamed("rqe.rqe_path", tau="tau_span")
+def rqe_path(game: NormalFormGame, *, tau_span=(0.0, 10.0), epsilon=0.1, risk="kl", regularizer="entropy",
              direction=None, x0=None, max_steps: int = 2000, tol: float = 1e-10, first_step: float | None = None,
              max_step: float | None = None, max_accel: float = 2.0, max_time: float | None = None) -> Path:
-    """Trace an RQE branch as the common risk aversion ``tau`` moves from ``tau[0]`` to ``tau[1]``.
+    """Trace an RQE branch as the common risk aversion ``tau`` moves from ``tau_span[0]`` to ``tau_span[1]``.
 
     Player ``i`` has risk aversion ``tau * direction[i]``.  The branch starts at the equilibrium
-    :func:`rqe.solve` finds at ``tau[0]`` from ``x0`` (at ``tau[0] = 0`` this is a logit QRE;
+    :func:`rqe.solve` finds at ``tau_span[0]`` from ``x0`` (at ``tau_span[0] = 0`` this is a logit QRE;
     pass ``x0`` to start on another one, for example an element of :func:`rqe.solve_all`).
     Folds, where the branch turns back and equilibria merge, and branch points, where
     branches cross (the pitchfork of Example 5), are reported as ``events``.  A branch that
@@ -536,8 +537,9 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
     Parameters
     ----------
     game : NormalFormGame
-    tau : (float, float)
-        Start and end of the risk-aversion parameter, both ``>= 0``.
+    tau_span : (float, float)
+        Start and end of the risk-aversion parameter, both ``>= 0`` (formerly ``tau``, a
+        deprecated alias for one release).
     epsilon, risk, regularizer
         As for :func:`rqe.solve`.
     direction : array_like, optional
@@ -571,14 +573,15 @@ def rqe_path(game: NormalFormGame, *, tau=(0.0, 10.0), epsilon=0.1, risk="kl", r
 
     >>> import rqe
     >>> game = rqe.games.catalog.free_riding_game()
-    >>> path = rqe.rqe_path(game, tau=(0.0, 5.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
+    >>> path = rqe.rqe_path(game, tau_span=(0.0, 5.0), epsilon=0.2, x0=[[0.2, 0.8], [0.9, 0.1]])
     >>> [(e.kind, round(e.parameter, 3)) for e in path.events][:1]
     [('fold', 0.829)]
     """
     func = "rqe.rqe_path"
-    if np.ndim(tau) != 1 or len(tau) != 2:
-        raise ValueError(f"The 'tau' parameter of {func} must be a pair (start, stop). Got {tau!r} instead.")
-    t0, t1 = (float(v) for v in per_player(tau, 2, name="tau", func=func))
+    if np.ndim(tau_span) != 1 or len(tau_span) != 2:
+        raise ValueError(f"The 'tau_span' parameter of {func} must be a pair (start, stop). Got {tau_span!r} "
+                         "instead.")
+    t0, t1 = (float(v) for v in per_player(tau_span, 2, name="tau_span", func=func))
     max_steps = positive_int(max_steps, name="max_steps", func=func)
     max_accel = _accel(max_accel, func)
     tol = positive_float(tol, name="tol", func=func)
