@@ -48,6 +48,8 @@ _SAFE_PIVOT = 1e6
 """... and its pivot element is at most this (the pivot row's new ``rhs / c`` loses about ``c`` ulps to the
 cancellation in the rank-one update)."""
 _divide = np.divide
+_INF = np.inf
+_NEG_INF = -np.inf
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class _Tableau:
     nonbasic ``v``, -1 for a basic one), since a numpy call costs more than a list lookup.
     """
 
-    __slots__ = ("array", "rhs", "ratios", "columns", "rows", "basis", "slot", "positive", "lex_variables")
+    __slots__ = ("array", "rhs", "ratios", "ratio_items", "columns", "rows", "basis", "slot", "positive", "lex_variables")
 
     def __init__(self, initial: np.ndarray, identity_first: bool):
         k, d = initial.shape[0], initial.shape[1] - 1
@@ -81,7 +83,9 @@ class _Tableau:
         self.array = tab
         self.rhs = tab[:, d]
         self.ratios = np.empty(k)                                 # the buffer of the ratio test
-        self.columns: list = [None] * d                           # views of the columns and rows, made on first use
+        self.ratio_items = memoryview(self.ratios)                # its entries as Python floats (faster than .item)
+        self.columns: list = [None] * d                           # views of the columns (and their memoryviews)
+        # and rows, made on first use
         self.rows: list = [None] * k
         self.basis = list(range(first_eye, first_eye + k))          # variable basic in each row
         self.slot = [-1] * (k + d)
@@ -128,26 +132,28 @@ class _Tableau:
         """
         slot = self.slot
         s = slot[entering]
-        column = self.columns[s]
-        if column is None:
-            column = self.columns[s] = self.array[:, s]
-        rhs, q = self.rhs, self.ratios
+        entry = self.columns[s]
+        if entry is None:
+            column = self.array[:, s]
+            entry = self.columns[s] = column, memoryview(column)
+        column, column_items = entry
+        rhs, q, q_items = self.rhs, self.ratios, self.ratio_items
         _divide(column, rhs, q)                     # np.errstate is set by the caller for rhs = 0
         r = int(q.argmax())
-        best, c = q.item(r), column.item(r)
-        q[r] = -np.inf
-        second = q.item(q.argmax())
-        if (c > PIVOT_TOL and best < np.inf and second < best / (1.0 + PIVOT_TOL * best)
+        best, c = q_items[r], column_items[r]
+        q_items[r] = _NEG_INF
+        second = q_items[q.argmax()]
+        if (c > PIVOT_TOL and best < _INF and second < best / (1.0 + PIVOT_TOL * best)
                 and (self.positive or rhs.item(rhs.argmin()) > 0.0)):
             self.positive = second <= _SAFE * best and c <= _SAFE_PIVOT
         else:
             r = self._lex_row(column)
-            c = column.item(r)
+            c = column_items[r]
             self.positive = False
         u = column.copy()
         u[r] = c - 1.0
         column.fill(0.0)                            # this slot becomes the leaving variable's column
-        column[r] = 1.0
+        column_items[r] = 1.0
         # tab -= u (tab[r] / c): rows i != r lose u_i times the scaled pivot row, row r is divided by c
         row = self.rows[r]
         if row is None:
