@@ -15,9 +15,12 @@ right-hand side are stored, since a basic variable's column is a unit vector, so
 updates half the entries of the full tableau ``[M | I | 1]``.  The array is column-major
 (Fortran-ordered) and pivoted in place: the entering column and the right-hand side are
 contiguous for the ratio test, and the elimination is one BLAS rank-one update (``dger``).
-Per-pivot Python overhead dominates small games, so a pivot is a dozen numpy calls: the
-lexicographic test runs only when the plain ratio test finds a tie or a degenerate row.
-The pivots run with one BLAS thread (:mod:`rqe._threads`).
+Per-pivot Python overhead dominates small games (about 5 us a pivot on 50 x 50, where
+numba-compiled QuantEcon takes about 2 us), so a pivot is seven numpy calls (a division, two ``argmax``, two
+copies, a ``fill`` and ``dger``), single entries go through memoryviews and the bookkeeping
+through Python lists: the lexicographic test runs only when the plain ratio test finds a tie,
+a tiny pivot or a right-hand side not known to be positive.  The pivots run with one BLAS
+thread (:mod:`rqe._threads`).
 """
 
 from __future__ import annotations
