@@ -15,13 +15,17 @@ right-hand side are stored, since a basic variable's column is a unit vector, so
 updates half the entries of the full tableau ``[M | I | 1]``.  The array is column-major
 (Fortran-ordered) and pivoted in place: the entering column and the right-hand side are
 contiguous for the ratio test, and the elimination is one BLAS rank-one update (``dger``).
-Per-pivot Python overhead dominates small games, so a pivot is a dozen numpy calls: the
-lexicographic test runs only when the plain ratio test finds a tie or a degenerate row.
-The pivots run with one BLAS thread (:mod:`rqe._threads`).
+Per-pivot Python overhead dominates small games (about 5 us a pivot on 50 x 50, where
+numba-compiled QuantEcon takes about 2 us), so a pivot is seven numpy calls (a division, two ``argmax``, two
+copies, a ``fill`` and ``dger``), single entries go through memoryviews and the bookkeeping
+through Python lists: the lexicographic test runs only when the plain ratio test finds a tie,
+a tiny pivot or a right-hand side not known to be positive.  The pivots run with one BLAS
+thread (:mod:`rqe._threads`).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +41,18 @@ PIVOT_TOL = 1e-12
 _CACHE_BYTES = 1 << 20
 """Tableaux larger than this are raced in blocks of ``_BLOCK`` pivots per path (see :func:`race_schedule`)."""
 _BLOCK = 8
+_START = 32
+"""Each other path of a race of large tableaux starts after ``3 _START`` extra pivots of the first: building
+a path's two tableaux in fresh memory (which the kernel zero-fills page by page) costs about 40 pivots."""
+_SAFE = 1.0 - 1e-9
+"""A pivot keeps the right-hand side positive when its runner-up ``column / rhs`` is at most this share of the
+chosen one (every entry keeps a share ``1e-9`` of its value, far above the rounding) ..."""
+_SAFE_PIVOT = 1e6
+"""... and its pivot element is at most this (the pivot row's new ``rhs / c`` loses about ``c`` ulps to the
+cancellation in the rank-one update)."""
+_divide = np.divide
+_INF = np.inf
+_NEG_INF = -np.inf
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,11 @@ class _Tableau:
     Row ``i`` reads ``basis[i] = rhs[i] - sum_j D[i, j] * nonbasic[j]`` in the sign convention
     of the full tableau ``[M | I | 1]``, whose basic columns are unit vectors and so are not
     stored (Tucker's condensed tableau): a pivot touches half the entries of the full one.
+    The bookkeeping is in Python lists indexed by variable (``slot[v]`` is the column of a
+    nonbasic ``v``, -1 for a basic one), since a numpy call costs more than a list lookup.
     """
+
+    __slots__ = ("array", "rhs", "ratios", "ratio_items", "columns", "rows", "basis", "slot", "positive", "lex_variables")
 
     def __init__(self, initial: np.ndarray, identity_first: bool):
         k, d = initial.shape[0], initial.shape[1] - 1
@@ -65,11 +85,15 @@ class _Tableau:
         first_eye = 0 if identity_first else d
         self.array = tab
         self.rhs = tab[:, d]
-        self.columns = {}                                         # views of the columns and rows, made on first use
-        self.rows = {}
+        self.ratios = np.empty(k)                                 # the buffer of the ratio test
+        self.ratio_items = memoryview(self.ratios)                # its entries as Python floats (faster than .item)
+        self.columns: list = [None] * d                           # views of the columns (and their memoryviews)
+        # and rows, made on first use
+        self.rows: list = [None] * k
         self.basis = list(range(first_eye, first_eye + k))          # variable basic in each row
-        self.slot = dict(zip(range(first_body, first_body + d), range(d)))   # nonbasic variable -> column
-        self.row = dict(zip(self.basis, range(k)))                # basic variable -> row
+        self.slot = [-1] * (k + d)
+        self.slot[first_body:first_body + d] = range(d)
+        self.positive = True                                      # every entry of rhs is known to be > 0
         self.lex_variables = tuple(self.basis)                    # the identity's columns, in order
 
     @staticmethod
@@ -79,12 +103,6 @@ class _Tableau:
         tab[:, :-1] = M
         tab[:, -1] = 1.0
         return tab
-
-    def _column(self, s: int) -> np.ndarray:
-        column = self.columns.get(s)
-        if column is None:
-            column = self.columns[s] = self.array[:, s]
-        return column
 
     def _lex_row(self, column: np.ndarray) -> int:
         """The lexicographic minimum-ratio test (von Stengel 2002, Section 6), ties within PIVOT_TOL."""
@@ -96,10 +114,11 @@ class _Tableau:
         for var in self.lex_variables:
             if rows.size == 1:
                 break
-            if var in self.slot:
-                values = self._column(self.slot[var])[rows]
+            s = self.slot[var]
+            if s >= 0:
+                values = self.array[rows, s]
             else:                                                   # a basic variable: a unit column
-                values = (rows == self.row[var]).astype(float)
+                values = (rows == self.basis.index(var)).astype(float)
             ratios = values / column[rows]
             rows = rows[ratios <= ratios.min() + PIVOT_TOL]
         return int(rows[0])
@@ -107,36 +126,47 @@ class _Tableau:
     def pivot(self, entering: int) -> int:
         """Bring ``entering`` into the basis by the lexicographic ratio test; return the leaving variable.
 
-        The ratio test first takes the row of the largest ``column / rhs`` (the smallest
-        ratio) and compares it with the second largest; only a tie within ``PIVOT_TOL``, a
-        degenerate row (``rhs <= 0``) or a tiny pivot goes to the full lexicographic test.
-        (``argmax`` and ``argmin`` cost a fraction of ``max`` and ``min`` on short arrays.)
+        The ratio test takes the row of the largest ``column / rhs`` (the smallest ratio) and
+        compares it with the second largest; only a tie within ``PIVOT_TOL``, a tiny pivot or
+        a right-hand side not known to be positive goes to the full lexicographic test.  The
+        right-hand side stays positive after a pivot whose runner-up ratio is a factor
+        ``1 + 1e-9`` above the chosen one (every entry then keeps at least that share of its
+        value, far above the rounding), so its check is skipped until a closer call.
         """
-        s = self.slot[entering]
-        column, rhs = self._column(s), self.rhs
-        q = column / rhs                            # np.errstate is set by the caller for rhs = 0
-        r = q.argmax()
-        best, c = q[r], column[r]
-        q[r] = -np.inf
-        second = q[q.argmax()]
-        if not (c > PIVOT_TOL and best < np.inf and second < best / (1.0 + PIVOT_TOL * best)
-                and rhs[rhs.argmin()] > 0.0):
+        slot = self.slot
+        s = slot[entering]
+        entry = self.columns[s]
+        if entry is None:
+            column = self.array[:, s]
+            entry = self.columns[s] = column, memoryview(column)
+        column, column_items = entry
+        rhs, q, q_items = self.rhs, self.ratios, self.ratio_items
+        _divide(column, rhs, q)                     # np.errstate is set by the caller for rhs = 0
+        r = int(q.argmax())
+        best, c = q_items[r], column_items[r]
+        q_items[r] = _NEG_INF
+        second = q_items[q.argmax()]
+        if (c > PIVOT_TOL and best < _INF and second < best / (1.0 + PIVOT_TOL * best)
+                and (self.positive or rhs.item(rhs.argmin()) > 0.0)):
+            self.positive = second <= _SAFE * best and c <= _SAFE_PIVOT
+        else:
             r = self._lex_row(column)
-            c = column[r]
+            c = column_items[r]
+            self.positive = False
         u = column.copy()
         u[r] = c - 1.0
         column.fill(0.0)                            # this slot becomes the leaving variable's column
-        column[r] = 1.0
+        column_items[r] = 1.0
         # tab -= u (tab[r] / c): rows i != r lose u_i times the scaled pivot row, row r is divided by c
-        row = self.rows.get(r)
+        row = self.rows[r]
         if row is None:
             row = self.rows[r] = self.array[r]
         dger(-1.0 / c, u, row.copy(), 1, 1, self.array, 1, 1, 1)
-        leaving = self.basis[r]
-        self.basis[r] = entering
-        del self.row[leaving], self.slot[entering]
-        self.row[entering] = r
-        self.slot[leaving] = s
+        basis = self.basis
+        leaving = basis[r]
+        basis[r] = entering
+        slot[leaving] = s
+        slot[entering] = -1
         return leaving
 
 
@@ -148,15 +178,19 @@ class _Path:
         self.m, self.label = m, label
         self.tab_x = _Tableau(initial_x, identity_first=False)
         self.tab_y = _Tableau(initial_y, identity_first=True)
-        self.current = self.tab_x if label < m else self.tab_y
+        self.current, self.other = (self.tab_x, self.tab_y) if label < m else (self.tab_y, self.tab_x)
         self.entering = label
 
-    def step(self) -> bool:
-        """One pivot; true when the dropped label was picked up again (an equilibrium)."""
-        leaving = self.current.pivot(self.entering)
-        self.current = self.tab_y if self.current is self.tab_x else self.tab_x
-        self.entering = leaving
-        return leaving == self.label
+    def advance(self, budget: int) -> int:
+        """Up to ``budget`` pivots; the number made, negated when the dropped label was picked up again."""
+        current, other, entering, label = self.current, self.other, self.entering, self.label
+        for k in range(1, budget + 1):
+            entering = current.pivot(entering)
+            current, other = other, current
+            if entering == label:
+                return -k
+        self.current, self.other, self.entering = current, other, entering
+        return budget
 
     def supports(self) -> tuple[np.ndarray, np.ndarray]:
         """Basic strategy variables: player 1's support and player 2's support."""
@@ -165,33 +199,39 @@ class _Path:
                 np.array(sorted(v - m for v in self.tab_y.basis if v >= m), dtype=int))
 
 
-def race_schedule(n_paths: int, block: int = 1):
-    """Which path pivots next when ``n_paths`` paths are raced: the first path gets three pivots in four.
+def race_schedule(n_paths: int, block: int = 1, start: int = 0):
+    """Runs of pivots when ``n_paths`` paths are raced, as ``(path, pivots)``: the first path gets three in four.
 
     Each round gives ``3 block`` pivots to the first path and ``block`` to the next of the
     others in turn, so a race makes at most 4/3 of the pivots of the first path alone (plus
     ``block``), and it ends early when another path is shorter.  The margin to twice its time
     pays for building the other paths' tableaux and for the pivots slowed down when the
     tableaux outgrow the cache; ``block > 1`` (used for large tableaux) keeps one path's
-    tableaux in the cache for several pivots in a row.
+    tableaux in the cache for several pivots in a row.  Each other path's first run waits for
+    ``3 start`` more pivots of the first path, which pay for building its tableaux.  A single
+    path runs without a break.
 
     Examples
     --------
     >>> from itertools import islice
     >>> from rqe.solvers._lemke_howson import race_schedule
-    >>> list(islice(race_schedule(3), 12))
-    [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1]
-    >>> list(islice(race_schedule(3, block=2), 16))
-    [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 2, 2]
+    >>> list(islice(race_schedule(3), 6))
+    [(0, 3), (1, 1), (0, 3), (2, 1), (0, 3), (1, 1)]
+    >>> list(islice(race_schedule(3, block=2, start=4), 6))
+    [(0, 18), (1, 2), (0, 18), (2, 2), (0, 6), (1, 2)]
+    >>> next(race_schedule(1)) == (0, sys.maxsize)
+    True
     """
     if n_paths == 1:
-        while True:
-            yield 0
-    first, other = (0,) * (3 * block), (1,) * block
+        yield 0, sys.maxsize
+        return
+    for k in range(1, n_paths):
+        yield 0, 3 * (block + start)
+        yield k, block
     while True:
         for k in range(1, n_paths):
-            yield from first
-            yield from (k * v for v in other)
+            yield 0, 3 * block
+            yield k, block
 
 
 def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_iter: int) -> LemkeHowsonOutcome:
@@ -209,20 +249,23 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     paths: dict[int, _Path] = {}
     m, n = A.shape
     large = 8 * max(m * (n + 1), n * (m + 1)) > _CACHE_BYTES
-    schedule = race_schedule(len(labels), _BLOCK if large else 1)
     initial = _Tableau.initial(B.T), _Tableau.initial(A)      # copied by each path when it first pivots
+    nit = 0
     with hot_loop(A.size), np.errstate(divide="ignore", invalid="ignore"):
-        for nit in range(1, max_iter + 1):
-            k = next(schedule)
-            if k not in paths:
-                paths[k] = _Path(*initial, labels[k])
-            path = paths[k]
-            if path.step():
+        for k, budget in race_schedule(len(labels), *((_BLOCK, _START) if large else (1, 0))):
+            if nit == max_iter:
+                break
+            path = paths.get(k)
+            if path is None:
+                path = paths[k] = _Path(*initial, labels[k])
+            made = path.advance(min(budget, max_iter - nit))
+            if made < 0:
                 S, T = path.supports()
                 x = np.zeros(A.shape[0])
                 y = np.zeros(A.shape[1])
                 x[S] = np.linalg.solve(B[np.ix_(S, T)].T, np.ones(len(S)))
                 y[T] = np.linalg.solve(A[np.ix_(S, T)], np.ones(len(T)))
                 x, y = np.clip(x, 0.0, None), np.clip(y, 0.0, None)
-                return LemkeHowsonOutcome(x / x.sum(), y / y.sum(), path.label, nit, True)
+                return LemkeHowsonOutcome(x / x.sum(), y / y.sum(), path.label, nit - made, True)
+            nit += made
     return LemkeHowsonOutcome(None, None, None, max_iter, False)
