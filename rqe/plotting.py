@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rqe._validation import choice, finite_array, per_player, positive_int
+from rqe.analysis._sweep import SweepResult
 from rqe.games.normal_form import NormalFormGame
+from rqe.solvers._engine import TwoByTwo, build_system
+from rqe.solvers._result import EquilibriumResult, Path
+from rqe.solvers.all import solve_all
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -176,10 +180,6 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
     (['BR of P1', 'BR of P2'], 3)
     """
     func = "rqe.plotting.best_response_curves"
-    from rqe.solvers._engine import TwoByTwo as _TwoByTwo
-    from rqe.solvers._engine import build_system
-    from rqe.solvers.all import solve_all
-
     if not isinstance(game, NormalFormGame):
         raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame with 2 players and 2 "
                         f"actions each. Got {type(game).__name__} instead.")
@@ -188,7 +188,7 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
                          f"Got a game with actions {game.n_actions} instead.")
     n_points = positive_int(n_points, name="n_points", func=func, low=3)
     system = build_system(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, func=func)[0]
-    tbt = _TwoByTwo(system)
+    tbt = TwoByTwo(system)
     probs = np.concatenate([np.linspace(0.0, 1.0, n_points), _sigmoid(np.linspace(-14.0, 14.0, n_points))])
     probs = np.unique(np.clip(probs, 1e-9, 1.0 - 1e-9))
     logits = np.log(probs) - np.log1p(-probs)
@@ -219,9 +219,6 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
 
 
 def _path_kind(obj):
-    from rqe.analysis._sweep import SweepResult
-    from rqe.solvers._result import Path
-
     if isinstance(obj, Path):
         return "path"
     if isinstance(obj, SweepResult):
@@ -369,7 +366,6 @@ def simplex(strategies_or_path, *, player=0, ax=None, labels=None, label=None, g
     ['Rock', 'Paper', 'Scissors']
     """
     func = "rqe.plotting.simplex"
-    from rqe.solvers._result import EquilibriumResult
 
     obj = strategies_or_path
     if _path_kind(obj) is not None or isinstance(obj, EquilibriumResult):
