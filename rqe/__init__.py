@@ -23,6 +23,8 @@ _LAZY = {
     "solve": "rqe.solvers.rqe",
     "solve_qre": "rqe.solvers.rqe",
     "solve_all": "rqe.solvers.all",
+    "best_response": "rqe.solvers.response",
+    "BestResponseResult": "rqe.solvers.response",
     "solve_markov": "rqe.solvers.markov",
     "solve_correlated": "rqe.solvers.correlated",
     "CorrelatedResult": "rqe.solvers.correlated",

@@ -29,9 +29,10 @@ import numpy as np
 from rqe._validation import choice, finite_array, per_player, positive_int
 from rqe.analysis._sweep import SweepResult
 from rqe.games.normal_form import NormalFormGame
-from rqe.solvers._engine import TwoByTwo, build_system
+from rqe.solvers._engine import build_system
 from rqe.solvers._result import EquilibriumResult, Path
 from rqe.solvers.all import solve_all
+from rqe.solvers.response import best_response
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -139,7 +140,7 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
     ``y = P(player 2 plays its first action)``.  Player 1's curve is ``x = BR_1(y)``, player
     2's is ``y = BR_2(x)``; ``BR_i`` is player ``i``'s unique maximiser of its regularised
     risk-adjusted utility (paper eqs. 1-2; docs/concepts.md, "Risk-averse quantal response
-    equilibrium (RQE)").  The curves cross exactly at the RQE, which are computed
+    equilibrium (RQE)"), computed by :func:`rqe.best_response`.  The curves cross exactly at the RQE, which are computed
     by :func:`rqe.solve_all` (complete for 2x2 games) and drawn as black dots.  At ``tau = 0``
     with the entropy regulariser the curves are logit responses and the crossings are the
     logit QRE with ``lambda = 1/epsilon``.
@@ -188,12 +189,13 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
                          f"Got a game with actions {game.n_actions} instead.")
     n_points = positive_int(n_points, name="n_points", func=func, low=3)
     system = build_system(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer, func=func)[0]
-    tbt = TwoByTwo(system)
     probs = np.concatenate([np.linspace(0.0, 1.0, n_points), _sigmoid(np.linspace(-14.0, 14.0, n_points))])
     probs = np.unique(np.clip(probs, 1e-9, 1.0 - 1e-9))
     logits = np.log(probs) - np.log1p(-probs)
-    br1 = _sigmoid([tbt.best_response(0, l) for l in logits])   # x as a function of y = probs
-    br2 = _sigmoid([tbt.best_response(1, l) for l in logits])   # y as a function of x = probs
+    partners = [np.array([_sigmoid(l), _sigmoid(-l)]) for l in logits]   # accurate tails, unlike 1 - p
+    options = dict(tau=system.tau, epsilon=system.epsilon, risk=risk, regularizer=regularizer)
+    br1 = np.array([best_response(game, [None, y], player=0, **options).strategy[0] for y in partners])
+    br2 = np.array([best_response(game, [x, None], player=1, **options).strategy[0] for x in partners])
     eqs = solve_all(game, tau=tau, epsilon=epsilon, risk=risk, regularizer=regularizer)
 
     ax = _axes(ax, figsize=(4.8, 4.4))

@@ -13,6 +13,7 @@ import rqe
 
 RESULT_CLASSES = [
     "rqe.solvers._result.EquilibriumResult", "rqe.solvers._result.EquilibriumSet", "rqe.solvers._result.Path",
+    "rqe.solvers.response.BestResponseResult",
     "rqe.solvers.nash.NashEquilibrium", "rqe.solvers._selection.NashSet", "rqe.solvers._selection.NashSelection",
     "rqe.solvers._selection.NashComponent", "rqe.solvers.gaussian.GaussianResult", "rqe.solvers.markov.MarkovResult",
     "rqe.solvers.correlated.CorrelatedResult", "rqe.solvers.correlated.PlayerAdversaryCCE",

@@ -41,10 +41,10 @@ The map itself
     :class:`SmallSystem` raises one of :data:`SCALAR_FAILURES` where its scalar formulas leave
     their range; the caller then asks for ``general=True``.
 Best responses
-    :class:`TwoByTwo` gives each player's scalar best response (in log-odds) of a 2x2 game to
-    any partner strategy, as drawn by :func:`rqe.plotting.best_response_curves`; best
-    responses to fixed partners in Markov games are :func:`solve_batch` with ``free`` and
-    ``partners`` (through :mod:`rqe.solvers.markov`).
+    One player's best response of a normal-form game to fixed strategies of the others is the
+    public :func:`rqe.best_response` (drawn by :func:`rqe.plotting.best_response_curves`);
+    best responses to fixed partners in Markov games are :func:`solve_batch` with ``free``
+    and ``partners`` (through :mod:`rqe.solvers.markov`).
 Validation
     :func:`build_system` checks the arguments shared by every solver (game, ``tau``,
     ``epsilon``, ``risk``, ``regularizer``) and returns the system with the risk and regulariser
@@ -59,10 +59,9 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._batch import solve_batch
 from rqe.solvers._small import SCALAR_FAILURES, SmallSystem
 from rqe.solvers._system import RQESystem, State, normalised_rows
-from rqe.solvers.all import _TwoByTwo as TwoByTwo
 from rqe.solvers.rqe import build_system, homotopy
 
-__all__ = ["SCALAR_FAILURES", "RQESystem", "SmallSystem", "TwoByTwo", "build_system", "homotopy_end",
+__all__ = ["SCALAR_FAILURES", "RQESystem", "SmallSystem", "build_system", "homotopy_end",
            "normalised_rows", "solve_batch", "system_for", "with_parameters"]
 
 
