@@ -15,15 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._validation import finite_array, per_player, renamed
+from rqe.games._gaussian_kernel import block_diagonal, own_and_others
 from rqe.games.gaussian import GaussianGame
 from rqe.solvers._result import Result, _deprecated
-from rqe.solvers.gaussian import (
-    _means_along,
-    _others_covariance,
-    _quantal_covariances,
-    solve_gaussian,
-    tau_bounds,
-)
+from rqe.solvers.gaussian import _means_along, _quantal_covariances, solve_gaussian, tau_bounds
 
 __all__ = ["CollaborationResult", "collaboration"]
 
@@ -73,11 +68,11 @@ def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, n
     """``J`` and every ``E[u_i]`` at each row of stacked ``means`` (the closed forms of
     :meth:`rqe.GaussianGame.expected_shared_reward` and :meth:`rqe.GaussianGame.expected_utilities`,
     broadcast over the rows)."""
-    S = _others_covariance(list(covs) + [np.zeros((0, 0))], len(covs))      # the joint covariance
+    S = block_diagonal(list(covs))  # the joint covariance
     utilities = (0.5 * np.einsum("ka,iab,kb->ki", means, game.H, means) + 0.5 * np.einsum("iab,ab->i", game.H, S)
                  + means @ game.h.T + game.const)
     shared = game.shared
-    total = sum(means[:, game._own_and_others(i)[0]] for i in range(game.n_players)) - shared["a_bar"]
+    total = sum(means[:, own_and_others(game.dims, i)[0]] for i in range(game.n_players)) - shared["a_bar"]
     J = -0.5 * (np.einsum("ka,ab,kb->k", total, shared["H"], total) + sum(np.sum(shared["H"] * C) for C in covs))
     return J, utilities
 

@@ -11,7 +11,8 @@ maximised and quadratic:
 with ``H_i`` a symmetric ``(D, D)`` matrix whose *own block* ``H_i[i, i]`` (the ``d_i x d_i``
 block of player ``i``'s own coordinates) is negative definite, so ``u_i`` is strictly concave
 in ``a_i``.  Mixed strategies are densities; for Gaussians ``x_i = N(m_i, Sigma_i)`` every
-quantity used by the solvers has a closed form (this module): expected utilities, and the
+quantity used by the solvers has a closed form (:mod:`rqe.games._gaussian_kernel`, shared with
+:mod:`rqe.solvers.gaussian`): expected utilities, and the
 risk-adjusted utility of the aggregate entropic risk (SRPO §4.1 and App. B.1)
 
     U_i^tau(x_i, x_{-i}) = -(1/tau_i) log E_{b ~ x_{-i}} exp(-tau_i E_{a_i ~ x_i} u_i(a_i, b)),
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rqe._validation import finite_array, per_player, positive_int
+from rqe.games._gaussian_kernel import check_profile, entropic_risk, own_and_others, slices
 
 __all__ = ["GaussianGame"]
 
@@ -72,12 +74,11 @@ class GaussianGame:
     [0.5, 0.5]
     """
 
-    __slots__ = ("_H", "_h", "_const", "_dims", "_slices", "_shared")
+    __slots__ = ("_H", "_h", "_const", "_dims", "_shared")
     _H: np.ndarray
     _h: np.ndarray
     _const: np.ndarray
     _dims: tuple
-    _slices: tuple
     _shared: dict | None
 
     def __init__(self, H, h, dims: Sequence[int], const=None):
@@ -97,8 +98,7 @@ class GaussianGame:
                 f"The 'H' parameter of {func} must hold symmetric matrices. "
                 f"Got H[{i}] differing from its transpose by up to {asym[i]:.3g}.")
         H = 0.5 * (H + H.transpose(0, 2, 1))
-        slices = _slices(dims)
-        for i, s in enumerate(slices):
+        for i, s in enumerate(slices(dims)):
             top = float(np.linalg.eigvalsh(H[i][s, s]).max())
             if top >= 0:
                 raise ValueError(
@@ -117,8 +117,7 @@ class GaussianGame:
                 f"Got an array of shape {const.shape} instead.")
         for arr in (H, h, const):
             arr.setflags(write=False)
-        for name, value in (("_H", H), ("_h", h), ("_const", const), ("_dims", dims),
-                            ("_slices", slices), ("_shared", None)):
+        for name, value in (("_H", H), ("_h", h), ("_const", const), ("_dims", dims), ("_shared", None)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -233,14 +232,9 @@ class GaussianGame:
         + h_a^T a + h_b^T b + c``, where ``b`` stacks the other players' actions in increasing
         player order.  ``C`` is the *full* others' block: it couples the other players.
         """
-        own, others = self._own_and_others(player)
+        own, others = own_and_others(self._dims, player)
         Hi, hi = self._H[player], self._h[player]
         return (Hi[np.ix_(own, own)], Hi[np.ix_(own, others)], Hi[np.ix_(others, others)], hi[own], hi[others])
-
-    def _own_and_others(self, player: int) -> tuple[np.ndarray, np.ndarray]:
-        idx = np.arange(sum(self._dims))
-        s = self._slices[player]
-        return idx[s], np.concatenate([idx[t] for j, t in enumerate(self._slices) if j != player])
 
     # ------------------------------------------------------------------ closed forms
     def expected_utilities(self, means, covariances) -> np.ndarray:
@@ -250,7 +244,7 @@ class GaussianGame:
         means and ``Sigma`` the block-diagonal joint covariance.  For one-dimensional actions
         the entries of ``means`` and ``covariances`` may be scalars.
         """
-        m, S = self._joint(*self._check_profile(means, covariances, "rqe.GaussianGame.expected_utilities"))
+        m, S = self._joint(*check_profile(self._dims, means, covariances, "rqe.GaussianGame.expected_utilities"))
         return np.array([0.5 * m @ Hi @ m + 0.5 * np.sum(Hi * S) + hi @ m + c
                          for Hi, hi, c in zip(self._H, self._h, self._const)])
 
@@ -264,7 +258,7 @@ class GaussianGame:
             raise ValueError(
                 f"{func} needs a collaborative game (built by GaussianGame.collaborative); "
                 f"this game has no shared reward.")
-        ms, Ss = self._check_profile(means, covariances, func)
+        ms, Ss = check_profile(self._dims, means, covariances, func)
         Hs, target = self._shared["H"], self._shared["a_bar"]
         e = sum(ms) - target
         return float(-0.5 * (e @ Hs @ e + sum(np.sum(Hs * S) for S in Ss)))
@@ -302,54 +296,24 @@ class GaussianGame:
                 f"The 'player' parameter of {func} must be an int in [0, {self.n_players}). Got {player!r} instead.")
         tau = float(per_player(tau, 1, name="tau", func=func)[0])
         epsilon = float(per_player(epsilon, 1, name="epsilon", func=func)[0])
-        ms, Ss = self._check_profile(means, covariances, func)
+        ms, Ss = check_profile(self._dims, means, covariances, func)
         A, B, C, h_a, h_b = self.blocks(player)
         m_i, S_i = ms[player], Ss[player]
         mu = np.concatenate([m for j, m in enumerate(ms) if j != player])
-        from scipy.linalg import block_diag  # here, not at module level: keeps `import rqe` fast
+        from scipy.linalg import block_diag  # lazy: scipy.linalg costs ~0.3 s at import (tests/test_startup.py)
 
         S = block_diag(*[s for j, s in enumerate(Ss) if j != player])
-        tilt = _gaussian_tilt(S, C, tau)
-        if tilt is None:
+        risk = entropic_risk(B.T @ m_i + h_b, C, mu, S, tau)
+        if risk == -np.inf:
             return -np.inf
-        G, lam = tilt
-        q = B.T @ m_i + h_b
-        r = q + C @ mu
-        log_det_term = np.sum(np.log1p(tau * lam)) / tau if tau > 0 else np.sum(lam)
-        risk = q @ mu + 0.5 * mu @ C @ mu + 0.5 * log_det_term - 0.5 * tau * r @ G @ r
         own = 0.5 * m_i @ A @ m_i + 0.5 * np.sum(A * S_i) + h_a @ m_i + self._const[player]
         entropy = 0.5 * np.linalg.slogdet(2 * np.pi * np.e * S_i)[1] if epsilon > 0 else 0.0
         return float(own + risk + epsilon * entropy)
 
     # ------------------------------------------------------------------ helpers
-    def _check_profile(self, means, covariances, func: str) -> tuple[list, list]:
-        """Validate a profile of Gaussians; return lists of mean vectors and covariance matrices."""
-        n = self.n_players
-        for name, value in (("means", means), ("covariances", covariances)):
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != n:
-                raise ValueError(
-                    f"The {name!r} parameter of {func} must hold one entry per player ({n}). Got {value!r} instead.")
-        ms, Ss = [], []
-        for i, d in enumerate(self._dims):
-            m = finite_array(means[i], name="means", func=func).reshape(-1)
-            S = finite_array(covariances[i], name="covariances", func=func)
-            S = S.reshape(1, 1) if S.size == 1 and d == 1 else S
-            if m.shape != (d,):
-                raise ValueError(
-                    f"The 'means' parameter of {func} must hold, for player {i}, a vector of shape ({d},). "
-                    f"Got shape {np.shape(means[i])} instead.")
-            if S.shape != (d, d) or not np.allclose(S, S.T, rtol=0, atol=_SYMMETRY_RTOL * max(1.0, np.abs(S).max())) \
-                    or np.linalg.eigvalsh(0.5 * (S + S.T)).min() <= 0:
-                raise ValueError(
-                    f"The 'covariances' parameter of {func} must hold, for player {i}, a symmetric positive "
-                    f"definite matrix of shape ({d}, {d}). Got {np.round(S, 6).tolist()!r} instead.")
-            ms.append(m)
-            Ss.append(0.5 * (S + S.T))
-        return ms, Ss
-
     @staticmethod
     def _joint(ms, Ss) -> tuple[np.ndarray, np.ndarray]:
-        from scipy.linalg import block_diag
+        from scipy.linalg import block_diag  # lazy: scipy.linalg costs ~0.3 s at import (tests/test_startup.py)
 
         return np.concatenate(ms), block_diag(*Ss)
 
@@ -367,25 +331,6 @@ class GaussianGame:
         return f"GaussianGame({self.n_players} players, action dimensions {self._dims}{kind})"
 
 
-def _gaussian_tilt(S: np.ndarray, C: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """The adversary's tilt of ``b ~ N(mu, S)`` against ``exp(-tau/2 b^T C b)``, tau-stable.
-
-    Solves the generalized symmetric eigenproblem ``C v = lam S^{-1} v`` by whitening
-    (``S = L L^T``, ``lam = eig(L^T C L)``).  Returns ``(G, lam)`` with
-    ``G = (S^{-1} + tau C)^{-1} = L (I + tau L^T C L)^{-1} L^T`` (``G = P^{-1} / tau`` in the
-    paper's notation, well defined at ``tau = 0`` where ``G = S``), or ``None`` when
-    ``S^{-1} + tau C`` is not positive definite (``1 + tau min(lam) <= 0``: infinite risk).
-    """
-    L = np.linalg.cholesky(S)
-    lam, V = np.linalg.eigh(L.T @ C @ L)
-    scale = 1.0 + tau * lam
-    if scale.min() <= 0:
-        return None
-    W = L @ V
-    G = (W / scale) @ W.T
-    return 0.5 * (G + G.T), lam
-
-
 def _check_dims(dims, func) -> tuple[int, ...]:
     if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
         raise ValueError(f"The 'dims' parameter of {func} must be a sequence of ints >= 1. Got {dims!r} instead.")
@@ -396,7 +341,3 @@ def _check_dims(dims, func) -> tuple[int, ...]:
             f"Got {list(dims)!r} instead.")
     return tuple(int(d) for d in dims)
 
-
-def _slices(dims) -> tuple[slice, ...]:
-    ends = np.cumsum(dims)
-    return tuple(slice(int(e - d), int(e)) for d, e in zip(dims, ends))

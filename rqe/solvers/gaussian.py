@@ -32,7 +32,15 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._validation import per_player, positive_float, positive_int
-from rqe.games.gaussian import GaussianGame, _gaussian_tilt
+from rqe.games._gaussian_kernel import (
+    block_diagonal,
+    check_profile,
+    mean_response,
+    own_and_others,
+    quantal_covariance,
+    whiten,
+)
+from rqe.games.gaussian import GaussianGame
 from rqe.solvers._result import Result, _deprecated
 
 __all__ = ["GaussianResult", "solve_gaussian", "gaussian_gap", "tau_bounds"]
@@ -263,7 +271,7 @@ def gaussian_gap(game: GaussianGame, means, covariances, *, tau=1.0, epsilon=0.1
     n = game.n_players
     tau_arr = per_player(tau, n, name="tau", func=func)
     eps_arr = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)
-    ms, Ss = game._check_profile(means, covariances, func)
+    ms, Ss = check_profile(game.dims, means, covariances, func)
     bounds = _bounds(game, Ss)
     if np.any(tau_arr >= bounds):
         i = int(np.argmax(tau_arr >= bounds))
@@ -274,37 +282,18 @@ def gaussian_gap(game: GaussianGame, means, covariances, *, tau=1.0, epsilon=0.1
 
 
 # ---------------------------------------------------------------------- the lemma
-def _quantal_covariance(game: GaussianGame, player: int, epsilon: float) -> np.ndarray:
-    """``Sigma_i = -epsilon_i A_i^{-1}`` (the lemma): independent of tau and of the others."""
-    S = -epsilon * np.linalg.inv(game.blocks(player)[0])
-    return 0.5 * (S + S.T)
-
-
 def _quantal_covariances(game: GaussianGame, eps_arr: np.ndarray) -> list[np.ndarray]:
-    return [_quantal_covariance(game, i, float(e)) for i, e in enumerate(eps_arr)]
+    return [quantal_covariance(game.blocks(i)[0], float(e)) for i, e in enumerate(eps_arr)]
 
 
 def _others_covariance(covs, player: int) -> np.ndarray:
     """The block-diagonal joint covariance of the players other than ``player``."""
-    blocks = [S for j, S in enumerate(covs) if j != player]
-    size = sum(S.shape[0] for S in blocks)
-    out, at = np.zeros((size, size)), 0
-    for S in blocks:
-        d = S.shape[0]
-        out[at:at + d, at:at + d] = S
-        at += d
-    return out
+    return block_diagonal([S for j, S in enumerate(covs) if j != player])
 
 
 def _mean_response(game: GaussianGame, player: int, covs, tau: float) -> tuple[np.ndarray, np.ndarray]:
     """``(F, k)`` with best-response mean ``m_i = F m_{-i} + k`` (tau-stable lemma, module docstring)."""
-    A, B, C, h_a, h_b = game.blocks(player)
-    G = _gaussian_tilt(_others_covariance(covs, player), C, tau)[0]
-    BG = tau * B @ G
-    K = -A + BG @ B.T
-    F = np.linalg.solve(K, B - BG @ C)
-    k = np.linalg.solve(K, h_a - BG @ h_b)
-    return F, k
+    return mean_response(game.blocks(player), _others_covariance(covs, player), tau)
 
 
 def _means_game(game: GaussianGame, covs, tau_arr) -> tuple[np.ndarray, np.ndarray]:
@@ -312,7 +301,7 @@ def _means_game(game: GaussianGame, covs, tau_arr) -> tuple[np.ndarray, np.ndarr
     size = sum(game.dims)
     T, k = np.zeros((size, size)), np.zeros(size)
     for i in range(game.n_players):
-        own, others = game._own_and_others(i)
+        own, others = own_and_others(game.dims, i)
         F, ki = _mean_response(game, i, covs, float(tau_arr[i]))
         T[np.ix_(own, others)] = F
         k[own] = ki
@@ -336,10 +325,8 @@ def _means_along(game: GaussianGame, covs, taus: np.ndarray, *, tol: float = 1e-
     T, k = np.zeros((K, size, size)), np.zeros((K, size))
     for i in range(game.n_players):
         A, B, C, h_a, h_b = game.blocks(i)
-        own, others = game._own_and_others(i)
-        Lc = np.linalg.cholesky(_others_covariance(covs, i))
-        lam, V = np.linalg.eigh(Lc.T @ C @ Lc)
-        W = Lc @ V
+        own, others = own_and_others(game.dims, i)
+        W, lam = whiten(_others_covariance(covs, i), C)
         t = taus[:, i][:, None, None]
         G = (W[None] / (1.0 + t * lam[None, None, :])) @ W.T
         G = 0.5 * (G + np.swapaxes(G, 1, 2))
@@ -368,7 +355,7 @@ def _means_along(game: GaussianGame, covs, taus: np.ndarray, *, tol: float = 1e-
 def _bounds(game: GaussianGame, covs) -> np.ndarray:
     out = np.empty(game.n_players)
     for i in range(game.n_players):
-        lam = _gaussian_tilt(_others_covariance(covs, i), game.blocks(i)[2], 0.0)[1]
+        lam = whiten(_others_covariance(covs, i), game.blocks(i)[2])[1]
         out[i] = -1.0 / lam.min() if lam.min() < 0 else np.inf
     return out
 
@@ -390,7 +377,7 @@ def _residual(T, k, m) -> float:
 
 
 def _split(game: GaussianGame, m: np.ndarray) -> tuple[np.ndarray, ...]:
-    return tuple(m[game._own_and_others(i)[0]] for i in range(game.n_players))
+    return tuple(m[own_and_others(game.dims, i)[0]] for i in range(game.n_players))
 
 
 def _gap(game: GaussianGame, ms, covs, tau_arr, eps_arr) -> float:
@@ -399,7 +386,7 @@ def _gap(game: GaussianGame, ms, covs, tau_arr, eps_arr) -> float:
         F, k = _mean_response(game, i, covs, float(tau_arr[i]))
         best_means, best_covs = list(ms), list(covs)
         best_means[i] = F @ np.concatenate([m for j, m in enumerate(ms) if j != i]) + k
-        best_covs[i] = _quantal_covariance(game, i, float(eps_arr[i]))
+        best_covs[i] = quantal_covariance(game.blocks(i)[0], float(eps_arr[i]))
         options = {"tau": float(tau_arr[i]), "epsilon": float(eps_arr[i])}
         gains.append(game.risk_adjusted_utility(i, best_means, best_covs, **options)
                      - game.risk_adjusted_utility(i, ms, covs, **options))
