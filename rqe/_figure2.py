@@ -168,7 +168,7 @@ def figure2(out, *, quick: bool = False, seed: int = 0) -> dict:
     the ablation rows (learned free-riding degree at each tau beside the solver's maximum);
     and ``seconds``, the time taken.
     """
-    import matplotlib
+    import matplotlib  # on first use: matplotlib is slow to import and only figures need it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -21,6 +21,7 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers.markov import VALUES
+from rqe.solvers.rqe import solve
 
 _FUNC = "rqe.interop.openspiel_stage_solver"
 
@@ -47,8 +48,6 @@ class RQEStageSolver:
 
     def solve(self, payoffs_array):
         """The :class:`rqe.EquilibriumResult` of the stage game ``payoffs_array`` (shape ``(N, n_1, ..., n_N)``)."""
-        from rqe.solvers.rqe import solve
-
         Q = np.asarray(payoffs_array, dtype=float)
         if Q.ndim < 3 or Q.shape[0] != Q.ndim - 1:
             raise ValueError(f"The payoffs array given to the solver of {_FUNC} must have shape (N, n_1, ..., n_N), "

@@ -33,6 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
+import rqe
+from rqe import io
+from rqe.games import catalog
+from rqe.games.gaussian import GaussianGame
+
 __all__ = ["main"]
 
 MAX_POINTS = 1_000_000   # grid points of one sweep (a range beyond this is refused before allocating)
@@ -61,9 +66,6 @@ def _numbers(text: str, *, allow_range: bool, name: str) -> np.ndarray:
 
 
 def _load_game(spec: str):
-    from rqe import io
-    from rqe.games import catalog
-
     if spec in catalog.names():
         return catalog.get(spec)
     path = Path(spec)
@@ -117,8 +119,6 @@ def _writable_dir(text: str) -> Path:
 
 
 def _is_gaussian(game) -> bool:
-    from rqe.games.gaussian import GaussianGame
-
     return isinstance(game, GaussianGame)
 
 
@@ -136,8 +136,6 @@ def _print_gaussian(game, result) -> None:
 
 
 def _cmd_solve(args) -> None:
-    import rqe
-
     game = _load_game(args.game)
     kw = dict(tau=_scalar_or_players(_numbers(args.tau, allow_range=False, name="tau")),
               epsilon=_scalar_or_players(_numbers(args.epsilon, allow_range=False, name="epsilon")))
@@ -216,8 +214,6 @@ def _write(result, out: Path, tmp: str) -> None:
 
 
 def _cmd_sweep(args) -> int:
-    import rqe
-
     taus = _numbers(args.tau, allow_range=True, name="tau")
     epss = _numbers(args.epsilon, allow_range=True, name="epsilon")
     if len(taus) * len(epss) > MAX_POINTS:
@@ -250,7 +246,7 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_figure(args) -> None:
-    from rqe import figures
+    from rqe import figures  # on first use: the figures load scipy and matplotlib (about a second)
 
     out = _writable_dir(args.out)
     if args.which == "1":
@@ -262,8 +258,6 @@ def _cmd_figure(args) -> None:
 
 
 def _cmd_games(args) -> None:
-    from rqe.games import catalog
-
     experimental = {g.name: g for g in catalog.experimental_games()}
     for name in catalog.names():
         if name in experimental:
@@ -278,11 +272,9 @@ _GAME_HELP = "a catalog name (see 'rqe games'), a JSON game file or a Gambit .nf
 
 
 def _parser() -> argparse.ArgumentParser:
-    from rqe import __version__
-
     parser = argparse.ArgumentParser(prog="rqe", description="Risk-averse quantal response equilibria, logit QRE "
                                      "and Nash equilibria of normal-form and Gaussian games.")
-    parser.add_argument("--version", action="version", version=f"rqe {__version__}")
+    parser.add_argument("--version", action="version", version=f"rqe {rqe.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--risk", choices=["kl", "reverse_kl"],

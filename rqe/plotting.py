@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rqe._validation import choice, finite_array, per_player, positive_int
+from rqe.analysis import tractability
 from rqe.analysis._sweep import SweepResult
+from rqe.games.catalog import ExperimentalGame, experimental_games
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._engine import build_system
 from rqe.solvers._result import EquilibriumResult, Path
@@ -51,7 +53,7 @@ def _axes(ax, figsize=(5.0, 4.0)):
     """The given Axes, or a new one on a new pyplot figure."""
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # on first use (import cost; rqe.plotting imports without matplotlib)
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
@@ -89,7 +91,7 @@ def _place_labels(ax, xs, ys, labels, fontsize=7.0):
     get a thin leader line.  Labels are kept out of the layout engine, so that placing them does
     not move the axes.  Call after the axis limits and scales are final.
     """
-    from matplotlib.text import Text
+    from matplotlib.text import Text  # on first use, as above
 
     fig = ax.figure
     for _ in range(2):  # settle layout and aspect so that transData is final (constrained layout
@@ -501,7 +503,7 @@ def sweep_heatmap(sweep_result, *, player=0, action=0, value="strategy", ax=None
         source = getattr(sw, value)
     Z = np.array([source[rows[k]] for k in order], dtype=float)
     ax = _axes(ax, figsize=(5.4, 4.0))
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm  # matplotlib on first use (import cost; rqe.plotting imports without it)
 
     if value == "strategy":
         mesh = ax.pcolormesh(_edges(taus), _edges(eps[order]), Z, cmap=cmap or "viridis", shading="flat")
@@ -522,8 +524,6 @@ def sweep_heatmap(sweep_result, *, player=0, action=0, value="strategy", ax=None
 
 def _game_points(games, risk: str, regularizer: str, func: str):
     """(label, tau, epsilon) triples from ExperimentalGame objects, tuples or dicts."""
-    from rqe.games.catalog import ExperimentalGame
-
     key = "fit_reverse_kl_entropy" if (risk, regularizer) == ("reverse_kl", "entropy") else "fit_kl_log_barrier"
     out = []
     for k, g in enumerate(games):
@@ -600,13 +600,9 @@ def tractability_region(*, games=None, ax=None, risk="kl", regularizer="log_barr
     13
     """
     func = "rqe.plotting.tractability_region"
-    from rqe.analysis import tractability
-
     pair = _pair_name(risk, regularizer)
     if isinstance(games, str):
         choice(games, ["experimental"], name="games", func=func)
-        from rqe.games.catalog import experimental_games
-
         games = experimental_games()
     points = _game_points(games or [], pair[0], pair[1], func)
     if points:

@@ -14,6 +14,8 @@ Examples
 4.0
 """
 
+from typing import TYPE_CHECKING
+
 from rqe._lazy import attach
 
 _LAZY = {
@@ -34,5 +36,20 @@ _LAZY = {
     "LikelihoodRatioTest": "rqe.analysis.fitting",
 }
 _SUBMODULES = {"symbolic"}
+
+if TYPE_CHECKING:  # the names as IDEs and type checkers see them; at run time each loads on first use
+    from rqe.analysis import symbolic as symbolic
+    from rqe.analysis._collaboration import (
+        collaboration as collaboration, CollaborationResult as CollaborationResult,
+    )
+    from rqe.analysis._collapse import cce_collapse as cce_collapse, CollapseResult as CollapseResult
+    from rqe.analysis._free_riding import free_riding as free_riding, FreeRidingResult as FreeRidingResult
+    from rqe.analysis._sweep import sweep as sweep, SweepResult as SweepResult
+    from rqe.analysis.admissible import admissible_tau as admissible_tau
+    from rqe.analysis.fitting import (
+        fit as fit, FitResult as FitResult, likelihood_ratio_test as likelihood_ratio_test,
+        LikelihoodRatioTest as LikelihoodRatioTest,
+    )
+    from rqe.solvers._tractability import tractability as tractability, Tractability as Tractability
 
 __getattr__, __dir__, __all__ = attach("rqe.analysis", _LAZY, _SUBMODULES)

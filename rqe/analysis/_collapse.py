@@ -19,6 +19,7 @@ import numpy as np
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float, renamed
 from rqe.solvers._result import Result, _deprecated
+from rqe.solvers.correlated import player_adversary_cce
 
 __all__ = ["cce_collapse", "CollapseResult"]
 
@@ -115,8 +116,6 @@ def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", reso
     >>> res.success, res.spread[:, 0].round(3).tolist(), res.collapsed[:, 0].tolist()
     (True, [1.578, 0.848, 0.0, 0.0], [False, False, True, True])
     """
-    from rqe.solvers.correlated import player_adversary_cce
-
     taus, epss = _axis(taus, "taus"), _axis(epsilons, "epsilons")
     collapse_tol = positive_float(collapse_tol, name="collapse_tol", func=_FUNC)
     shape = (taus.size, epss.size)

@@ -140,7 +140,7 @@ class SweepResult(Result):
         >>> res.to_frame().shape
         (2, 15)
         """
-        try:
+        try:  # pandas is optional (and slow to import): on first use
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is a test dependency
             raise ImportError("SweepResult.to_frame needs pandas: pip install pandas (SweepResult.to_csv "
@@ -230,7 +230,7 @@ def _progress_bar(total: int, progress: bool):
     """
     if not progress:
         return _NoBar()
-    if importlib.util.find_spec("ipywidgets") is not None:
+    if importlib.util.find_spec("ipywidgets") is not None:  # which tqdm depends on the environment: on first use
         from tqdm.auto import tqdm
     else:
         from tqdm.std import tqdm

@@ -66,7 +66,7 @@ def from_sgame(cls, sgame, initial=None):
 
 def _sgamesolver():
     try:
-        import sgamesolver
+        import sgamesolver  # optional: on first use
     except ImportError:
         raise ImportError(f"{_TO} needs the optional package sgamesolver (pip install sgamesolver).") from None
     return sgamesolver

@@ -33,7 +33,7 @@ from rqe._validation import plain
 from rqe.games.normal_form import NormalFormGame
 
 if TYPE_CHECKING:
-    from rqe.games.gaussian import GaussianGame
+    from rqe.games.gaussian import GaussianGame  # lazy: solving a normal-form game never loads the Gaussian modules
 
 __all__ = [
     "matching_pennies", "prisoners_dilemma", "stag_hunt", "battle_of_the_sexes", "chicken",
@@ -121,7 +121,7 @@ def volunteer_game() -> NormalFormGame:
 
 def two_robots(a_bar: float = 1.0) -> GaussianGame:
     """Example 2 of the paper: two robots sharing ``R = -(a_1 + a_2 - a_bar)^2 / 2``, costs ``a_i^2 / 2``."""
-    from rqe.games.gaussian import GaussianGame
+    from rqe.games.gaussian import GaussianGame  # lazy: solving a normal-form game never loads the Gaussian modules
 
     return GaussianGame.collaborative(a_bar=a_bar, rho=1.0, H=1.0, n_players=2, dim=1)
 

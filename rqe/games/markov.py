@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rqe._validation import finite_array
+from rqe.games._sgamesolver import from_sgame, to_sgame
 from rqe.games.normal_form import NormalFormGame
 
 __all__ = ["MarkovGame"]
@@ -397,14 +398,10 @@ class MarkovGame:
         transitions ``phi[s]`` of shape ``(n_1..n_N, S)``; ``rqe`` needs the same number of actions
         in every state (smaller action sets are padded with illegal actions) and one discount.
         """
-        from rqe.games._sgamesolver import from_sgame
-
         return from_sgame(cls, sgame, initial=initial)
 
     def to_sgamesolver(self) -> Any:
         """Convert a discounted game to an ``sgamesolver.SGame`` (illegal actions are dropped)."""
-        from rqe.games._sgamesolver import to_sgame
-
         return to_sgame(self)
 
     # ------------------------------------------------------------------ dunder

@@ -192,7 +192,7 @@ class NormalFormGame:
         """Convert a two-player game to a :class:`nashpy.Game`."""
         if self.n_players != 2:
             raise ValueError(f"Only two-player games convert to nashpy. This game has {self.n_players} players.")
-        import nashpy
+        import nashpy  # optional: on first use
 
         return nashpy.Game(np.array(self._payoffs[0]), np.array(self._payoffs[1]))
 

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._validation import choice, positive_int
+from rqe.analysis._free_riding import shared_reward_form
 from rqe.games.markov import MarkovGame
-from rqe.learning._srpo import LearningResult, as_markov
+from rqe.learning._srpo import LearningResult, _rng, as_markov
 from rqe.learning._tabular import Tabular
+from rqe.markov import rollout
 from rqe.solvers._result import Result
 
 __all__ = ["cross_play", "CrossPlayResult"]
@@ -292,9 +294,6 @@ def cross_play(population_a, population_b, game, *, method: str = "exact", n_epi
             out[sl] = tab.expected_returns(np.stack([A[flat_a[sl]], B[flat_b[sl]]], axis=1))
         player = out.reshape(Ka, Kb, 2)
     else:
-        from rqe.learning._srpo import _rng
-        from rqe.markov import rollout
-
         gen = _rng(rng, _FUNC)
         player = np.empty((Ka, Kb, 2))
         stderr = np.empty((Ka, Kb))
@@ -314,8 +313,6 @@ def cross_play(population_a, population_b, game, *, method: str = "exact", n_epi
 
     free = None
     if normal_form:
-        from rqe.analysis._free_riding import shared_reward_form
-
         try:
             _, c = shared_reward_form(game)
         except ValueError:

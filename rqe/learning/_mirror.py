@@ -33,9 +33,11 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
+from rqe.analysis import tractability
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import normalize
 from rqe.solvers._result import Result
+from rqe.solvers.rqe import _initial_logs, build_system
 
 __all__ = ["mirror_descent", "DynamicsResult"]
 
@@ -96,8 +98,6 @@ def _monotone(tau, epsilon, risk: str):
         return None, "no monotonicity condition is known for more than two players"
     if np.all(tau == 0):
         return None, "tau = 0: the QRE dynamics are monotone in two-player zero-sum games"
-    from rqe.analysis import tractability
-
     verdict = tractability(tau, epsilon, risk=risk, regularizer="entropy")
     cond = [c for c in verdict.conditions if c.name == "monotone"]
     if not cond or cond[0].holds is None:
@@ -148,8 +148,6 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
     >>> bool(run.history["gap"][-1] < run.history["gap"][0])
     True
     """
-    from rqe.solvers.rqe import build_system
-
     system, _, _ = build_system(game, tau=tau, epsilon=epsilon, risk=risk, regularizer="entropy", func=_FUNC)
     choice(method, METHODS, name="method", func=_FUNC)
     choice(risk, RISKS, name="risk", func=_FUNC)
@@ -162,8 +160,6 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
     if x0 is None:
         lx = [np.full(k, -np.log(k)) for k in n]
     else:
-        from rqe.solvers.rqe import _initial_logs
-
         lx = system.blocks(_initial_logs(system, x0, _FUNC))
         lx = [normalize(b) for b in lx]
 

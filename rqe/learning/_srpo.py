@@ -36,7 +36,9 @@ from rqe._validation import choice, per_player, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.games.normal_form import NormalFormGame
 from rqe.learning._tabular import Tabular, normalize, sum_last
+from rqe.markov import best_response, evaluate
 from rqe.solvers._result import Result
+from rqe.solvers.rqe import build_system
 
 __all__ = ["srpo", "ippo", "LearningResult"]
 
@@ -244,8 +246,6 @@ def _train(tab: Tabular, logp: np.ndarray, *, tau, epsilon, iters, lr, update, a
 
 # ------------------------------------------------------------------------------ certificates
 def _certify_normal_form(game: NormalFormGame, policies, tau, epsilon, func):
-    from rqe.solvers.rqe import build_system
-
     system, _, _ = build_system(game, tau=tau, epsilon=epsilon, risk="kl", regularizer="entropy", func=func)
     K = policies[0].shape[0]
     residual, gap = np.empty(K), np.empty(K)
@@ -281,8 +281,6 @@ def _certify_markov(game: MarkovGame, policies, values, tau, epsilon, scale):
     checked against :func:`rqe.markov.evaluate` on the stacked game.  Returns the gains and
     whether every best response and the check succeeded.
     """
-    from rqe.markov import best_response, evaluate
-
     K, S = values.shape[0], game.n_states
     big = stacked_game(game, K)
     axis = 1 if game.horizon is not None else 0

@@ -287,7 +287,7 @@ def _solve_at(system: RQESystem, y: np.ndarray, tol: float, deadline: float | No
             except np.linalg.LinAlgError:
                 break
         else:
-            from scipy.sparse.linalg import LinearOperator, gmres
+            from scipy.sparse.linalg import LinearOperator, gmres  # on first use (import cost)
 
             op = LinearOperator((family.size, family.size), dtype=float,
                                 matvec=lambda v: family.jvp(state, v[None, :])[0])

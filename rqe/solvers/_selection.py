@@ -48,6 +48,11 @@ from rqe._validation import choice, positive_float
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._result import EquilibriumSet, Result, _plain
+from rqe.solvers._system import RQESystem
+from rqe.solvers._tracer import trace
+from rqe.solvers._tractability import tractability
+from rqe.solvers.continuation import qre_path
+from rqe.solvers.rqe import solve
 
 __all__ = ["NashSet", "NashComponent", "NashSelection", "CRITERIA"]
 
@@ -300,7 +305,7 @@ class NashSet(EquilibriumSet):
         if criterion != "rqe" and (tau_ratio != 1.0 or risk != "kl" or regularizer != "entropy"):
             raise ValueError(f"The 'tau_ratio', 'risk' and 'regularizer' parameters of {func} apply to "
                              f"criterion='rqe' only. Got criterion={criterion!r} instead.")
-        from rqe.solvers.nash import _equilibrium, _scale
+        from rqe.solvers.nash import _equilibrium, _scale  # cycle: rqe.solvers.nash imports this module
 
         func = "rqe.NashSet.select"
         choice(criterion, CRITERIA, name="criterion", func=func)
@@ -383,7 +388,7 @@ class NashSet(EquilibriumSet):
         return None, None, None, (min(gaps) if gaps else np.inf)
 
     def _select_traced(self, criterion, tol, scale, *, tau_ratio, risk, regularizer) -> NashSelection:
-        from rqe.solvers.nash import _equilibrium
+        from rqe.solvers.nash import _equilibrium  # cycle: rqe.solvers.nash imports this module
 
         if criterion == "logit":
             trace = _logit_branch(self.game)
@@ -470,7 +475,7 @@ def _max_entropy_hull(V: np.ndarray) -> tuple[np.ndarray, float]:
     """
     if len(V) == 1:
         return V[0], _entropy(V[0])
-    import cvxpy as cp
+    import cvxpy as cp  # optional and slow to import: on first use
 
     lam = cp.Variable(len(V), nonneg=True)
     problem = cp.Problem(cp.Maximize(cp.sum(cp.entr(V.T @ lam))), [cp.sum(lam) == 1])
@@ -518,8 +523,6 @@ def _project_on_hull(V: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _logit_branch(game) -> dict:
     """The principal logit-QRE branch (:func:`rqe.qre_path`), in the form :meth:`NashSet._select_traced` reads."""
-    from rqe.solvers.continuation import qre_path
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         path = qre_path(game)
@@ -543,10 +546,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
     games where two RQE branches stay very close (the stag hunt with tied risk dominance and
     ``tau_ratio <= 1e-3``), the continuation can land on the other branch.
     """
-    from rqe.solvers._system import RQESystem
-    from rqe.solvers._tracer import trace
-    from rqe.solvers.nash import _equilibrium
-    from rqe.solvers.rqe import solve
+    from rqe.solvers.nash import _equilibrium  # cycle: rqe.solvers.nash imports this module
 
     n = game.n_players
     spread = float(np.ptp(game.payoffs)) or 1.0
@@ -630,8 +630,6 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
 
 
 def _tractable(tau_ratio, eps, risk, regularizer):
-    from rqe.solvers._tractability import tractability
-
     return tractability(tau_ratio * eps, eps, risk=risk, regularizer=regularizer).holds
 
 

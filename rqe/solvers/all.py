@@ -232,7 +232,7 @@ class _TwoByTwo:
 
         Returns ``(roots, doubts)``; see the module docstring.
         """
-        from scipy.optimize import brentq
+        from scipy.optimize import brentq  # on first use (import cost)
 
         lo, hi = self.bounds[1]
         if hi - lo <= 1e-14 * max(1.0, abs(lo)):

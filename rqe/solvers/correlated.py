@@ -46,6 +46,7 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import KL, ReverseKL, get_risk
 from rqe.solvers._result import EquilibriumResult, Result, _plain
+from rqe.solvers.rqe import solve
 
 __all__ = ["solve_correlated", "CorrelatedResult", "deviation_matrix", "deviation_gains", "player_adversary_cce",
            "PlayerAdversaryCCE", "simplex_grid", "KINDS", "OBJECTIVES", "MAX_NONZEROS", "MAX_SUPPORT"]
@@ -209,7 +210,7 @@ def deviation_gains(game: NormalFormGame, distribution, *, kind: str = "ce") -> 
 
 def _supports_exp_cone(name: str) -> bool:
     """Whether the cvxpy solver ``name`` handles exponential cones (True when cvxpy cannot tell)."""
-    try:
+    try:  # cvxpy is optional and slow to import: on first use
         from cvxpy.constraints import ExpCone
         from cvxpy.reductions.solvers.defines import SOLVER_MAP_CONIC
     except ImportError:  # pragma: no cover - depends on cvxpy internals
@@ -226,7 +227,7 @@ def _quiet_highs() -> None:
     (before any option such as ``output_flag`` can be set); rqe's solvers never print.
     """
     try:
-        import highspy
+        import highspy  # optional: on first use
     except ImportError:
         return
     sys.stdout.flush()
@@ -316,7 +317,7 @@ def build_program(game: NormalFormGame, *, kind: str, objective, solver) -> _Pro
     deviation matrix of a quarter of a million coefficients about a third faster than the
     default.
     """
-    import cvxpy as cp
+    import cvxpy as cp  # optional and slow to import: on first use
 
     U = np.stack([np.asarray(p, float).ravel() for p in game.payoffs])          # (N, A)
     scale = max(float(np.ptp(U)), 1e-300)
@@ -389,7 +390,7 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
     >>> res.params["solver"], np.round(res.distribution, 3).tolist()
     ('CLARABEL', [[0.258, 0.297], [0.297, 0.148]])
     """
-    import cvxpy as cp
+    import cvxpy as cp  # optional and slow to import: on first use
 
     if not isinstance(game, NormalFormGame):
         raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. Got "
@@ -690,8 +691,6 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     if cells > MAX_SUPPORT:
         raise ValueError(f"The 'resolution' parameter of {func} gives {cells} joint grid cells for a {n1}x{n2} game, "
                          f"above the limit MAX_SUPPORT = {MAX_SUPPORT}. Use a smaller resolution.")
-    from rqe.solvers.rqe import solve
-
     params = {"tau": tuple(map(float, tau)), "epsilon": tuple(map(float, epsilon)), "risk": risk_obj.name,
               "regularizer": getattr(reg_obj, "name", repr(reg_obj)), "resolution": resolution, "tol": tol}
     with warnings.catch_warnings():

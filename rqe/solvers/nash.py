@@ -47,6 +47,7 @@ from rqe.solvers._lemke_howson import lemke_howson
 from rqe.solvers._result import Result, _deprecated
 from rqe.solvers._selection import NashSet
 from rqe.solvers._vertex_enum import enumerate_extreme_equilibria
+from rqe.solvers.continuation import nash_from_qre
 
 __all__ = ["NashEquilibrium", "solve_nash", "METHODS", "DEFAULT_TOL", "ENUMERATION_BUDGET"]
 
@@ -352,8 +353,6 @@ def _pure(game, tol, exact):
 
 def _qre_limit(game, tol):
     """The end of the principal logit-QRE branch, polished on its support (any number of players)."""
-    from rqe.solvers.continuation import nash_from_qre
-
     strategies, _, path = nash_from_qre(game)
     eq = _equilibrium(game, strategies, tol, None)
     if eq.regret <= tol * _scale(game):
