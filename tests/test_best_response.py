@@ -3,6 +3,7 @@ regularised risk-adjusted objective over a grid of the simplex (2 and 3 actions,
 players), the closed-form logit response, and the argmax of the expected payoffs."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -143,6 +144,11 @@ def test_best_response_to_a_pure_partner():
     X = _simplex_grid(2)
     f = _objective(X, A, q, 3.0, 0.2, "kl", "entropy")
     assert res.success and abs(res.strategy[0] - X[np.argmax(f), 0]) < GRID_2_TOL
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # log 0 of the partner's dead action stays silent
+        for partner in ([1.0, 0.0], [0.0, 1.0]):
+            rev = rqe.best_response(game, [None, partner], player=0, tau=3.0, epsilon=0.2, risk="reverse_kl")
+            assert rev.success and rev.residual < CERT_TOL and rev.gap < CERT_TOL
 
 
 def test_tau_zero_is_the_closed_form_logit_response():

@@ -22,7 +22,10 @@ Three cases:
 * ``tau_i > 0``: Newton's method on ``F(z) = z - T(z)`` in the log-probabilities ``z`` with a
   backtracking line search on ``||F||``; where the line search fails, a damped step
   ``z + a (T(z) - z)`` (mirror ascent on the objective for the entropy) with ``a`` halved until
-  the objective rises.
+  the objective rises.  In 2x2 games with the built-in risk measures and regularisers (and a
+  fully mixed partner) the root is found first in the one log-odds, by Newton's method on the
+  scalar closed forms of :func:`rqe.solvers._small.player_map` safeguarded by bisection on the
+  bracket that the response's range gives; the certificate is then recomputed in numpy.
 * ``epsilon_i = 0`` and ``tau_i = 0``: the Nash best response.  Every mixture of the
   maximisers of ``M_i x_-i`` is one; the one returned is uniform over them, the limit of the
   logit response as ``epsilon_i -> 0``.
@@ -393,7 +396,8 @@ def best_response(game: NormalFormGame, strategies, *, player: int, tau=1.0, eps
         nit, status, detail, method = 0, 0, "", "closed_form"
     else:
         system = _Response(M, log_q, tau_n, eps_n, risk_obj, reg_obj)
-        with np.errstate(over="ignore", under="ignore"):
+        # partners' zero probabilities reach the closed forms as log 0; a non-finite result shows in the residual
+        with np.errstate(all="ignore"):
             scalar = None
             if SmallSystem.supports(game, risk_obj, reg_obj) and np.all(q > 0):
                 diff = M[0] - M[1]
