@@ -148,6 +148,18 @@ def protocol_object(value, registry: dict, methods: tuple[str, ...], *, name: st
     return value
 
 
+def builtin_name(value, registry: dict) -> str | None:
+    """The registry name of ``value`` when it names a built-in or is an exact built-in instance, else ``None``.
+
+    Fast paths that know only the built-in risk measures and regularisers ask this; a subclass
+    or any other protocol object is not built-in (it may override the closed forms).
+    """
+    if isinstance(value, str):
+        return value if value in registry else None
+    cls = registry.get(getattr(value, "name", None))
+    return cls.name if cls is not None and type(value) is cls else None
+
+
 def renamed(func: str, **renames: str) -> Callable[[_F], _F]:
     """Decorator: keep each renamed keyword ``old="new"`` of the public function ``func`` working for one release.
 

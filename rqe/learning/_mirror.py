@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rqe import risk as risks
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
@@ -41,7 +42,6 @@ __all__ = ["mirror_descent", "DynamicsResult"]
 
 _FUNC = "rqe.learning.mirror_descent"
 METHODS = ("mmd", "omwu")
-RISKS = ("kl", "reverse_kl")
 _STALL = 5e-15          # stop once no block moves by more than this (L1)
 
 
@@ -152,7 +152,7 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
 
     system, _, _ = build_system(game, tau=tau, epsilon=epsilon, risk=risk, regularizer="entropy", func=_FUNC)
     choice(method, METHODS, name="method", func=_FUNC)
-    choice(risk, RISKS, name="risk", func=_FUNC)
+    choice(risk, tuple(risks.BUILTIN), name="risk", func=_FUNC)
     lr = positive_float(lr, name="lr", func=_FUNC)
     iters = positive_int(iters, name="iters", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)

@@ -33,10 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rqe import regularizers, risk as risks
 from rqe.solvers._system import joint_sum
 
-BUILTIN_RISKS = ("kl", "reverse_kl")
-BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
+BUILTIN_RISKS = tuple(risks.BUILTIN)
+BUILTIN_REGULARIZERS = tuple(regularizers.BUILTIN)
 VALUES = ("regularized", "risk_adjusted", "expected")
 
 _HALVINGS = 10            # line-search halvings before a damped fixed-point step is taken
