@@ -300,7 +300,7 @@ class NashSet(EquilibriumSet):
         if criterion != "rqe" and (tau_ratio != 1.0 or risk != "kl" or regularizer != "entropy"):
             raise ValueError(f"The 'tau_ratio', 'risk' and 'regularizer' parameters of {func} apply to "
                              f"criterion='rqe' only. Got criterion={criterion!r} instead.")
-        from rqe.solvers.nash import _equilibrium, _scale
+        from rqe.solvers.nash import _equilibrium
 
         func = "rqe.NashSet.select"
         choice(criterion, CRITERIA, name="criterion", func=func)
@@ -312,7 +312,7 @@ class NashSet(EquilibriumSet):
         if self.game is None:
             raise ValueError("rqe.NashSet.select needs the game; this set was built without one.")
         tol = self.params.get("tol", 1e-9)
-        scale = _scale(self.game)
+        scale = self.game.payoff_range
         two = self.game.n_players == 2
         if criterion in ("logit", "rqe"):
             return self._select_traced(criterion, tol, scale, tau_ratio=tau_ratio, risk=risk, regularizer=regularizer)
@@ -549,7 +549,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
     from rqe.solvers.rqe import solve
 
     n = game.n_players
-    spread = float(np.ptp(game.payoffs)) or 1.0
+    spread = game.payoff_range
     eps0 = 10.0 * spread
     ones = np.ones(n)
 

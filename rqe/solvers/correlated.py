@@ -319,7 +319,7 @@ def build_program(game: NormalFormGame, *, kind: str, objective, solver) -> _Pro
     import cvxpy as cp
 
     U = np.stack([np.asarray(p, float).ravel() for p in game.payoffs])          # (N, A)
-    scale = max(float(np.ptp(U)), 1e-300)
+    scale = game.payoff_range
     mu = cp.Variable(U.shape[1], nonneg=True)
     target, name, conic = _objective(cp, objective, mu, game, U, scale)
     used = _pick_solver(cp, solver, conic)
@@ -700,7 +700,7 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     star = [eq.strategies[0], eq.adversaries[0], eq.strategies[1], eq.adversaries[1]]
     support = tuple(np.vstack([simplex_grid(len(s), resolution), s[None]]) for s in star)
     agents = _AgentGame(game, tau, epsilon, risk_obj, reg_obj, support)
-    scale = max(float(np.ptp(game.payoffs)), 1e-300)
+    scale = game.payoff_range
     spread = 0.5 * (np.abs(support[0] - star[0]).sum(axis=1)[:, None, None, None]
                     + np.abs(support[2] - star[2]).sum(axis=1)[None, None, :, None])
     cost = -np.broadcast_to(spread, agents.shape).ravel()

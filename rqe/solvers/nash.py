@@ -138,12 +138,6 @@ def _action_values(game: NormalFormGame, xs, shifts) -> list[np.ndarray]:
     return out
 
 
-def _scale(game: NormalFormGame) -> float:
-    """The largest payoff range of any player (1 when every payoff is constant)."""
-    spread = max(float(np.ptp(p)) for p in game.payoffs)
-    return spread if spread > 0 else 1.0
-
-
 def _equilibrium(game: NormalFormGame, xs, tol: float, exact=None) -> NashEquilibrium:
     if exact is not None:
         xs = [np.array([float(q) for q in x]) for x in exact]
@@ -177,7 +171,7 @@ def _verify(game, candidates, tol, exact):
             rational = exact_equilibrium(A, B, xs[0], xs[1], tol)
             unverified += rational is None
         eq = _equilibrium(game, xs, tol, rational)
-        if eq.regret <= tol * _scale(game):
+        if eq.regret <= tol * game.payoff_range:
             accepted.append(eq)
         else:
             rejected += 1
@@ -300,7 +294,7 @@ def _lp(game, tol, exact):
     raw = np.asarray(game.payoffs[0])
     shift = float(raw.min())
     A = raw - shift
-    scale = _scale(game)
+    scale = game.payoff_range
     first, second = _maxmin(A), _maxmin(-A.T)
     if first is None or second is None:
         message = "The linear program failed (HiGHS found no optimum); use method='vertex_enumeration'."
@@ -332,7 +326,7 @@ def _lp(game, tol, exact):
 
 def _pure(game, tol, exact):
     payoffs = game.payoffs
-    slack = 0.0 if exact else tol * _scale(game)
+    slack = 0.0 if exact else tol * game.payoff_range
     is_equilibrium = np.ones(game.n_actions, dtype=bool)
     for i in range(game.n_players):
         is_equilibrium &= payoffs[i] >= payoffs[i].max(axis=i, keepdims=True) - slack
@@ -356,7 +350,7 @@ def _qre_limit(game, tol):
 
     strategies, _, path = nash_from_qre(game)
     eq = _equilibrium(game, strategies, tol, None)
-    if eq.regret <= tol * _scale(game):
+    if eq.regret <= tol * game.payoff_range:
         message = (f"Found one equilibrium as the limit of the principal logit-QRE branch (traced to "
                    f"lam = {path.parameter[-1]:.3g}), polished on its support; max regret {eq.regret:.1e}.")
         return (eq,), message
