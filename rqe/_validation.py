@@ -11,6 +11,7 @@ import numpy as np
 
 _NUMBER = (int, float, np.integer, np.floating)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_G = TypeVar("_G")
 
 
 def plain(value):
@@ -146,6 +147,14 @@ def protocol_object(value, registry: dict, methods: tuple[str, ...], *, name: st
     if not all(callable(getattr(value, m, None)) for m in methods):
         raise TypeError(accepted)
     return value
+
+
+def game_of(game, kind: type[_G], *, func: str, accepted: str | None = None) -> _G:
+    """``game`` when it is a ``kind``; else the ``TypeError`` of every front door, naming what is accepted."""
+    if not isinstance(game, kind):
+        accepted = f"a rqe.{kind.__name__}" if accepted is None else accepted
+        raise TypeError(f"The 'game' parameter of {func} must be {accepted}. Got {type(game).__name__} instead.")
+    return game
 
 
 def builtin_name(value, registry: dict) -> str | None:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from rqe._validation import finite_array, positive_float, positive_int, renamed
+from rqe._validation import finite_array, game_of, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import Entropy, LogBarrier
 from rqe.risk import KL, ReverseKL
@@ -497,9 +497,8 @@ def sweep(game: NormalFormGame, *, taus, epsilons=0.1, risk="kl", regularizer="e
     [0.555, 0.608, 0.649, 0.68, 0.706]
     """
     func = "rqe.sweep"
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame (for Gaussian games use "
-                        f"rqe.analysis.collaboration). Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=func,
+            accepted="a rqe.NormalFormGame (for Gaussian games use rqe.analysis.collaboration)")
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import choice, finite_array, per_player, positive_float, positive_int
+from rqe._validation import choice, finite_array, game_of, per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import KL, ReverseKL, get_risk
@@ -391,9 +391,7 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
     """
     import cvxpy as cp
 
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. Got "
-                        f"{type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=_FUNC)
     choice(kind, KINDS, name="kind", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
     n = game.n_actions
@@ -667,9 +665,7 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     True 1.077 True
     """
     func = _PA_FUNC
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, NormalFormGame, func=func)
     if game.n_players != 2:
         raise ValueError(f"The 'game' parameter of {func} must be a two-player game (its player-adversary game has "
                          f"four agents). Got a game with {game.n_players} players.")

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import choice, positive_float, positive_int
+from rqe._validation import choice, game_of, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._exact import exact_equilibrium
 from rqe.solvers._lemke_howson import lemke_howson
@@ -428,9 +428,7 @@ def solve_nash(
     >>> res.method, res.complete, [str(q) for q in res[0].exact[0]]
     ('lp', True, ['1/3', '1/3', '1/3'])
     """
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=_FUNC)
     choice(method, METHODS, name="method", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
     if not isinstance(exact, (bool, np.bool_)):
