@@ -48,7 +48,7 @@ def test_status_is_shared_and_serialises_as_an_int():
     assert res.status is rqe.Status.SUCCESS and res.status == 0 and repr(res.status) == "0"
     data = json.loads(json.dumps(res.to_dict()))
     assert data["status"] == 0 and type(data["status"]) is int
-    assert [s.value for s in rqe.Status] == [0, 1, 2, 3, 4, 5]
+    assert [s.value for s in rqe.Status] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_deprecated_names_warn_and_return_the_new_field():

@@ -27,7 +27,8 @@ class Status(IntEnum):
     limit was reached; ``NUMERICAL`` (2) a numerical failure (singular system, non-finite
     iterate, a sub-solver that failed); ``PATH_FAILED`` (3) path tracing failed (step-size
     underflow); ``OUT_OF_RANGE`` (4) a path left its parameter range; ``MAX_TIME`` (5) the
-    time budget ``max_time`` was spent.  Each result's docstring says which codes it uses.
+    time budget ``max_time`` was spent; ``INTERRUPTED`` (6) a ``KeyboardInterrupt`` stopped
+    a long run, which kept what it had computed.  Each result's docstring says which codes it uses.
     ``repr`` is the integer, so printed results read as before.
 
     Examples
@@ -43,6 +44,7 @@ class Status(IntEnum):
     PATH_FAILED = 3
     OUT_OF_RANGE = 4
     MAX_TIME = 5
+    INTERRUPTED = 6
 
     def __repr__(self) -> str:
         return int.__repr__(self)
