@@ -47,7 +47,7 @@ from scipy.optimize import nnls
 from rqe._validation import choice, positive_float
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import EquilibriumSet, Result, _plain
+from rqe.solvers._result import EquilibriumSet, Result, Status, _plain
 
 __all__ = ["NashSet", "NashComponent", "NashSelection", "CRITERIA"]
 
@@ -108,6 +108,9 @@ class NashSelection(Result):
         True when the selected point's ``regret`` is within tolerance (for ``"logit"`` and
         ``"rqe"``, also when the branch was traced to its end and its last point lies within
         ``distance <= 1e-5`` of an equilibrium of the set or of a maximal Nash subset).
+    status : Status
+        ``SUCCESS``; ``PATH_FAILED`` when the branch was not traced to its end; ``NUMERICAL``
+        when its end is near no equilibrium of the set or the selection's regret is above ``tol``.
     equilibrium : NashEquilibrium
         The selected equilibrium with its certificate.
     criterion : str
@@ -140,6 +143,7 @@ class NashSelection(Result):
 
     message: str
     success: bool
+    status: Status
     equilibrium: object
     criterion: str
     value: float
@@ -342,8 +346,9 @@ class NashSet(EquilibriumSet):
                    + ("" if self.complete or (two and self.method == "vertex_enumeration") else
                       f" The set was found by {self.method!r} and may miss equilibria."))
         index = self._match(eq.strategies)[0]
-        return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion=criterion,
-                             value=value, component=component, index=index, params={"tol": tol})
+        return NashSelection(message=message, success=bool(success),
+                             status=Status.SUCCESS if success else Status.NUMERICAL, equilibrium=eq,
+                             criterion=criterion, value=value, component=component, index=index, params={"tol": tol})
 
     def _max_entropy(self):
         best = None
@@ -414,9 +419,10 @@ class NashSet(EquilibriumSet):
                             "rqe.solve_nash(game, method='vertex_enumeration') for two players.")
         params = {"tol": tol, "approach_tol": _APPROACH_TOL, "approach": approach,
                   **{k: v for k, v in trace.items() if k not in ("success", "message")}}
-        return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion=criterion,
-                             value=float(trace["parameter"][-1]), component=component, index=index,
-                             distance=float(distance), params=params)
+        status = (Status.SUCCESS if success else Status.PATH_FAILED if not trace["success"] else Status.NUMERICAL)
+        return NashSelection(message=message, success=bool(success), status=status, equilibrium=eq,
+                             criterion=criterion, value=float(trace["parameter"][-1]), component=component,
+                             index=index, distance=float(distance), params=params)
 
 
 # --------------------------------------------------------------------------- helpers
