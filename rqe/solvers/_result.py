@@ -1,8 +1,8 @@
 """The result family: one base, one status enumeration, and the normal-form solvers' results.
 
 Every public result of ``rqe`` is a frozen dataclass deriving from :class:`Result`, with
-``message`` first, then ``success`` and ``status`` (a :class:`Status`), the answer, its
-certificate, ``method`` and ``params``, and a ``to_dict()`` of plain Python types.  The
+``message`` first, then ``success``, the answer, its certificate, ``status`` (a
+:class:`Status`), ``nit``, ``method`` and ``params``, and a ``to_dict()`` of plain Python types.  The
 convention and the vocabulary (``strategies``/``policies``, ``payoffs``, ``residual``,
 ``gap``, ``regret``, ``exploitability``, ``complete``) are written down in ``docs/results.md``.
 """
@@ -54,9 +54,9 @@ class Status(IntEnum):
 class Result:
     """Base of every public result: a frozen dataclass with ``message`` first.
 
-    Subclasses declare their fields in the order ``message``, ``success``, ``status``, the
-    answer (``strategies``, ``policies``, ...), its certificate (``residual``, ``gap``,
-    ``regret``, ``exploitability``), ``nit``, ``method``, ``params`` (see
+    Subclasses declare their fields in the order ``message``, ``success``, the answer
+    (``strategies``, ``policies``, ...), its certificate (``residual``, ``gap``, ``regret``,
+    ``exploitability``), ``status``, ``nit``, ``method``, ``params`` (see
     ``docs/results.md``).  The base converts an integer ``status`` into a :class:`Status`
     and provides :meth:`to_dict`.
 
