@@ -126,7 +126,7 @@ def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", reso
     shape = (taus.size, epss.size)
     spread, distance, regret = np.empty(shape), np.empty(shape), np.empty(shape)
     ok = np.ones(shape, dtype=bool)
-    worst = Status.SUCCESS
+    worst = int(Status.SUCCESS)
     for a, t in enumerate(taus):
         for b, e in enumerate(epss):
             with warnings.catch_warnings():

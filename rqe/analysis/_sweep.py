@@ -202,7 +202,7 @@ class SweepResult(Result):
         """Read a file written by :meth:`save` (files of earlier releases too)."""
         with np.load(path, allow_pickle=False) as f:
             n = sum(1 for k in f.files if k.startswith("strategies_"))
-            params = {"risk": str(f["risk"]), "regularizer": str(f["regularizer"]),
+            params: dict = {"risk": str(f["risk"]), "regularizer": str(f["regularizer"]),
                       "players": tuple(str(p) for p in f["players"]),
                       "actions": tuple(tuple(str(a).split(",")) for a in f["actions"])}
             if "tol" in f.files:
@@ -459,7 +459,7 @@ def _next_start(rows, x0):
 def _run_on_executor(executor, game, taus, epss, args, bar) -> tuple[dict, bool]:
     """Each line as a chain of chunks on ``executor``; returns the rows per line and whether all finished."""
     chunk = max(1, math.ceil(len(taus) / _UPDATES_PER_LINE))
-    lines = {k: [] for k in range(len(epss))}
+    lines: dict[int, list] = {k: [] for k in range(len(epss))}
     pending = {}   # future -> (line, start index, x0)
 
     def submit(k, start, x0):

@@ -177,7 +177,7 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
 
     lp = [others(lx, i) for i in range(N)]
     records = set(np.unique(np.round(np.linspace(0, iters, min(history, iters + 1)))).astype(int).tolist())
-    hist = {"iteration": [], "residual": [], "gap": []}
+    hist: dict[str, list] = {"iteration": [], "residual": [], "gap": []}
 
     def certify(lxs):
         state = system.evaluate(system.normalize(np.concatenate(lxs)))

@@ -185,9 +185,9 @@ class Batch:
     z: np.ndarray              # (B, m) normalised log strategies
     strategies: list           # strategies[i]: (B, n_i)
     adversaries: list          # adversaries[i]: (B, A_-i), others' joint actions in increasing order
-    regularized: np.ndarray    # (B, N): U_i^tau - epsilon_i nu(x_i)
-    risk_adjusted: np.ndarray  # (B, N): U_i^tau
-    expected: np.ndarray       # (B, N): x^T Q_i x (actual play)
+    regularized: np.ndarray | None    # (B, N): U_i^tau - epsilon_i nu(x_i), when asked for in ``values``
+    risk_adjusted: np.ndarray | None  # (B, N): U_i^tau
+    expected: np.ndarray | None       # (B, N): x^T Q_i x (actual play)
     residual: np.ndarray       # (B,): max_i ||x_i - QR_i(x)||_1 over the free players
     gap: np.ndarray            # (B, N): duality gap of each free player's max-min problem (0 if fixed)
     converged: np.ndarray      # (B,) bool

@@ -321,9 +321,10 @@ def _pair(value, positive: bool) -> tuple | None:
     if f is not None:
         vals = (f, f)
     elif (isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)) and len(value) == 2:
-        vals = (_number(value[0]), _number(value[1]))
-        if None in vals:
+        a, b = _number(value[0]), _number(value[1])
+        if a is None or b is None:
             return None
+        vals = (a, b)
     else:
         return None
     if any(v < 0 or (positive and v == 0) for v in vals):
@@ -419,7 +420,10 @@ class SmallSystem:
         self.M = tuple(_entries(*(self.scale * v for v in m[:4])) for m in M)
         self.tau_n = tuple(float(t) * u for t, u in zip(self.tau, unit))
         self.eps_n = tuple(float(e) / u for e, u in zip(self.epsilon, unit))
-        self.names = (builtin_name(risk, risks.BUILTIN), builtin_name(regularizer, regularizers.BUILTIN))
+        risk_name, reg_name = builtin_name(risk, risks.BUILTIN), builtin_name(regularizer, regularizers.BUILTIN)
+        if risk_name is None or reg_name is None:
+            raise OutOfScope("the scalar kernel has only the built-in risk measures and regularisers")
+        self.names = (risk_name, reg_name)
 
     @staticmethod
     def supports(game, risk, regularizer) -> bool:

@@ -225,7 +225,7 @@ def _components_with_continua(equilibria) -> int:
         return a
 
     for player in (0, 1):
-        first = {}
+        first: dict[tuple, int] = {}
         for k, eq in enumerate(equilibria):
             key = tuple(np.round(eq.strategies[player], 9))
             if key in first:
@@ -453,7 +453,7 @@ def solve_nash(
     if method == "lp" and not game.is_zero_sum:
         raise ValueError(f"The 'method' parameter of {_FUNC} can be 'lp' only for zero-sum (constant-sum) games. "
                          "Got method='lp' for a game whose payoffs do not sum to a constant.")
-    params = {"tol": tol, "exact": bool(exact)}
+    params: dict = {"tol": tol, "exact": bool(exact)}
     if method == "vertex_enumeration":
         equilibria, complete, message = _vertex_enumeration(game, tol, exact)
     elif method == "lemke_howson":
