@@ -165,10 +165,12 @@ class BestResponse(Result):
         True when every stage problem met ``tol`` (and discounted iteration converged).
     policy : ndarray
         ``(H, S, n_i)`` or ``(S, n_i)``.
-    value : float
-        The best-response value at the initial law.
+    payoff : float
+        The best-response value at the initial law, ``initial @ values[0]`` (the quantity of
+        :attr:`rqe.solvers.markov.MarkovResult.payoffs` for this player; ``value`` is a
+        deprecated alias).
     values : ndarray
-        Per step and state ``(H + 1, S)``, or per state ``(S,)``.
+        The best-response values per step and state ``(H + 1, S)``, or per state ``(S,)``.
     residual : float
         Worst stage residual.
     status : int
@@ -180,12 +182,14 @@ class BestResponse(Result):
     message: str
     success: bool
     policy: np.ndarray = field(repr=False)
-    value: float
+    payoff: float
     values: np.ndarray = field(repr=False)
     residual: float
     status: int = 0
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
+
+    value = _deprecated("BestResponse", "value", "payoff")
 
 
 def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: float, init=None) -> BestResponse:
@@ -208,7 +212,7 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
             policy[h] = out.strategies[player]
             worst = max(worst, float(out.residual.max()))
         values = W[:, player]
-        value = float(game.initial @ values[0])
+        payoff = float(game.initial @ values[0])
     else:
         W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
         z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
@@ -224,12 +228,12 @@ def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: fl
                 break
         policy, values = out.strategies[player], W[player]
         worst = float(out.residual.max())
-        value = float(game.initial @ values)
+        payoff = float(game.initial @ values)
     if status == 0 and worst > stages.tol:
         status = 2
     message = ("Converged." if status == 0 else "Value iteration hit max_iter; try a larger max_iter."
                if status == 1 else f"A stage problem missed tol (worst residual {worst:.2e}).")
-    return BestResponse(message=message, success=status == 0, policy=policy, value=value, values=values,
+    return BestResponse(message=message, success=status == 0, policy=policy, payoff=payoff, values=values,
                         residual=worst, status=status, method="dynamic_programming",
                         params={"player": player, "tau": stages.tau, "epsilon": stages.epsilon})
 
@@ -275,7 +279,7 @@ def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter:
         return _exploitability_finite(stages, policies)
     V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
     base = stages.game.initial @ (V if discounted else V[0]).T
-    gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
+    gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).payoff
                       for i in range(stages.N)]) - base
     return np.maximum(gains, 0.0)
 
