@@ -39,8 +39,10 @@ from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
+from rqe.solvers._exploitability import exploitability_from
 from rqe.solvers._iterate import expired
 from rqe.solvers._result import Result
+from rqe.solvers.rqe import solve
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["solve_markov", "MarkovResult", "VALUES"]
@@ -213,8 +215,6 @@ class Stages:
     def _fallback(self, Qb, zb, free, legal, partners, kw):
         """Stage games the batch missed: :func:`rqe.solve` (all free, no fixed partners) or a longer batched
         Newton run."""
-        from rqe.solvers.rqe import solve
-
         out = np.array(zb)
         for b, (Q1, z1, f, ok) in enumerate(zip(Qb, zb, free, legal)):
             if not np.all(f) or partners is not None:
@@ -356,10 +356,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         status = 2
     expl = None
     if value == "regularized" and exploitability and status != 5:
-        from rqe.markov import _exploitability_from
-
-        expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
-                                    max_iter)
+        expl = exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
+                                   max_iter)
     success = status == 0
     worst = float(np.max(residual))
     if success:
