@@ -28,9 +28,9 @@ import numpy as np
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, renamed
 from rqe.games.markov import MarkovGame
-from rqe.solvers._engine import best_response_values, evaluate_values, exploitability_from
 from rqe.solvers._result import Result, _deprecated
-from rqe.solvers.markov import Stages, check_parameters, solve_markov
+from rqe.solvers.markov import (Stages, best_response_values, check_parameters, evaluate_values, exploitability_from,
+                                solve_markov)
 
 __all__ = ["evaluate", "best_response", "exploitability", "rollout", "sweep", "Rollouts", "BestResponse",
            "MarkovSweep"]

@@ -44,11 +44,7 @@ Best responses
     :class:`TwoByTwo` gives each player's scalar best response (in log-odds) of a 2x2 game to
     any partner strategy, as drawn by :func:`rqe.plotting.best_response_curves`; best
     responses to fixed partners in Markov games are :func:`solve_batch` with ``free`` and
-    ``partners`` (through :mod:`rqe.solvers.markov`).  On the stage games of
-    :class:`rqe.solvers.markov.Stages`, :func:`evaluate_values` gives a profile's values,
-    :func:`best_response_values` one player's best response (a :class:`BestResponseOutcome`)
-    and :func:`exploitability_from` every player's best-response gain at the initial law, the
-    certificate of :func:`rqe.solve_markov`; :mod:`rqe.markov` wraps them in its public tools.
+    ``partners`` (through :mod:`rqe.solvers.markov`).
 Validation
     :func:`build_system` checks the arguments shared by every solver (game, ``tau``,
     ``epsilon``, ``risk``, ``regularizer``) and returns the system with the risk and regulariser
@@ -61,16 +57,13 @@ import numpy as np
 
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._batch import solve_batch
-from rqe.solvers._exploitability import (BestResponseOutcome, best_response_values, evaluate_values,
-                                         exploitability_from)
 from rqe.solvers._small import SCALAR_FAILURES, SmallSystem
 from rqe.solvers._system import RQESystem, State, normalised_rows
 from rqe.solvers.all import _TwoByTwo as TwoByTwo
 from rqe.solvers.rqe import build_system, homotopy
 
-__all__ = ["SCALAR_FAILURES", "BestResponseOutcome", "RQESystem", "SmallSystem", "TwoByTwo", "best_response_values",
-           "build_system", "evaluate_values", "exploitability_from", "homotopy_end", "normalised_rows", "solve_batch",
-           "system_for", "with_parameters"]
+__all__ = ["SCALAR_FAILURES", "RQESystem", "SmallSystem", "TwoByTwo", "build_system", "homotopy_end",
+           "normalised_rows", "solve_batch", "system_for", "with_parameters"]
 
 
 def system_for(game: NormalFormGame, tau, epsilon, risk, regularizer, *,
