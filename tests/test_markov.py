@@ -100,7 +100,7 @@ def test_one_pass_exploitability_equals_separate_best_responses(rng):
     kw = dict(tau=0.6, epsilon=0.4)
     gain = rqe.markov.exploitability(game, bent, **kw)
     base = rqe.markov.evaluate(game, bent, **kw)
-    separate = [rqe.markov.best_response(game, bent, i, **kw).value - base[i] for i in range(2)]
+    separate = [rqe.markov.best_response(game, bent, i, **kw).payoff - base[i] for i in range(2)]
     np.testing.assert_allclose(gain, separate, atol=MATCH_TOL)
     assert gain[1] > 1e-4 and np.all(res.exploitability < 1e-8)
 
@@ -227,7 +227,7 @@ def test_best_response_against_a_brute_force_grid(rng):
     x = np.linspace(0, 1, 400001)[1:-1, None] * [1, -1] + [0, 1]         # (x0, 1 - x0) on a grid
     U = -np.log(np.exp(-0.8 * (x @ M)) @ q) / 0.8                       # KL: closed-form inner minimum
     best = np.max(U - 0.2 * np.sum(x * np.log(x), axis=1))
-    assert abs(br.value - best) < ORACLE_TOL
+    assert abs(br.payoff - best) < ORACLE_TOL
 
 
 def test_evaluate_by_enumeration_and_by_rollouts(rng):

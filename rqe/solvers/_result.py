@@ -80,15 +80,21 @@ class Result:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _deprecated(cls_name: str, old: str, new: str) -> property:
-    """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``."""
+def _deprecated(cls_name: str, old: str, new: str, convert=None, *, hint: str = "") -> property:
+    """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``.
+
+    ``convert``, when given, maps ``self.new`` to what ``old`` used to hold (for a field whose
+    rename also changed its shape), and ``hint`` then says how to get it from ``new``.
+    """
+    use = f"{cls_name}.{new}{hint}"
 
     def getter(self):
         warnings.warn(f"{cls_name}.{old} is deprecated and will be removed in the next release; "
-                      f"use {cls_name}.{new}.", DeprecationWarning, stacklevel=2)
-        return getattr(self, new)
+                      f"use {use}.", DeprecationWarning, stacklevel=2)
+        value = getattr(self, new)
+        return value if convert is None else convert(value)
 
-    getter.__doc__ = f"Deprecated alias of ``{new}``."
+    getter.__doc__ = f"Deprecated alias of ``{new}{hint}``."
     return property(getter)
 
 
