@@ -88,7 +88,7 @@ from scipy.optimize import linprog
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.markov import MarkovGame
-from rqe.solvers._result import Result, _deprecated, _plain
+from rqe.solvers._result import Result, Status, _deprecated, _plain
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["TeamGame", "qtran_game", "TeamValues", "robust_team_values", "IGMCheck", "check_igm",
@@ -741,6 +741,8 @@ class Factorization(Result):
         The fit's certificate: VDN, the root-mean-square error of ``sum_i u_i`` against the
         target; IGM, the largest violation of the QTRAN conditions ``sum_i u_i(a_i) + V >= Q(a)``,
         with equality at ``joint_action`` (0 for an exact factorisation).
+    status : Status
+        ``SUCCESS``, or ``NUMERICAL`` when the IGM linear programme failed in some state.
     method : str
     params : dict
     """
@@ -753,6 +755,7 @@ class Factorization(Result):
     joint_action: tuple | np.ndarray
     regret: np.ndarray
     residual: float = 0.0
+    status: Status = Status.SUCCESS
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
 
@@ -796,7 +799,8 @@ def _fit_result(flat, lead, n, utilities, q_tot, value, residual, success, metho
     joint = tuple(int(v) for v in greedy[0]) if not lead else greedy.reshape(*lead, N)
     return Factorization(message=message, success=success, utilities=utilities, q_tot=q_tot.reshape(*lead, *n),
                          values=value.reshape(lead), joint_action=joint, regret=regret.reshape(lead),
-                         residual=float(residual), method=method, params=params)
+                         residual=float(residual), status=Status.SUCCESS if success else Status.NUMERICAL,
+                         method=method, params=params)
 
 
 def fit_vdn(team: TeamValues, *, weights=None) -> Factorization:

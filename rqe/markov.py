@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import finite_array, renamed
+from rqe._validation import finite_array, game_of, renamed
 from rqe.games.markov import MarkovGame
-from rqe.solvers._result import Result, _deprecated
+from rqe.solvers._result import Result, Status, _deprecated, grid_verdict
 from rqe.solvers.markov import (Stages, best_response_values, check_parameters, evaluate_values, exploitability_from,
                                 solve_markov)
 
@@ -263,9 +263,7 @@ def rollout(game: MarkovGame, policies, n: int, *, rng: np.random.Generator, max
     True
     """
     func = "rqe.markov.rollout"
-    if not isinstance(game, MarkovGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, MarkovGame, func=func)
     policies = _check_policies(game, policies, func)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"The 'n' parameter of {func} must be an int >= 1. Got {n!r} instead.")
@@ -320,6 +318,13 @@ class MarkovSweep(Result):
 
     Attributes
     ----------
+    message : str
+        How many points converged, and what to try for those that did not.
+    success : bool
+        True when the sweep finished and every point converged.
+    status : Status
+        ``SUCCESS``; ``MAX_ITER`` when some point missed ``tol``; ``INTERRUPTED`` after a
+        ``KeyboardInterrupt``.
     tau, epsilon : ndarray
         ``(K, N)``: each player's parameters at each point (``tau`` varies fastest).
     payoffs : ndarray
@@ -330,8 +335,8 @@ class MarkovSweep(Result):
         ``(K,)``: the worst stage residual of each point.
     bellman_residual : ndarray
         ``(K,)``.
-    success : ndarray
-        ``(K,)`` booleans.
+    converged : ndarray
+        ``(K,)``: each point's :attr:`rqe.MarkovResult.success`.
     policies : tuple or None
         ``policies[k]`` is point ``k``'s policies (``keep_policies=True``), else ``None``.
     finished : bool
@@ -340,13 +345,16 @@ class MarkovSweep(Result):
     params : dict
     """
 
+    message: str
+    success: bool
+    status: Status
     tau: np.ndarray
     epsilon: np.ndarray
     payoffs: np.ndarray
     exploitability: np.ndarray
     residual: np.ndarray
     bellman_residual: np.ndarray
-    success: np.ndarray
+    converged: np.ndarray
     policies: tuple | None = field(repr=False)
     finished: bool = True
     params: dict = field(default_factory=dict, repr=False)
@@ -354,11 +362,10 @@ class MarkovSweep(Result):
     complete = _deprecated("MarkovSweep", "complete", "finished")
 
     def __len__(self) -> int:
-        return len(self.success)
+        return len(self.converged)
 
     def __repr__(self) -> str:
-        return (f"MarkovSweep({len(self)} points, finished={self.finished}, all converged="
-                f"{bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
+        return f"MarkovSweep({self.message!r}, {len(self)} points, max residual={np.max(self.residual, initial=0):.1e})"
 
 
 def _point(game, tau, epsilon, kwargs, keep):
@@ -408,14 +415,12 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
     >>> out = rqe.markov.sweep(game, taus=[0.0, 1.0, 4.0], epsilons=0.5, progress=False)
     >>> out
-    MarkovSweep(3 points, finished=True, all converged=True, max residual=...)
+    MarkovSweep('All 3 points converged.', 3 points, max residual=...)
     >>> out.payoffs.shape
     (3, 2)
     """
     func = "rqe.markov.sweep"
-    if not isinstance(game, MarkovGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, MarkovGame, func=func)
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")
@@ -462,10 +467,13 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     keys = sorted(done)
     rows = [done[k] for k in keys]
     col = (lambda j, shape: np.array([r[j] for r in rows]).reshape(shape))
-    return MarkovSweep(tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
+    converged = col(4, (-1,)).astype(bool)
+    finished = complete and len(rows) == len(points)
+    message, status = grid_verdict(converged, finished, out_of_time=False,
+                                   advice="try a larger max_iter, or rqe.solve_markov at those points")
+    return MarkovSweep(message=message, success=status == Status.SUCCESS, status=status, tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
                        epsilon=np.array([points[k][1] for k in keys]).reshape(-1, N),
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
-                       bellman_residual=col(3, (-1,)), success=col(4, (-1,)).astype(bool),
-                       policies=tuple(r[5] for r in rows) if keep_policies else None,
-                       finished=complete and len(rows) == len(points),
+                       bellman_residual=col(3, (-1,)), converged=converged,
+                       policies=tuple(r[5] for r in rows) if keep_policies else None, finished=finished,
                        params={k: v for k, v in options.items()})

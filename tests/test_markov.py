@@ -358,7 +358,8 @@ def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
     game = random_game(rng, S=2, n=(2, 2), horizon=3)
     taus = [0.0, 0.5, 2.0]
     out = rqe.markov.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False, keep_policies=True)
-    assert out.finished and len(out) == 6 and np.all(out.success)
+    assert out.finished and len(out) == 6 and np.all(out.converged) and out.success
+    assert out.status == rqe.Status.SUCCESS and out.message == "All 6 points converged."
     for k in range(6):
         one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
         np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
@@ -387,6 +388,7 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
     monkeypatch.setattr(mk, "_point", flaky)
     out = rqe.markov.sweep(game, taus=[0.1, 0.2, 0.3, 0.4], progress=False)
     assert not out.finished and len(out) == 2
+    assert not out.success and out.status == rqe.Status.INTERRUPTED and "interrupted" in out.message
 
 
 def test_tau_zero_expected_value_equals_sgamesolver_qre(rng, monkeypatch):

@@ -45,7 +45,7 @@ from rqe._validation import builtin_name, finite_array, game_of, positive_float,
 from rqe.games.normal_form import NormalFormGame
 from rqe import regularizers, risk as risks
 from rqe.solvers._engine import build_system, normalised_rows, solve_batch
-from rqe.solvers._result import Result, Status, _deprecated
+from rqe.solvers._result import Result, Status, _deprecated, grid_verdict
 from rqe.solvers.rqe import solve
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["sweep", "SweepResult"]
 
+_ADVICE = "try a larger max_iter, a finer grid (warm starts from closer points), or rqe.solve at those points"
 _COLUMNS = ("tau", "epsilon", "line", "residual", "gap", "converged", "nit", "values")
 _UPDATES_PER_LINE = 100   # with an executor, a line is cut into at most this many chained chunks
 _BATCH_CHUNK = 2000       # points of a line solved in one batch
@@ -214,25 +215,10 @@ class SweepResult(Result):
             if "message" in f.files:
                 message, status = str(f["message"]), Status(int(f["status"]))
             else:
-                message, status = _verdict(columns["converged"], finished, out_of_time=False)
+                message, status = grid_verdict(columns["converged"], finished, out_of_time=False, advice=_ADVICE)
             return cls(message=message, success=status == Status.SUCCESS, status=status,
                        strategies=tuple(f[f"strategies_{i}"] for i in range(n)), finished=finished,
                        method=str(f["method"]) if "method" in f.files else "pointwise", params=params, **columns)
-
-
-def _verdict(converged: np.ndarray, finished: bool, *, out_of_time: bool) -> tuple[str, Status]:
-    """The message and status of a sweep from its points' convergence and whether it finished."""
-    done, failed = len(converged), int(np.count_nonzero(~np.asarray(converged, dtype=bool)))
-    if not finished:
-        why = "max_time was spent" if out_of_time else "it was interrupted"
-        return (f"The sweep stopped after {done} points because {why}; the rows hold the points solved "
-                f"({failed} did not converge). Run again with a larger max_time, or on the remaining grid.",
-                Status.MAX_TIME if out_of_time else Status.INTERRUPTED)
-    if failed:
-        return (f"{failed} of {done} points did not converge to tol (their converged flag is False): try a larger "
-                "max_iter, a finer grid (warm starts from closer points), or rqe.solve at those points.",
-                Status.MAX_ITER)
-    return f"All {done} points converged.", Status.SUCCESS
 
 
 def _cell(value) -> str:
@@ -593,7 +579,7 @@ def _assemble(game, taus, epss, lines, complete, risk, regularizer, *, out_of_ti
             line_ids.append(k)
     N = game.n_players
     converged = np.array([r.success for r in results], dtype=bool)
-    message, status = _verdict(converged, complete, out_of_time=out_of_time)
+    message, status = grid_verdict(converged, complete, out_of_time=out_of_time, advice=_ADVICE)
     return SweepResult(
         message=message, success=status == Status.SUCCESS, status=status,
         tau=np.array(tau_rows).reshape(-1, N), epsilon=np.array(eps_rows).reshape(-1, N),

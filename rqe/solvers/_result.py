@@ -98,6 +98,27 @@ def _deprecated(cls_name: str, old: str, new: str, convert=None, *, hint: str = 
     return property(getter)
 
 
+def grid_verdict(converged, finished: bool, *, out_of_time: bool, advice: str) -> tuple[str, Status]:
+    """The ``message`` and ``status`` of a table of solves (a sweep) from its points' flags.
+
+    ``finished`` is False when the run stopped early, because ``max_time`` was spent
+    (``out_of_time``) or a ``KeyboardInterrupt`` came; ``advice`` says what to try for points that
+    did not converge.
+    """
+    flags = np.asarray(converged, dtype=bool)
+    done, failed = flags.size, int(np.count_nonzero(~flags))
+    if not finished:
+        why = "max_time was spent" if out_of_time else "it was interrupted"
+        again = "with a larger max_time, or on the remaining grid" if out_of_time else "on the remaining grid"
+        return (f"The sweep stopped after {done} points because {why}; the rows hold the points solved "
+                f"({failed} did not converge). Run it again {again}.",
+                Status.MAX_TIME if out_of_time else Status.INTERRUPTED)
+    if failed:
+        return (f"{failed} of {done} points did not converge to tol (their converged flag is False): {advice}.",
+                Status.MAX_ITER)
+    return f"All {done} points converged.", Status.SUCCESS
+
+
 def _plain(value):
     """Convert arrays and tuples of arrays to lists for ``to_dict``."""
     if isinstance(value, IntEnum):
