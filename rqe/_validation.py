@@ -11,6 +11,7 @@ import numpy as np
 
 _NUMBER = (int, float, np.integer, np.floating)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_G = TypeVar("_G")
 
 
 def plain(value):
@@ -146,6 +147,26 @@ def protocol_object(value, registry: dict, methods: tuple[str, ...], *, name: st
     if not all(callable(getattr(value, m, None)) for m in methods):
         raise TypeError(accepted)
     return value
+
+
+def game_of(game, kind: type[_G], *, func: str, accepted: str | None = None) -> _G:
+    """``game`` when it is a ``kind``; else the ``TypeError`` of every front door, naming what is accepted."""
+    if not isinstance(game, kind):
+        accepted = f"a rqe.{kind.__name__}" if accepted is None else accepted
+        raise TypeError(f"The 'game' parameter of {func} must be {accepted}. Got {type(game).__name__} instead.")
+    return game
+
+
+def builtin_name(value, registry: dict) -> str | None:
+    """The registry name of ``value`` when it names a built-in or is an exact built-in instance, else ``None``.
+
+    Fast paths that know only the built-in risk measures and regularisers ask this; a subclass
+    or any other protocol object is not built-in (it may override the closed forms).
+    """
+    if isinstance(value, str):
+        return value if value in registry else None
+    cls = registry.get(getattr(value, "name", None))
+    return cls.name if cls is not None and type(value) is cls else None
 
 
 def renamed(func: str, **renames: str) -> Callable[[_F], _F]:

@@ -88,7 +88,7 @@ from scipy.optimize import linprog
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float, positive_int
 from rqe.games.markov import MarkovGame
-from rqe.solvers._result import Result, _plain
+from rqe.solvers._result import Result, Status, _deprecated, _plain
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["TeamGame", "qtran_game", "TeamValues", "robust_team_values", "IGMCheck", "check_igm",
@@ -284,9 +284,12 @@ class TeamValues(Result):
         :class:`TeamGame`, ``(S, n_1..n_N)`` discounted, ``(H, S, n_1..n_N)`` finite horizon;
         ``-inf`` on illegal joint actions.
     values : ndarray
-        ``V = max_a Q``: ``()``, ``(S,)`` or ``(H, S)``.
-    payoff : float
-        The robust team value of the game (``V`` at the initial law).
+        The robust team value function ``V = max_a Q``: ``()``, ``(S,)`` or ``(H, S)`` (per
+        state, as :attr:`rqe.solvers.markov.MarkovResult.values`).
+    payoffs : ndarray
+        ``(N,)``: each agent's robust payoff of the robust team-optimal joint action, the robust
+        team value of the game (``V`` at the initial law), the same for every agent (``payoff``
+        is a deprecated alias of ``payoffs[0]``).
     joint_action : tuple or ndarray
         The robust team-optimal joint action (first maximiser in C order): a tuple of ints, or
         an int array ``(S, N)`` / ``(H, S, N)``.
@@ -314,7 +317,7 @@ class TeamValues(Result):
     success: bool
     q: np.ndarray = field(repr=False)
     values: np.ndarray = field(repr=False)
-    payoff: float
+    payoffs: np.ndarray
     joint_action: tuple | np.ndarray
     individual: tuple = field(repr=False)
     igm: bool = True
@@ -324,6 +327,8 @@ class TeamValues(Result):
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
     env_risk: object = field(default=None, repr=False)
+
+    payoff = _deprecated("TeamValues", "payoff", "payoffs", lambda p: float(p[0]), hint="[0]")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps`` (``env_risk`` as its repr)."""
@@ -464,7 +469,7 @@ def _masked_max(q, legal, N):
 
 
 def _finish(q, lead, legal, residual, status, nit, method, message, params, op, *, initial):
-    """Mask, argmax, DrIGM individual values, IGM check, payoff."""
+    """Mask, argmax, DrIGM individual values, IGM check, payoffs."""
     N = q.ndim - lead
     n = q.shape[lead:]
     q = np.where(legal, q, -np.inf)
@@ -482,11 +487,12 @@ def _finish(q, lead, legal, residual, status, nit, method, message, params, op, 
     values = flat.reshape(flat.shape[0], -1).max(-1).reshape(q.shape[:lead])
     best = best.reshape(*q.shape[:lead], N)
     check = check_igm(q, individual)
-    payoff = float(values) if initial is None else float(initial @ (values[0] if lead == 2 else values))
+    team = float(values) if initial is None else float(initial @ (values[0] if lead == 2 else values))
+    payoffs = np.full(N, team)
     joint = tuple(int(v) for v in best) if lead == 0 else best
-    for arr in (q, values, *individual):
+    for arr in (q, values, payoffs, *individual):
         arr.setflags(write=False)
-    return TeamValues(message=message, success=status == 0, q=q, values=values, payoff=payoff, joint_action=joint,
+    return TeamValues(message=message, success=status == 0, q=q, values=values, payoffs=payoffs, joint_action=joint,
                       individual=individual, igm=check.holds, bellman_residual=residual, status=status, nit=nit,
                       method=method, params=params, env_risk=op)
 
@@ -723,8 +729,9 @@ class Factorization(Result):
     q_tot : ndarray
         The factorised joint values: ``sum_i u_i(a_i)`` (VDN), or the joint values themselves
         (the exact IGM factorisation keeps a full joint critic, as QTRAN does).
-    value : ndarray
-        IGM: the state value ``V`` of the QTRAN conditions (the best joint value); VDN: zeros.
+    values : ndarray
+        IGM: the state values ``V`` of the QTRAN conditions (the best joint value, as
+        :attr:`TeamValues.values`); VDN: zeros (``value`` is a deprecated alias).
     joint_action : tuple or ndarray
         The greedy joint action on the utilities (first maximisers).
     regret : ndarray
@@ -734,6 +741,8 @@ class Factorization(Result):
         The fit's certificate: VDN, the root-mean-square error of ``sum_i u_i`` against the
         target; IGM, the largest violation of the QTRAN conditions ``sum_i u_i(a_i) + V >= Q(a)``,
         with equality at ``joint_action`` (0 for an exact factorisation).
+    status : Status
+        ``SUCCESS``, or ``NUMERICAL`` when the IGM linear programme failed in some state.
     method : str
     params : dict
     """
@@ -742,12 +751,15 @@ class Factorization(Result):
     success: bool
     utilities: tuple = field(repr=False)
     q_tot: np.ndarray = field(repr=False)
-    value: np.ndarray = field(repr=False)
+    values: np.ndarray = field(repr=False)
     joint_action: tuple | np.ndarray
     regret: np.ndarray
     residual: float = 0.0
+    status: Status = Status.SUCCESS
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
+
+    value = _deprecated("Factorization", "value", "values")
 
 
 def _targets(team, func):
@@ -786,8 +798,9 @@ def _fit_result(flat, lead, n, utilities, q_tot, value, residual, success, metho
     utilities = tuple(u.reshape(*lead, n[i]) for i, u in enumerate(utilities))
     joint = tuple(int(v) for v in greedy[0]) if not lead else greedy.reshape(*lead, N)
     return Factorization(message=message, success=success, utilities=utilities, q_tot=q_tot.reshape(*lead, *n),
-                         value=value.reshape(lead), joint_action=joint, regret=regret.reshape(lead),
-                         residual=float(residual), method=method, params=params)
+                         values=value.reshape(lead), joint_action=joint, regret=regret.reshape(lead),
+                         residual=float(residual), status=Status.SUCCESS if success else Status.NUMERICAL,
+                         method=method, params=params)
 
 
 def fit_vdn(team: TeamValues, *, weights=None) -> Factorization:

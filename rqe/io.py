@@ -53,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rqe._validation import has_text
+from rqe._validation import game_of, has_text
 from rqe.games.normal_form import NormalFormGame
 
 __all__ = ["read_nfg", "write_nfg", "read_json", "write_json"]
@@ -274,9 +274,7 @@ def write_nfg(game: NormalFormGame, path: str | os.PathLike | None = None, *, ti
     >>> print(write_nfg(rqe.games.catalog.matching_pennies()).splitlines()[-1])
     1 -1 -1 1 -1 1 1 -1
     """
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of rqe.io.write_nfg must be a rqe.NormalFormGame. "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func="rqe.io.write_nfg")
     players = " ".join(_quote(p) for p in game.players)
     actions = " ".join("{ " + " ".join(_quote(a) for a in names) + " }" for names in game.actions)
     N = game.n_players
@@ -357,9 +355,7 @@ def write_json(game: NormalFormGame, path: str | os.PathLike, *, name: str | Non
 
     ``name`` and ``description`` default to the game's attributes of that name, if any.
     """
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of rqe.io.write_json must be a rqe.NormalFormGame. "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func="rqe.io.write_json")
     data = {}
     name = getattr(game, "name", None) if name is None else name
     description = getattr(game, "description", None) if description is None else description

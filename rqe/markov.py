@@ -24,20 +24,18 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import finite_array, renamed
+from rqe._validation import finite_array, game_of, renamed
 from rqe.games.markov import MarkovGame
-from rqe.solvers._result import Result, _deprecated
-from rqe.solvers.markov import Stages, check_parameters, solve_markov
+from rqe.solvers._result import Result, Status, _deprecated, grid_verdict
+from rqe.solvers.markov import (Stages, best_response_values, check_parameters, evaluate_values, exploitability_from,
+                                solve_markov)
 
 __all__ = ["evaluate", "best_response", "exploitability", "rollout", "sweep", "Rollouts", "BestResponse",
            "MarkovSweep"]
 
 _POLICY_TOL = 1e-8       # rows of a policy must sum to 1 within this
-_EVAL_TOL = 1e-12        # discounted evaluation by iteration stops at this sup-norm change
 _NO_EPS = 1e-300         # stands for epsilon = 0 where the stage solver needs a positive value
 
 
@@ -77,44 +75,6 @@ def _stages(game, tau, epsilon, risk, regularizer, env_risk, func, tol=1e-12, ma
     return stages, max_iter
 
 
-def _evaluate(stages: Stages, policies, max_iter: int, init=None) -> np.ndarray:
-    """Values ``(H + 1, N, S)`` or ``(N, S)`` of a fixed profile (the stage value with nobody free)."""
-    game = stages.game
-    free = np.zeros(stages.N, bool)
-    if game.horizon is not None:
-        V = np.zeros((game.horizon + 1, stages.N, stages.S))
-        for h in reversed(range(game.horizon)):
-            z = stages.z_from_policies([p[h] for p in policies])
-            V[h] = stages.solve(stages.q_values(V[h + 1], h), z, free=free).values["regularized"]
-        return V
-    z = stages.z_from_policies(policies)
-    linear = np.all(stages.tau == 0) and stages.env.name == "expectation"
-    if linear:
-        r = stages.solve(stages.q_values(np.zeros((stages.N, stages.S))), z, free=free).values["regularized"]
-        joint = _joint_policy(policies)                                    # (S, A)
-        rows = np.arange(stages.S).repeat(stages.A)
-        D = sp.csr_array((joint.ravel(), (rows, np.arange(stages.S * stages.A))),
-                         shape=(stages.S, stages.S * stages.A))
-        P_pi = sp.csc_array(sp.eye(stages.S) - game.discount * (D @ game.transitions))
-        return np.asarray(spla.spsolve(P_pi, r.T)).reshape(stages.S, stages.N).T
-    V = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
-    for _ in range(max_iter):
-        new = stages.solve(stages.q_values(V), z, free=free).values["regularized"]
-        change = float(np.max(np.abs(new - V)))
-        V = new
-        if change <= _EVAL_TOL * max(1.0, float(np.max(np.abs(V)))):
-            break
-    return V
-
-
-def _joint_policy(policies) -> np.ndarray:
-    """``(..., S, A)``: the product of the players' policies over joint actions (C order)."""
-    joint = policies[0]
-    for pol in policies[1:]:
-        joint = (joint[..., :, None] * pol[..., None, :]).reshape(*pol.shape[:-1], -1)
-    return joint
-
-
 def evaluate(game: MarkovGame, policies, *, tau=0.0, epsilon=0.0, risk: str = "kl",
              regularizer: str = "entropy", env_risk=None, max_iter: int = 10_000) -> np.ndarray:
     """Each player's value of a policy profile, exactly, by dynamic programming.
@@ -150,7 +110,7 @@ def evaluate(game: MarkovGame, policies, *, tau=0.0, epsilon=0.0, risk: str = "k
     func = "rqe.markov.evaluate"
     stages, max_iter = _stages(game, tau, epsilon, risk, regularizer, env_risk, func, max_iter=max_iter)
     policies = _check_policies(game, policies, func)
-    V = _evaluate(stages, policies, max_iter)
+    V = evaluate_values(stages, policies, max_iter)
     return game.initial @ (V[0] if game.horizon is not None else V).T
 
 
@@ -165,10 +125,12 @@ class BestResponse(Result):
         True when every stage problem met ``tol`` (and discounted iteration converged).
     policy : ndarray
         ``(H, S, n_i)`` or ``(S, n_i)``.
-    value : float
-        The best-response value at the initial law.
+    payoff : float
+        The best-response value at the initial law, ``initial @ values[0]`` (the quantity of
+        :attr:`rqe.solvers.markov.MarkovResult.payoffs` for this player; ``value`` is a
+        deprecated alias).
     values : ndarray
-        Per step and state ``(H + 1, S)``, or per state ``(S,)``.
+        The best-response values per step and state ``(H + 1, S)``, or per state ``(S,)``.
     residual : float
         Worst stage residual.
     status : int
@@ -180,57 +142,22 @@ class BestResponse(Result):
     message: str
     success: bool
     policy: np.ndarray = field(repr=False)
-    value: float
+    payoff: float
     values: np.ndarray = field(repr=False)
     residual: float
     status: int = 0
     method: str = ""
     params: dict = field(default_factory=dict, repr=False)
 
+    value = _deprecated("BestResponse", "value", "payoff")
 
-def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: float, init=None) -> BestResponse:
-    game = stages.game
-    free = np.zeros(stages.N, bool)
-    free[player] = True
 
-    def start(p):
-        return _br_start(game, player, p)
-
-    status, worst = 0, 0.0
-    if game.horizon is not None:
-        H = game.horizon
-        W = np.zeros((H + 1, stages.N, stages.S))
-        policy = np.zeros((H, stages.S, game.n_actions[player]))
-        for h in reversed(range(H)):
-            z = stages.z_from_policies([p[h] if j != player else start(p[h]) for j, p in enumerate(policies)])
-            out = stages.solve(stages.q_values(W[h + 1], h), z, free=free)
-            W[h, player] = out.values["regularized"][player]
-            policy[h] = out.strategies[player]
-            worst = max(worst, float(out.residual.max()))
-        values = W[:, player]
-        value = float(game.initial @ values[0])
-    else:
-        W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
-        z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
-        status, out = 1, None
-        for _ in range(max_iter):
-            out = stages.solve(stages.q_values(W), z, free=free, jinv=None if out is None else out.jinv)
-            z = out.z
-            new = out.values["regularized"][player]
-            change = float(np.max(np.abs(new - W[player])))
-            W[player] = new
-            if change <= tol:
-                status = 0
-                break
-        policy, values = out.strategies[player], W[player]
-        worst = float(out.residual.max())
-        value = float(game.initial @ values)
-    if status == 0 and worst > stages.tol:
-        status = 2
-    message = ("Converged." if status == 0 else "Value iteration hit max_iter; try a larger max_iter."
-               if status == 1 else f"A stage problem missed tol (worst residual {worst:.2e}).")
-    return BestResponse(message=message, success=status == 0, policy=policy, value=value, values=values,
-                        residual=worst, status=status, method="dynamic_programming",
+def _best_response(stages: Stages, policies, player: int, max_iter: int, tol: float) -> BestResponse:
+    out = best_response_values(stages, policies, player, max_iter, tol)
+    message = ("Converged." if out.status == 0 else "Value iteration hit max_iter; try a larger max_iter."
+               if out.status == 1 else f"A stage problem missed tol (worst residual {out.residual:.2e}).")
+    return BestResponse(message=message, success=out.status == 0, policy=out.policy, payoff=out.payoff,
+                        values=out.values, residual=out.residual, status=out.status, method="dynamic_programming",
                         params={"player": player, "tau": stages.tau, "epsilon": stages.epsilon})
 
 
@@ -264,53 +191,6 @@ def best_response(game: MarkovGame, policies, player: int, *, tau=1.0, epsilon=0
     return _best_response(stages, policies, int(player), max_iter, tol)
 
 
-def _exploitability_from(stages: Stages, policies, values, tol: float, max_iter: int) -> np.ndarray:
-    """Best-response gains at the initial law (used by :func:`rqe.solve_markov`).
-
-    The profile is re-evaluated and every best response recomputed; for discounted games
-    ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
-    """
-    discounted = stages.game.horizon is None
-    if not discounted:
-        return _exploitability_finite(stages, policies)
-    V = _evaluate(stages, policies, max_iter, init=values if discounted else None)
-    base = stages.game.initial @ (V if discounted else V[0]).T
-    gains = np.array([_best_response(stages, policies, i, max_iter, tol, init=V if discounted else None).value
-                      for i in range(stages.N)]) - base
-    return np.maximum(gains, 0.0)
-
-
-def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
-    """Finite horizon: the profile's values and every player's best response in one backward pass.
-
-    At each step one batch holds the evaluation of the profile (nobody free, ``Q`` from its
-    values) and, for every state, all players' best responses at once (each player free against
-    the others' fixed policies, ``Q_i`` from its own best-response values): the recursions of
-    :func:`_evaluate` and :func:`_best_response`, with the best responses of the players solved
-    side by side instead of one player at a time.
-    """
-    game = stages.game
-    N = stages.N
-    V = np.zeros((N, stages.S))            # the profile's values at the next step
-    W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
-    frees = [np.zeros(N, bool), np.ones(N, bool)]
-    for h in reversed(range(game.horizon)):
-        profile = stages.z_from_policies([p[h] for p in policies])
-        start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
-        outs = stages.solve_stack([stages.q_values(V, h), stages.q_values(W, h)], [profile, start], frees,
-                                  partners=profile)
-        V, W = outs[0].values["regularized"], outs[1].values["regularized"]
-    return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
-
-
-def _br_start(game, player, p):
-    """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
-    legal = game.legal[player]
-    uniform = legal / legal.sum(1, keepdims=True)
-    interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
-    return np.where(interior, p, 0.5 * p + 0.5 * uniform)
-
-
 def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: str = "kl",
                    regularizer: str = "entropy", env_risk=None, tol: float = 1e-10,
                    max_iter: int = 10_000) -> np.ndarray:
@@ -334,7 +214,7 @@ def exploitability(game: MarkovGame, policies, *, tau=1.0, epsilon=0.1, risk: st
     if np.any(stages.epsilon <= 0):
         raise ValueError(f"The 'epsilon' parameter of {func} must be > 0 (the best response is then unique).")
     policies = _check_policies(game, policies, func)
-    return _exploitability_from(stages, policies, None, tol, max_iter)
+    return exploitability_from(stages, policies, None, tol, max_iter)
 
 
 @dataclass(frozen=True)
@@ -383,9 +263,7 @@ def rollout(game: MarkovGame, policies, n: int, *, rng: np.random.Generator, max
     True
     """
     func = "rqe.markov.rollout"
-    if not isinstance(game, MarkovGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, MarkovGame, func=func)
     policies = _check_policies(game, policies, func)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"The 'n' parameter of {func} must be an int >= 1. Got {n!r} instead.")
@@ -440,6 +318,13 @@ class MarkovSweep(Result):
 
     Attributes
     ----------
+    message : str
+        How many points converged, and what to try for those that did not.
+    success : bool
+        True when the sweep finished and every point converged.
+    status : Status
+        ``SUCCESS``; ``MAX_ITER`` when some point missed ``tol``; ``INTERRUPTED`` after a
+        ``KeyboardInterrupt``.
     tau, epsilon : ndarray
         ``(K, N)``: each player's parameters at each point (``tau`` varies fastest).
     payoffs : ndarray
@@ -450,8 +335,8 @@ class MarkovSweep(Result):
         ``(K,)``: the worst stage residual of each point.
     bellman_residual : ndarray
         ``(K,)``.
-    success : ndarray
-        ``(K,)`` booleans.
+    converged : ndarray
+        ``(K,)``: each point's :attr:`rqe.MarkovResult.success`.
     policies : tuple or None
         ``policies[k]`` is point ``k``'s policies (``keep_policies=True``), else ``None``.
     finished : bool
@@ -460,13 +345,16 @@ class MarkovSweep(Result):
     params : dict
     """
 
+    message: str
+    success: bool
+    status: Status
     tau: np.ndarray
     epsilon: np.ndarray
     payoffs: np.ndarray
     exploitability: np.ndarray
     residual: np.ndarray
     bellman_residual: np.ndarray
-    success: np.ndarray
+    converged: np.ndarray
     policies: tuple | None = field(repr=False)
     finished: bool = True
     params: dict = field(default_factory=dict, repr=False)
@@ -474,11 +362,10 @@ class MarkovSweep(Result):
     complete = _deprecated("MarkovSweep", "complete", "finished")
 
     def __len__(self) -> int:
-        return len(self.success)
+        return len(self.converged)
 
     def __repr__(self) -> str:
-        return (f"MarkovSweep({len(self)} points, finished={self.finished}, all converged="
-                f"{bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
+        return f"MarkovSweep({self.message!r}, {len(self)} points, max residual={np.max(self.residual, initial=0):.1e})"
 
 
 def _point(game, tau, epsilon, kwargs, keep):
@@ -528,14 +415,12 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     >>> game = rqe.MarkovGame.from_normal_form(rqe.games.catalog.stag_hunt(), horizon=3)
     >>> out = rqe.markov.sweep(game, taus=[0.0, 1.0, 4.0], epsilons=0.5, progress=False)
     >>> out
-    MarkovSweep(3 points, finished=True, all converged=True, max residual=...)
+    MarkovSweep('All 3 points converged.', 3 points, max residual=...)
     >>> out.payoffs.shape
     (3, 2)
     """
     func = "rqe.markov.sweep"
-    if not isinstance(game, MarkovGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.MarkovGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, MarkovGame, func=func)
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")
@@ -582,10 +467,13 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     keys = sorted(done)
     rows = [done[k] for k in keys]
     col = (lambda j, shape: np.array([r[j] for r in rows]).reshape(shape))
-    return MarkovSweep(tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
+    converged = col(4, (-1,)).astype(bool)
+    finished = complete and len(rows) == len(points)
+    message, status = grid_verdict(converged, finished, out_of_time=False,
+                                   advice="try a larger max_iter, or rqe.solve_markov at those points")
+    return MarkovSweep(message=message, success=status == Status.SUCCESS, status=status, tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
                        epsilon=np.array([points[k][1] for k in keys]).reshape(-1, N),
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
-                       bellman_residual=col(3, (-1,)), success=col(4, (-1,)).astype(bool),
-                       policies=tuple(r[5] for r in rows) if keep_policies else None,
-                       finished=complete and len(rows) == len(points),
+                       bellman_residual=col(3, (-1,)), converged=converged,
+                       policies=tuple(r[5] for r in rows) if keep_policies else None, finished=finished,
                        params={k: v for k, v in options.items()})

@@ -83,9 +83,10 @@ class LogBarrier:
         return "LogBarrier()"
 
 
-_BY_NAME = {"entropy": Entropy, "log_barrier": LogBarrier}
+BUILTIN = {"entropy": Entropy, "log_barrier": LogBarrier}
+"""The built-in regularisers by name; fast paths accept exactly these (``rqe._validation.builtin_name``)."""
 
 
 def get_regularizer(regularizer, *, func: str = "rqe.solve"):
     """Resolve ``regularizer`` (a name or a protocol object) to a regularizer object."""
-    return protocol_object(regularizer, _BY_NAME, ("response", "value"), name="regularizer", func=func)
+    return protocol_object(regularizer, BUILTIN, ("response", "value"), name="regularizer", func=func)

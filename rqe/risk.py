@@ -118,9 +118,10 @@ class ReverseKL:
         return "ReverseKL()"
 
 
-_BY_NAME = {"kl": KL, "reverse_kl": ReverseKL}
+BUILTIN = {"kl": KL, "reverse_kl": ReverseKL}
+"""The built-in risk measures by name; fast paths accept exactly these (``rqe._validation.builtin_name``)."""
 
 
 def get_risk(risk, *, func: str = "rqe.solve"):
     """Resolve ``risk`` (a name or a protocol object) to a risk-measure object."""
-    return protocol_object(risk, _BY_NAME, ("adversary", "penalty"), name="risk", func=func)
+    return protocol_object(risk, BUILTIN, ("adversary", "penalty"), name="risk", func=func)

@@ -3,6 +3,7 @@
 import os
 import runpy
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_sweep_rows_are_equilibria_and_follow_the_grid(rng):
     game = rqe.NormalFormGame.from_bimatrix(rng.random((3, 3)), rng.random((3, 3)))
     taus = np.linspace(0, 3, 7)
     res = rqe.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False)
-    assert res.finished and len(res) == 14 and res.success.all()
+    assert res.finished and len(res) == 14 and res.converged.all() and res.success
     np.testing.assert_array_equal(res.line, np.repeat([0, 1], 7))
     np.testing.assert_allclose(res.tau[:7, 0], taus)
     for k in range(len(res)):
@@ -95,7 +96,7 @@ def test_batched_sweep_is_the_point_by_point_continuation(monkeypatch, name, tau
     res = rqe.sweep(game, taus=taus, epsilons=eps, risk=risk, regularizer=regularizer, progress=False)
     assert len(calls) <= len(taus) // 4                       # the batch solved (and verified) the rest
     oracle = [r for e in np.atleast_1d(eps) for r in _point_by_point(game, taus, e, risk, regularizer)]
-    assert res.success.all() and all(r.success for r in oracle)
+    assert res.success and res.converged.all() and all(r.success for r in oracle)
     for i in range(2):
         np.testing.assert_allclose(res.strategies[i], [r.strategies[i] for r in oracle], atol=MATCH_TOL)
     np.testing.assert_allclose(res.values, [r.values for r in oracle], atol=MATCH_TOL)
@@ -121,10 +122,11 @@ def test_sweep_save_load_and_frame(tmp_path):
     path = tmp_path / "sweep.npz"
     res.save(path)
     back = rqe.SweepResult.load(path)
-    for name in ("tau", "epsilon", "residual", "gap", "success", "line", "values"):
+    for name in ("tau", "epsilon", "residual", "gap", "converged", "line", "values"):
         np.testing.assert_array_equal(getattr(back, name), getattr(res, name))
     np.testing.assert_array_equal(back.strategies[1], res.strategies[1])
     assert back.params == res.params and back.finished
+    assert (back.message, back.success, back.status, back.method) == (res.message, True, rqe.Status.SUCCESS, "batch")
     frame = res.to_frame()
     assert list(frame.columns[:4]) == ["tau_P1", "tau_P2", "epsilon_P1", "epsilon_P2"]
     assert frame["p_P1_S"].tolist() == res.strategies[0][:, 0].tolist()
@@ -149,11 +151,24 @@ class _InterruptingKL:
         return self.inner.penalty(log_p, log_q)
 
 
+def test_sweep_reports_points_that_did_not_converge():
+    # One Newton step cannot reach tol = 1e-14 from the uniform start: the table says which points failed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rqe.ConvergenceWarning)
+        res = rqe.sweep(catalog.free_riding_game(), taus=[0.5, 1.0], epsilons=0.3, tol=1e-14, max_iter=1,
+                        progress=False)
+    failed = int(np.count_nonzero(~res.converged))
+    assert res.finished and failed >= 1 and not res.success and res.status == rqe.Status.MAX_ITER
+    assert f"{failed} of 2 points did not converge" in res.message and "max_iter" in res.message
+    assert np.all(res.converged == (res.residual <= 1e-14))
+
+
 def test_interrupted_sweep_keeps_computed_points():
     game = catalog.free_riding_game()
     full = rqe.sweep(game, taus=np.linspace(0.1, 2, 6), epsilons=0.3, progress=False)
     part = rqe.sweep(game, taus=np.linspace(0.1, 2, 6), epsilons=0.3, risk=_InterruptingKL(150), progress=False)
     assert not part.finished and 0 < len(part) < 6
+    assert not part.success and part.status == rqe.Status.INTERRUPTED and "interrupted" in part.message
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:len(part)], atol=1e-9)
 
 
@@ -170,6 +185,7 @@ def test_sweep_max_time_keeps_the_points_computed(monkeypatch, batched):
     monkeypatch.setattr(module, "_now", lambda: next(clock))
     part = rqe.sweep(game, taus=taus, epsilons=0.3, risk=risk, progress=False, max_time=10)
     assert not part.finished and len(part) == 3
+    assert not part.success and part.status == rqe.Status.MAX_TIME and "max_time" in part.message
     np.testing.assert_allclose(part.strategies[0], full.strategies[0][:3], atol=MATCH_TOL)
 
 
@@ -250,7 +266,7 @@ def test_csv_is_written_without_pandas(tmp_path, monkeypatch):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(frame.columns) and len(rows) == len(frame)
     for col in frame.columns:
-        if col == "success":
+        if col == "converged":
             assert [r[col] for r in rows] == [str(v) for v in frame[col]]
         else:
             assert [float(r[col]) for r in rows] == frame[col].tolist()   # exact: repr round-trips

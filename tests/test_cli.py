@@ -51,7 +51,7 @@ def test_sweep_writes_csv_and_npz(tmp_path, capsys):
     import pandas as pd
 
     frame = pd.read_csv(csv)
-    assert len(frame) == 10 and frame["success"].all()
+    assert len(frame) == 10 and frame["converged"].all()
     assert main(["sweep", "stag_hunt", "--tau", "0,1", "--out", str(npz), "--quiet"]) == 0
     assert len(rqe.SweepResult.load(npz)) == 2
 
@@ -149,7 +149,7 @@ def test_readme_sweep_writes_csv_without_pandas(tmp_path, monkeypatch, capsys):
     assert main(["sweep", "free_riding_game", "--tau", "0:5:11", "--out", str(out), "--quiet"]) == 0
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 11 and all(r["success"] == "True" for r in rows)
+    assert len(rows) == 11 and all(r["converged"] == "True" for r in rows)
     direct = rqe.sweep(catalog.free_riding_game(), taus=np.linspace(0, 5, 11), epsilons=0.1, progress=False)
     assert [float(r["p_P1_C"]) for r in rows] == direct.strategies[0][:, 0].tolist()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temporary file left

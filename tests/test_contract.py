@@ -44,12 +44,25 @@ def test_every_result_is_a_frozen_result(path):
         assert old not in names
 
 
+SETS = ("rqe.solvers._result.EquilibriumSet", "rqe.solvers._selection.NashSet")
+"""A set's ``success`` is a property (it holds an equilibrium); its elements carry the status."""
+
+
+@pytest.mark.parametrize("path", [p for p in RESULT_CLASSES if p not in SETS])
+def test_a_result_that_can_fail_says_how(path):
+    # success comes with message (first) and a status; verdicts (holds, identified...) need neither.
+    names = [f.name for f in dataclasses.fields(_load(path))]
+    if "success" in names:
+        assert names[:2] == ["message", "success"] and "status" in names, names
+        assert _load(path).__dataclass_fields__["success"].type in ("bool", bool), path
+
+
 def test_status_is_shared_and_serialises_as_an_int():
     res = rqe.solve(rqe.games.catalog.matching_pennies(), tau=0.5, epsilon=0.5)
     assert res.status is rqe.Status.SUCCESS and res.status == 0 and repr(res.status) == "0"
     data = json.loads(json.dumps(res.to_dict()))
     assert data["status"] == 0 and type(data["status"]) is int
-    assert [s.value for s in rqe.Status] == [0, 1, 2, 3, 4, 5]
+    assert [s.value for s in rqe.Status] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_deprecated_names_warn_and_return_the_new_field():

@@ -78,7 +78,7 @@ def test_team_game_values_match_linprog_and_igm_holds(op, rng):
         want[a] = lp_worst(game.probs[a], game.values[a], op)
     np.testing.assert_allclose(res.q, want, atol=ORACLE_TOL)
     best = max(np.ndindex(*game.n_actions), key=lambda a: (want[a], tuple(-v for v in a)))
-    assert res.joint_action == best and abs(res.payoff - want[best]) < ORACLE_TOL
+    assert res.joint_action == best and abs(res.payoffs[0] - want[best]) < ORACLE_TOL
     # DrIGM by enumeration: each agent's greedy action on its individual values is its part of a*
     assert res.igm and check_igm(res.q, res.individual).holds
     assert tuple(int(np.argmax(u)) for u in res.individual) == best
@@ -118,8 +118,8 @@ def test_discounted_robust_value_iteration_against_linprog_and_policy_enumeratio
     for _ in range(200):                                                # 0.8^200: far below the tolerance
         V = r + game.discount * tv_ball_dense(Pa, np.append(V, np.zeros((len(V), 1)), 1)[:, None, :], op.radius)
     best = float(np.max(V @ game.initial))
-    assert abs(best - res.payoff) < ORACLE_TOL
-    assert abs(evaluate_joint_action(game, res.joint_action, env_risk=op) - res.payoff) < ORACLE_TOL
+    assert abs(best - res.payoffs[0]) < ORACLE_TOL
+    assert abs(evaluate_joint_action(game, res.joint_action, env_risk=op) - res.payoffs[0]) < ORACLE_TOL
 
 
 def test_robust_values_are_optimal_under_the_global_worst_case_model(rng):
@@ -159,7 +159,7 @@ def test_finite_horizon_backward_induction_against_linprog(rng):
         W = np.append(res.values[h + 1] if h < 2 else np.zeros(3), 0.0)
         want = game.reward()[0].ravel() + np.array([lp_worst(p, W, op) for p in P])
         np.testing.assert_allclose(res.q[h].ravel(), want, atol=ORACLE_TOL)
-    assert abs(evaluate_joint_action(game, res.joint_action, env_risk=op) - res.payoff) < ORACLE_TOL
+    assert abs(evaluate_joint_action(game, res.joint_action, env_risk=op) - res.payoffs[0]) < ORACLE_TOL
     assert worst_case_model(game, res).shape == (3, 3, 2, 2, 4)
 
 
@@ -169,7 +169,7 @@ def test_nominal_values_and_matrix_game_markov_equivalence():
     mg = rqe.MarkovGame(np.stack([game.expected()[None]] * 2), np.ones((1, 3, 3, 1)), horizon=1)
     a, b = robust_team_values(game), robust_team_values(mg)
     np.testing.assert_allclose(a.q, b.q[0, 0])
-    assert a.joint_action == tuple(b.joint_action[0, 0]) == (0, 0) and a.payoff == b.payoff == 8.0
+    assert a.joint_action == tuple(b.joint_action[0, 0]) == (0, 0) and a.payoffs.tolist() == b.payoffs.tolist() == [8.0, 8.0]
 
 
 # ---------------------------------------------------------------- the demo: QTRAN with a lottery
@@ -226,7 +226,7 @@ def test_factorisations_on_nominal_and_robust_targets_and_ood_returns():
         assert vdn.joint_action == (1, 1)
         igm = fit_igm(team)
         u1, u2 = igm.utilities
-        transformed = u1[:, None] + u2[None, :] + igm.value
+        transformed = u1[:, None] + u2[None, :] + igm.values
         assert np.all(transformed >= target - CERT_TOL) and abs(transformed[igm.joint_action] - target.max()) < CERT_TOL
         assert igm.residual < CERT_TOL and float(igm.regret) == 0.0
         assert igm.joint_action == team.joint_action

@@ -139,7 +139,7 @@ def test_share_roles_and_none_name_parameters_per_game():
 # ---------------------------------------------------------------- identification
 def test_four_rqe_parameters_of_one_2x2_game_are_flagged_unidentified():
     fit = rqe.fit(SC2, SC2_COUNTS, model="rqe", share="none", n_starts=2, rng=0)
-    assert not fit.identified and not fit.success
+    assert not fit.identified and not fit.success and fit.status == rqe.Status.NUMERICAL
     assert "Not identified" in fit.message and "share" in fit.message
     assert all(np.isnan(v) for v in fit.std_errors.values())
     assert any(np.isnan(v) for v in fit.estimates.values())
@@ -302,6 +302,7 @@ def test_max_time_reports_the_best_point_so_far(monkeypatch):
     monkeypatch.setattr(module, "time", types.SimpleNamespace(monotonic=lambda: next(readings)))
     part = rqe.fit(game, data, model="qre", share="all", n_starts=2, rng=0, max_time=10)
     assert not part.success and "max_time = 10 s ran out after 1 of 2 starts" in part.message
+    assert part.status == rqe.Status.MAX_TIME and full.status == rqe.Status.SUCCESS
     assert part.loglik <= full.loglik + 1e-9
     again = rqe.fit(game, data, model="qre", share="all", n_starts=1, start=part.estimates, rng=0)
     assert again.loglik >= part.loglik - 1e-9

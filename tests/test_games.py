@@ -117,3 +117,10 @@ def test_bad_constructor_arguments_raise():
         catalog.free_riding_game(n_players=1)
     with pytest.raises(ValueError, match="'name'"):
         catalog.get("no such game")
+
+
+def test_payoff_range_is_the_largest_range_of_any_player():
+    # Player 1's payoffs span [-1, 2], player 2's [0, 10]: the unit is 10, not the overall span 11.
+    game = rqe.NormalFormGame.from_bimatrix([[2.0, -1.0], [0.0, 1.0]], [[0.0, 10.0], [5.0, 5.0]])
+    assert game.payoff_range == 10.0
+    assert rqe.NormalFormGame.from_bimatrix(np.ones((2, 3)), np.ones((2, 3))).payoff_range == 1.0

@@ -1,5 +1,11 @@
 """Imports flow one way (docs/architecture: games -> solvers -> analysis -> plotting -> figures -> cli):
-no module imports from a layer above its own, not even inside a function."""
+no module imports from a layer above its own, not even inside a function.
+
+Every module of the package sits in a layer, or is one of the few utilities below them all.  The
+models of the players' objectives (risk measures, regularisers, environment risk) and the game
+files belong with the games; the tools built on the solvers (Markov-policy tools, cooperative
+games, learning dynamics, the OpenSpiel bridge) with the analysis.
+"""
 
 import ast
 from pathlib import Path
@@ -9,14 +15,17 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "rqe"
 
 LAYERS = {
-    "games": ("rqe.games",),
+    "games": ("rqe.games", "rqe.risk", "rqe.regularizers", "rqe.uncertainty", "rqe.io"),
     "solvers": ("rqe.solvers",),
-    "analysis": ("rqe.analysis",),
+    "analysis": ("rqe.analysis", "rqe.markov", "rqe.cooperative", "rqe.learning", "rqe.interop", "rqe._openspiel"),
     "plotting": ("rqe.plotting",),
     "figures": ("rqe.figures", "rqe._figure2"),
     "cli": ("rqe.cli",),
 }
 ORDER = list(LAYERS)
+# below every layer: the lazy package facade and helpers that import no layered module
+UTILITIES = ("rqe", "rqe._lazy", "rqe._validation", "rqe._exceptions", "rqe._numeric", "rqe._threads",
+             "rqe._frontdoor")
 
 
 def _layer(module: str) -> int | None:
@@ -82,5 +91,28 @@ def test_the_layers_above_reach_solver_internals_only_through_the_engine():
             if lineno in facade:
                 continue
             if module.startswith("rqe.solvers._") and module not in allowed:
+                reached.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports {module}")
+    assert not reached, "\n".join(reached)
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_every_module_has_a_place():
+    """A new module must be put in a layer (or among the utilities), so that the test above sees it."""
+    unplaced = [_name(p) for p in sorted(PACKAGE.rglob("*.py")) if _layer(_name(p)) is None and _name(p) not in UTILITIES]
+    assert not unplaced, f"modules in no layer of tests/test_layers.py: {unplaced}"
+
+
+def test_utilities_import_no_layer():
+    """At run time: the facade's ``TYPE_CHECKING`` block (for type checkers only) is exempt."""
+    reached = []
+    for name in UTILITIES:
+        path = PACKAGE / "__init__.py" if name == "rqe" else PACKAGE.parent.joinpath(*name.split(".")).with_suffix(".py")
+        facade = _type_checking_lines(path) if path.name == "__init__.py" else set()
+        for lineno, module in _imports(path):
+            if _layer(module) is not None and lineno not in facade:
                 reached.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports {module}")
     assert not reached, "\n".join(reached)

@@ -100,7 +100,7 @@ def test_one_pass_exploitability_equals_separate_best_responses(rng):
     kw = dict(tau=0.6, epsilon=0.4)
     gain = rqe.markov.exploitability(game, bent, **kw)
     base = rqe.markov.evaluate(game, bent, **kw)
-    separate = [rqe.markov.best_response(game, bent, i, **kw).value - base[i] for i in range(2)]
+    separate = [rqe.markov.best_response(game, bent, i, **kw).payoff - base[i] for i in range(2)]
     np.testing.assert_allclose(gain, separate, atol=MATCH_TOL)
     assert gain[1] > 1e-4 and np.all(res.exploitability < 1e-8)
 
@@ -227,7 +227,7 @@ def test_best_response_against_a_brute_force_grid(rng):
     x = np.linspace(0, 1, 400001)[1:-1, None] * [1, -1] + [0, 1]         # (x0, 1 - x0) on a grid
     U = -np.log(np.exp(-0.8 * (x @ M)) @ q) / 0.8                       # KL: closed-form inner minimum
     best = np.max(U - 0.2 * np.sum(x * np.log(x), axis=1))
-    assert abs(br.value - best) < ORACLE_TOL
+    assert abs(br.payoff - best) < ORACLE_TOL
 
 
 def test_evaluate_by_enumeration_and_by_rollouts(rng):
@@ -358,7 +358,8 @@ def test_sweep_matches_single_solves_in_process_and_in_a_pool(rng):
     game = random_game(rng, S=2, n=(2, 2), horizon=3)
     taus = [0.0, 0.5, 2.0]
     out = rqe.markov.sweep(game, taus=taus, epsilons=[0.3, 0.6], progress=False, keep_policies=True)
-    assert out.finished and len(out) == 6 and np.all(out.success)
+    assert out.finished and len(out) == 6 and np.all(out.converged) and out.success
+    assert out.status == rqe.Status.SUCCESS and out.message == "All 6 points converged."
     for k in range(6):
         one = rqe.solve_markov(game, tau=out.tau[k], epsilon=out.epsilon[k])
         np.testing.assert_allclose(out.payoffs[k], one.payoffs, atol=1e-12)
@@ -387,6 +388,7 @@ def test_interrupted_sweep_keeps_finished_points(rng, monkeypatch):
     monkeypatch.setattr(mk, "_point", flaky)
     out = rqe.markov.sweep(game, taus=[0.1, 0.2, 0.3, 0.4], progress=False)
     assert not out.finished and len(out) == 2
+    assert not out.success and out.status == rqe.Status.INTERRUPTED and "interrupted" in out.message
 
 
 def test_tau_zero_expected_value_equals_sgamesolver_qre(rng, monkeypatch):

@@ -4,6 +4,8 @@ The old names keep working for one release with a ``DeprecationWarning`` and giv
 answer; passing an old and a new name together raises a ``TypeError`` naming both.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -33,8 +35,9 @@ IDS = [c[0] for c in CASES]
 
 def _answer(res):
     """The numbers of a result, whatever its type (strategies, policies' payoffs, shared reward...)."""
+    names = {f.name for f in dataclasses.fields(res)}          # fields only: no deprecated alias
     for name in ("strategies", "shared_reward", "max_delta", "spread"):
-        if hasattr(res, name):
+        if name in names:
             value = getattr(res, name)
             return [np.asarray(v) for v in value] if isinstance(value, tuple) else [np.asarray(value)]
     return [np.asarray(res.payoffs)]
@@ -79,3 +82,56 @@ def test_deprecated_result_attributes():
             value = getattr(res, old)
         np.testing.assert_array_equal(value, getattr(res, new))
     np.testing.assert_array_equal(fr.taus, GRID)
+
+
+# Result fields renamed to the vocabulary of docs/results.md: (factory, old name, new name)
+def _team():
+    from rqe.cooperative import qtran_game, robust_team_values
+    from rqe.uncertainty import TVBall
+
+    return robust_team_values(qtran_game(), env_risk=TVBall(0.2))
+
+
+def _igm():
+    from rqe.cooperative import fit_igm
+
+    return fit_igm(_team())
+
+
+def _best_response():
+    game = rqe.MarkovGame.from_normal_form(catalog.stag_hunt(), horizon=2)
+    stag = np.zeros((2, 1, 2))
+    stag[..., 0] = 1.0
+    return rqe.markov.best_response(game, [stag, stag], 1, tau=0.5, epsilon=0.5)
+
+
+def _free_riding():
+    return rqe.analysis.free_riding(catalog.free_riding_game(), taus=GRID, epsilon=0.2)
+
+
+RENAMED_FIELDS = [
+    (_igm, "value", "values"),
+    (_best_response, "value", "payoff"),
+    (_free_riding, "shared_reward", "reward"),
+]
+
+
+@pytest.mark.parametrize(("make", "old", "new"), RENAMED_FIELDS, ids=[f"{c[1]}->{c[2]}" for c in RENAMED_FIELDS])
+def test_renamed_result_fields_warn_and_give_the_same_object(make, old, new):
+    res = make()
+    with pytest.warns(DeprecationWarning, match=rf"{type(res).__name__}\.{old} is deprecated.*use "
+                                                rf"{type(res).__name__}\.{new}\."):
+        value = getattr(res, old)
+    assert value is getattr(res, new)
+    assert old not in {f.name for f in dataclasses.fields(res)}
+
+
+def test_team_values_payoff_is_the_team_value_of_every_agent():
+    """``TeamValues.payoff`` (a float) became ``payoffs``, one entry per agent, all the team value."""
+    res = _team()
+    with pytest.warns(DeprecationWarning, match=r"TeamValues\.payoff is deprecated.*use TeamValues\.payoffs\[0\]"):
+        value = res.payoff
+    assert isinstance(value, float) and res.payoffs.shape == (2,)
+    assert np.all(res.payoffs == value)
+    # the robust team value: the robust action value of the robust team-optimal joint action
+    assert value == res.q[res.joint_action]

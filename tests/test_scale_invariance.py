@@ -106,12 +106,22 @@ def test_solve_nash(games, c, name, method):
         assert _regret(game, y.strategies) <= 1e-8 * spread
 
 
-def test_qre_limit_warns_when_it_finds_nothing():
-    # The logit limit of this game is a mixed equilibrium, whose rounded regret is not exactly 0.
+def test_qre_limit_warns_when_it_finds_nothing(monkeypatch):
+    # A branch end that does not polish (here: moved off the equilibrium by 1e-3) is reported, not returned.
+    # (Asking for tol=1e-300 instead depends on the rounding of the platform: the regret may come out exactly 0.)
+    import rqe.solvers.continuation as continuation
+
+    trace = continuation.nash_from_qre
+
+    def off_equilibrium(game, **options):
+        strategies, lam, path = trace(game, **options)
+        return tuple(np.abs(x - 1e-3 * (x - 0.5)) / np.abs(x - 1e-3 * (x - 0.5)).sum() for x in strategies), lam, path
+
+    monkeypatch.setattr(continuation, "nash_from_qre", off_equilibrium)
     rng = np.random.default_rng(1)
     game = rqe.NormalFormGame([rng.normal(size=(2, 2, 2)) for _ in range(3)])
     with pytest.warns(rqe.ConvergenceWarning, match="did not polish to an equilibrium: max regret"):
-        res = rqe.solve_nash(game, method="qre_limit", tol=1e-300)
+        res = rqe.solve_nash(game, method="qre_limit")
     assert len(res) == 0 and not res.success
 
 
@@ -155,3 +165,36 @@ def test_gaussian_and_markov(c):
         b = rqe.solve_markov(big, tau=0.5 / c, epsilon=0.4 * c, progress=False)
     _close(a.policies, b.policies)
     np.testing.assert_allclose(b.payoffs, c * a.payoffs, rtol=MATCH_TOL, atol=0)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_sweep(games, c):
+    game, taus, epsilons = games["two"], np.array([0.2, 0.7, 1.5]), np.array([0.3, 0.6])
+    a = _baseline("sweep", lambda: rqe.sweep(game, taus=taus, epsilons=epsilons, progress=False))
+    b = rqe.sweep(_scaled(game, c), taus=taus / c, epsilons=epsilons * c, progress=False)
+    assert a.success and b.success and len(a.strategies[0]) == len(b.strategies[0]) == 6, b.message
+    _close(a.strategies, b.strategies)
+    np.testing.assert_allclose(b.values, c * a.values, rtol=MATCH_TOL, atol=0)
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("criterion", ["entropy", "welfare", "logit", "rqe"])
+def test_nash_selection(games, c, criterion):
+    # tau_ratio = tau / epsilon maps to tau_ratio / c**2 (its docstring); the other criteria have no parameter.
+    game = games["stag_hunt"]
+    ratio = {"tau_ratio": 3.0} if criterion == "rqe" else {}
+    a = _baseline(("select", criterion), lambda: rqe.solve_nash(game).select(criterion, **ratio))
+    scaled = {"tau_ratio": 3.0 / c ** 2} if criterion == "rqe" else {}
+    b = rqe.solve_nash(_scaled(game, c)).select(criterion, **scaled)
+    assert a.success and b.success and a.index == b.index, (a.message, b.message)
+    _close(a.equilibrium.strategies, b.equilibrium.strategies)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_player_adversary_cce(games, c):
+    game = games["stag_hunt"]
+    a = _baseline("pa_cce", lambda: rqe.player_adversary_cce(game, tau=0.5, epsilon=0.5))
+    b = rqe.player_adversary_cce(_scaled(game, c), tau=0.5 / c, epsilon=0.5 * c)
+    assert a.success and b.success, b.message
+    assert b.spread == pytest.approx(a.spread, abs=1e-6)
+    assert b.regret <= 1e-6 * c * game.payoff_range

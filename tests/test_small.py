@@ -108,7 +108,11 @@ def test_fast_path_leaves_everything_else_to_the_general_path():
     class CustomKL(rqe.risk.KL):
         pass
 
+    class CustomEntropy(rqe.regularizers.Entropy):
+        pass
+
     for kw in [{"method": "homotopy"}, {"method": "fixed_point"}, {"risk": CustomKL()},
+               {"regularizer": CustomEntropy()}, {"risk": "KL"},
                {"tau": "1"}, {"tol": -1.0}, {"max_iter": True}, {"x0": [[1.0, 0.0]]}]:
         args = {"tau": 1.0, "epsilon": 0.1, "risk": "kl", "regularizer": "entropy", "method": "auto", "tol": 1e-10,
                 "max_iter": 100, "x0": None, "max_time": None}

@@ -18,7 +18,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import finite_array, positive_float, renamed
-from rqe.solvers._result import Result, _deprecated
+from rqe.solvers._result import Result, Status, _deprecated
 from rqe.solvers.correlated import player_adversary_cce
 
 __all__ = ["cce_collapse", "CollapseResult"]
@@ -37,6 +37,9 @@ class CollapseResult(Result):
     message : str
     success : bool
         True when every cell was certified (:attr:`rqe.PlayerAdversaryCCE.success`).
+    status : Status
+        The worst cell's: ``SUCCESS``; ``MAX_ITER`` when cutting planes stopped at ``max_iter``
+        uncertified; ``NUMERICAL`` when a linear program or the RQE solve failed.
     taus, epsilons : ndarray
         The grid (``tau`` and ``epsilon`` are deprecated aliases).
     spread : ndarray
@@ -63,6 +66,7 @@ class CollapseResult(Result):
 
     message: str
     success: bool
+    status: Status
     taus: np.ndarray
     epsilons: np.ndarray
     spread: np.ndarray = field(repr=False)
@@ -121,6 +125,7 @@ def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", reso
     shape = (taus.size, epss.size)
     spread, distance, regret = np.empty(shape), np.empty(shape), np.empty(shape)
     ok = np.ones(shape, dtype=bool)
+    worst = int(Status.SUCCESS)
     for a, t in enumerate(taus):
         for b, e in enumerate(epss):
             with warnings.catch_warnings():
@@ -128,6 +133,7 @@ def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", reso
                 cell = player_adversary_cce(game, tau=t, epsilon=e, risk=risk, regularizer=regularizer,
                                             resolution=resolution, tol=tol, max_iter=max_iter)
             spread[a, b], distance[a, b], regret[a, b], ok[a, b] = cell.spread, cell.distance, cell.regret, cell.success
+            worst = max(worst, cell.status)
     product = (taus[:, None] * epss[None, :]) ** 2
     collapsed = spread <= collapse_tol
     holds = product >= 1.0
@@ -140,5 +146,6 @@ def cce_collapse(game, *, taus, epsilons, risk="kl", regularizer="entropy", reso
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     params = {"risk": getattr(risk, "name", risk), "regularizer": getattr(regularizer, "name", regularizer),
               "resolution": resolution, "tol": tol, "collapse_tol": collapse_tol}
-    return CollapseResult(message=message, success=success, taus=taus, epsilons=epss, spread=spread,
+    status = Status.SUCCESS if success else Status(max(worst, Status.MAX_ITER))
+    return CollapseResult(message=message, success=success, status=status, taus=taus, epsilons=epss, spread=spread,
                           distance=distance, regret=regret, product=product, collapsed=collapsed, params=params)

@@ -82,8 +82,10 @@ class FreeRidingResult(Result):
     comparison : tuple of dict
         For several degrees ``delta``: ``measured`` (the largest ``tau`` with an RQE of
         free-riding degree at least ``delta``), ``bound`` (Theorem 4) and ``ratio``.
-    cost, shared_reward : ndarray
-        The decomposition ``u_i = R - c(a_i)``.
+    cost, reward : ndarray
+        The decomposition ``u_i = R - c(a_i)``: the cost ``c`` of each action and the shared
+        reward table ``R`` (``shared_reward`` is a deprecated alias of ``reward``; elsewhere
+        ``shared_reward`` is the expected shared reward of a profile).
     epsilon : float
     message : str
     """
@@ -96,10 +98,11 @@ class FreeRidingResult(Result):
     max_delta: np.ndarray = field(repr=False)
     comparison: tuple = field(repr=False)
     cost: np.ndarray = field(repr=False)
-    shared_reward: np.ndarray = field(repr=False)
+    reward: np.ndarray = field(repr=False)
     epsilon: float = 0.1
 
     tau = _deprecated("FreeRidingResult", "tau", "taus")
+    shared_reward = _deprecated("FreeRidingResult", "shared_reward", "reward")
 
 
 def _degree(c, strategies) -> float:
@@ -209,5 +212,5 @@ def free_riding(game: NormalFormGame, *, epsilon: float, taus, levels=None) -> F
     else:
         message = "No RQE on the grid has free-riding."
     return FreeRidingResult(message=message, tau_star=float(tau_star), taus=grid, equilibria=sets, delta=delta,
-                            max_delta=max_delta, comparison=tuple(comparison), cost=c, shared_reward=R,
+                            max_delta=max_delta, comparison=tuple(comparison), cost=c, reward=R,
                             epsilon=epsilon)

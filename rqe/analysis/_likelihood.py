@@ -112,12 +112,6 @@ def check_data(data, games: list[NormalFormGame], single: bool, n_obs) -> list[l
     return [[float(n_obs) * c for c in row] for row in counts]
 
 
-def payoff_range(game: NormalFormGame) -> float:
-    """Largest minus smallest payoff of any player (1 for a constant game)."""
-    r = float(np.ptp(game.payoffs))
-    return r if r > 0 else 1.0
-
-
 # ------------------------------------------------------------------------------------- layout
 @dataclass(frozen=True)
 class Param:
@@ -144,7 +138,7 @@ def layout(games: list[NormalFormGame], model: str, share: str, prefix: str = ""
     params = []
     for kind in kinds:
         for suffix, slots in groups:
-            s = float(np.exp(np.mean([np.log(payoff_range(games[g])) for g in {g for g, _ in slots}])))
+            s = float(np.exp(np.mean([np.log(games[g].payoff_range) for g in {g for g, _ in slots}])))
             shift = _SCALE_POWER[kind] * np.log(s)
             params.append(Param(
                 name=f"{prefix}{kind}{suffix}", kind=kind,

@@ -36,17 +36,16 @@ import csv
 import importlib.util
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from rqe._validation import finite_array, positive_float, positive_int, renamed
+from rqe._validation import builtin_name, finite_array, game_of, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
-from rqe.regularizers import Entropy, LogBarrier
-from rqe.risk import KL, ReverseKL
+from rqe import regularizers, risk as risks
 from rqe.solvers._engine import build_system, normalised_rows, solve_batch
-from rqe.solvers._result import Result, _deprecated
+from rqe.solvers._result import Result, Status, _deprecated, grid_verdict
 from rqe.solvers.rqe import solve
 
 if TYPE_CHECKING:
@@ -54,7 +53,8 @@ if TYPE_CHECKING:
 
 __all__ = ["sweep", "SweepResult"]
 
-_COLUMNS = ("tau", "epsilon", "line", "residual", "gap", "success", "nit", "values")
+_ADVICE = "try a larger max_iter, a finer grid (warm starts from closer points), or rqe.solve at those points"
+_COLUMNS = ("tau", "epsilon", "line", "residual", "gap", "converged", "nit", "values")
 _UPDATES_PER_LINE = 100   # with an executor, a line is cut into at most this many chained chunks
 _BATCH_CHUNK = 2000       # points of a line solved in one batch
 _BATCH_MIN_CHUNK = 8      # chunk length after a point that needed rqe.solve
@@ -72,33 +72,51 @@ class SweepResult(Result):
 
     Attributes
     ----------
+    message : str
+        How many points converged, and what to try for those that did not.
+    success : bool
+        True when the sweep finished and every point converged.
+    status : Status
+        ``SUCCESS``; ``MAX_ITER`` when some point missed ``tol`` within ``max_iter``;
+        ``MAX_TIME`` when ``max_time`` was spent; ``INTERRUPTED`` after a ``KeyboardInterrupt``.
     tau, epsilon : ndarray, shape (K, N)
-        Each player's parameters at each point.
+        Each player's parameters at each point (a column of the table: ``tau[k]`` is point
+        ``k``'s per-player ``tau``).
     strategies : tuple of ndarray
         ``strategies[i]`` has shape ``(K, n_i)``.
     line : ndarray of int
         Index of the line (the ``epsilon`` value) each point belongs to.
-    residual, gap, success, nit : ndarray
-        Each point's certificate and convergence flags.
+    residual, gap : ndarray
+        Each point's certificate.
+    converged : ndarray of bool
+        Each point's ``residual <= tol``.
+    nit : ndarray of int
+        Newton steps from the previous point.
     values : ndarray, shape (K, N)
         Each player's regularised risk-adjusted value.
     finished : bool
         False when the sweep was interrupted or ran out of ``max_time``: the rows hold what
         was computed (``complete`` is a deprecated alias).
+    method : str
+        ``"batch"`` (every line solved as vectorised batches), ``"pointwise"`` or ``"executor"``.
     params : dict
-        ``risk``, ``regularizer``, ``players``, ``actions``.
+        ``risk``, ``regularizer``, ``tol``, ``max_iter``, ``players``, ``actions``.
     """
 
+    message: str
+    success: bool
+    status: Status
     tau: np.ndarray
     epsilon: np.ndarray
     strategies: tuple
     line: np.ndarray
     residual: np.ndarray
     gap: np.ndarray
-    success: np.ndarray
+    converged: np.ndarray
     nit: np.ndarray
     values: np.ndarray
     finished: bool = True
+    method: str = "batch"
     params: dict = field(default_factory=dict)
 
     complete = _deprecated("SweepResult", "complete", "finished")
@@ -107,8 +125,8 @@ class SweepResult(Result):
         return len(self.line)
 
     def __repr__(self) -> str:
-        return (f"SweepResult({len(self)} points, {len(np.unique(self.line))} lines, finished={self.finished}, "
-                f"all converged={bool(np.all(self.success))}, max residual={np.max(self.residual, initial=0):.1e})")
+        return (f"SweepResult({self.message!r}, {len(self)} points, {len(np.unique(self.line))} lines, "
+                f"max residual={np.max(self.residual, initial=0):.1e})")
 
     def _table(self) -> dict:
         """Column name -> 1-D array, in the order of :meth:`to_frame` and :meth:`to_csv`."""
@@ -123,7 +141,7 @@ class SweepResult(Result):
                 data[f"p_{name}_{act}"] = self.strategies[i][:, a]
         for i, name in enumerate(players):
             data[f"value_{name}"] = self.values[:, i]
-        for col in ("line", "residual", "gap", "success", "nit"):
+        for col in ("line", "residual", "gap", "converged", "nit"):
             data[col] = getattr(self, col)
         return data
 
@@ -150,7 +168,7 @@ class SweepResult(Result):
     def to_csv(self, path) -> None:
         """Write one row per point to a ``.csv`` file (no pandas needed), columns as :meth:`to_frame`.
 
-        Floats are written with ``repr`` (they read back exactly), ``success`` as ``True``/``False``.
+        Floats are written with ``repr`` (they read back exactly), ``converged`` as ``True``/``False``.
 
         Examples
         --------
@@ -159,7 +177,7 @@ class SweepResult(Result):
         >>> path = os.path.join(tempfile.mkdtemp(), "sweep.csv")
         >>> res.to_csv(path)
         >>> rows = list(csv.DictReader(open(path)))
-        >>> len(rows), rows[1]["tau_P1"], rows[1]["success"]
+        >>> len(rows), rows[1]["tau_P1"], rows[1]["converged"]
         (2, '1.0', 'True')
         """
         table = self._table()
@@ -171,25 +189,36 @@ class SweepResult(Result):
 
     def save(self, path) -> None:
         """Write to a ``.npz`` file (read back with :meth:`load`)."""
-        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("strategies", "params",
-                                                                                         "finished")}
+        arrays = {c: getattr(self, c) for c in _COLUMNS}
         for i, s in enumerate(self.strategies):
             arrays[f"strategies_{i}"] = s
-        np.savez(path, finished=self.finished, risk=self.params["risk"], regularizer=self.params["regularizer"],
+        np.savez(path, message=self.message, status=int(self.status), finished=self.finished, method=self.method,
+                 risk=self.params["risk"], regularizer=self.params["regularizer"],
+                 tol=self.params.get("tol", np.nan), max_iter=self.params.get("max_iter", -1),
                  players=np.array(self.params["players"]),
                  actions=np.array([",".join(a) for a in self.params["actions"]]), **arrays)
 
     @classmethod
     def load(cls, path) -> SweepResult:
-        """Read a file written by :meth:`save`."""
+        """Read a file written by :meth:`save` (files of earlier releases too)."""
         with np.load(path, allow_pickle=False) as f:
             n = sum(1 for k in f.files if k.startswith("strategies_"))
-            params = {"risk": str(f["risk"]), "regularizer": str(f["regularizer"]),
+            params: dict = {"risk": str(f["risk"]), "regularizer": str(f["regularizer"]),
                       "players": tuple(str(p) for p in f["players"]),
                       "actions": tuple(tuple(str(a).split(",")) for a in f["actions"])}
-            done = f["finished"] if "finished" in f.files else f["complete"]   # files written before 0.2
-            return cls(strategies=tuple(f[f"strategies_{i}"] for i in range(n)), finished=bool(done),
-                       params=params, **{c: f[c] for c in _COLUMNS})
+            if "tol" in f.files:
+                params.update(tol=float(f["tol"]), max_iter=int(f["max_iter"]))
+            columns = {c: f[c] for c in _COLUMNS if c in f.files}
+            if "converged" not in columns:                          # files written before 0.2
+                columns["converged"] = f["success"]
+            finished = bool(f["finished"] if "finished" in f.files else f["complete"])
+            if "message" in f.files:
+                message, status = str(f["message"]), Status(int(f["status"]))
+            else:
+                message, status = grid_verdict(columns["converged"], finished, out_of_time=False, advice=_ADVICE)
+            return cls(message=message, success=status == Status.SUCCESS, status=status,
+                       strategies=tuple(f[f"strategies_{i}"] for i in range(n)), finished=finished,
+                       method=str(f["method"]) if "method" in f.files else "pointwise", params=params, **columns)
 
 
 def _cell(value) -> str:
@@ -301,8 +330,8 @@ class _Row(NamedTuple):
 def _batchable(game, risk, regularizer) -> bool:
     """The batched kernel has the closed forms of the built-in risks and regularisers, for small games."""
     m, A = sum(game.n_actions), int(np.prod(game.n_actions))
-    return (type(risk) in (KL, ReverseKL) and type(regularizer) in (Entropy, LogBarrier)
-            and m <= _BATCH_MAX_UNKNOWNS and game.n_players * A <= _BATCH_MAX_JOINT)
+    return (not isinstance(risk, str) and builtin_name(risk, risks.BUILTIN) is not None
+            and builtin_name(regularizer, regularizers.BUILTIN) is not None and m <= _BATCH_MAX_UNKNOWNS and game.n_players * A <= _BATCH_MAX_JOINT)
 
 
 def _batch_line(game, taus, eps, risk, regularizer, tol, max_iter, x0):
@@ -416,7 +445,7 @@ def _next_start(rows, x0):
 def _run_on_executor(executor, game, taus, epss, args, bar) -> tuple[dict, bool]:
     """Each line as a chain of chunks on ``executor``; returns the rows per line and whether all finished."""
     chunk = max(1, math.ceil(len(taus) / _UPDATES_PER_LINE))
-    lines = {k: [] for k in range(len(epss))}
+    lines: dict[int, list] = {k: [] for k in range(len(epss))}
     pending = {}   # future -> (line, start index, x0)
 
     def submit(k, start, x0):
@@ -492,14 +521,13 @@ def sweep(game: NormalFormGame, *, taus, epsilons=0.1, risk="kl", regularizer="e
     >>> game = rqe.games.catalog.free_riding_game()
     >>> res = rqe.sweep(game, taus=np.linspace(0, 4, 5), epsilons=[0.2, 0.5], progress=False)
     >>> res
-    SweepResult(10 points, 2 lines, finished=True, all converged=True, max residual=...)
+    SweepResult('All 10 points converged.', 10 points, 2 lines, max residual=...)
     >>> [round(float(p), 3) for p in res.strategies[0][:5, 0]]
     [0.555, 0.608, 0.649, 0.68, 0.706]
     """
     func = "rqe.sweep"
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame (for Gaussian games use "
-                        f"rqe.analysis.collaboration). Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=func,
+            accepted="a rqe.NormalFormGame (for Gaussian games use rqe.analysis.collaboration)")
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"The 'executor' parameter of {func} must be a concurrent.futures.Executor or None. "
                         f"Got {type(executor).__name__} instead.")
@@ -515,8 +543,9 @@ def sweep(game: NormalFormGame, *, taus, epsilons=0.1, risk="kl", regularizer="e
     complete = True
     args = (risk_obj, reg_obj, tol, max_iter)
     bar = _Budgeted(_progress_bar(len(taus) * len(epss), progress), deadline)
+    batched = executor is None and _batchable(game, risk_obj, reg_obj)
     try:
-        if executor is None and _batchable(game, risk_obj, reg_obj):
+        if batched:
             for k, row in _batch_lines(game, taus, epss, *args, [None] * len(epss)):   # all lines at once
                 lines.setdefault(k, []).append(row)
                 bar.update(1)
@@ -534,10 +563,13 @@ def sweep(game: NormalFormGame, *, taus, epsilons=0.1, risk="kl", regularizer="e
     finally:
         bar.close()
     complete = complete and len(lines) == len(epss) and all(len(r) == len(taus) for r in lines.values())
-    return _assemble(game, taus, epss, lines, complete, risk_obj, reg_obj)
+    method = "batch" if batched else "pointwise" if executor is None else "executor"
+    return _assemble(game, taus, epss, lines, complete, risk_obj, reg_obj, method=method, tol=tol, max_iter=max_iter,
+                     out_of_time=not complete and deadline is not None and _now() > deadline)
 
 
-def _assemble(game, taus, epss, lines, complete, risk, regularizer) -> SweepResult:
+def _assemble(game, taus, epss, lines, complete, risk, regularizer, *, out_of_time: bool, method: str, tol: float,
+              max_iter: int) -> SweepResult:
     results, tau_rows, eps_rows, line_ids = [], [], [], []
     for k in sorted(lines):
         for j, res in enumerate(lines[k]):
@@ -546,13 +578,16 @@ def _assemble(game, taus, epss, lines, complete, risk, regularizer) -> SweepResu
             eps_rows.append(epss[k])
             line_ids.append(k)
     N = game.n_players
+    converged = np.array([r.success for r in results], dtype=bool)
+    message, status = grid_verdict(converged, complete, out_of_time=out_of_time, advice=_ADVICE)
     return SweepResult(
+        message=message, success=status == Status.SUCCESS, status=status,
         tau=np.array(tau_rows).reshape(-1, N), epsilon=np.array(eps_rows).reshape(-1, N),
         strategies=tuple(np.array([r.strategies[i] for r in results]).reshape(-1, game.n_actions[i])
                          for i in range(N)),
         line=np.array(line_ids, dtype=int), residual=np.array([r.residual for r in results]),
-        gap=np.array([r.gap for r in results]), success=np.array([r.success for r in results], dtype=bool),
+        gap=np.array([r.gap for r in results]), converged=converged,
         nit=np.array([r.nit for r in results], dtype=int),
-        values=np.array([r.values for r in results]).reshape(-1, N), finished=complete,
+        values=np.array([r.values for r in results]).reshape(-1, N), finished=complete, method=method,
         params={"risk": getattr(risk, "name", repr(risk)), "regularizer": getattr(regularizer, "name", repr(regularizer)),
-                "players": game.players, "actions": game.actions})
+                "tol": tol, "max_iter": max_iter, "players": game.players, "actions": game.actions})

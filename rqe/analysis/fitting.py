@@ -78,7 +78,7 @@ from rqe.analysis._likelihood import (FUNC, MODELS, SHARES, Likelihood, Param, c
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import Result
+from rqe.solvers._result import Result, Status
 from rqe.solvers.all import solve_all
 from rqe.solvers.nash import solve_nash
 
@@ -102,6 +102,10 @@ class FitResult(Result):
     success : bool
         True when the optimiser converged, the parameters are identified and the observed
         information is positive definite (standard errors available).
+    status : Status
+        ``SUCCESS``; ``MAX_TIME`` when ``max_time`` ran out; ``MAX_ITER`` when the optimiser
+        stopped unconverged; ``NUMERICAL`` when no equilibrium was predicted for some game or the
+        parameters are not identified (or their standard errors are not available).
     model, share : str
         As passed to :func:`fit`.
     identified : bool
@@ -148,6 +152,7 @@ class FitResult(Result):
 
     message: str
     success: bool
+    status: Status
     model: str
     share: str
     identified: bool
@@ -470,7 +475,8 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
         settings["selection"] = "Nash equilibrium of highest likelihood"
         return FitResult(
             message=" ".join([f"Nash equilibrium with tremble {tremble:g} (no free parameters)."] + notes),
-            success=found, model=model, share=share, identified=True, estimates={}, std_errors={},
+            success=found, status=Status.SUCCESS if found else Status.NUMERICAL, model=model, share=share,
+            identified=True, estimates={}, std_errors={},
             loglik=loglik, aic=-2 * loglik, bic=-2 * loglik, n_params=0, n_obs=total, conf_int={},
             predicted=tuple(None if x is None else tuple(x) for x in predicted), observed=observed,
             game_loglik=game_ll, names=tuple(labels), game_params=tuple({} for _ in game_list), at_bound={},
@@ -509,6 +515,9 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
     converged = all(b.converged for b in blocks)
     identified = all(b.identified for b in blocks)
     success = converged and identified and all(b.se_ok for b in blocks) and not failed
+    status = (Status.SUCCESS if success else Status.NUMERICAL if failed else
+              Status.MAX_TIME if not converged and deadline is not None and time.monotonic() > deadline else
+              Status.MAX_ITER if not converged else Status.NUMERICAL)
     k = sum(len(b.params) for b in blocks)
     loglik = -np.inf if failed else float(game_ll.sum())
     spread = [f"{sum(abs(ll - b.start_logliks[0]) <= SAME_OPTIMUM_ATOL for ll in b.start_logliks)}/{n_starts}"
@@ -522,7 +531,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
         for g, pp in zip(idx, block.lik.per_player(block.theta)):
             game_params[g] = {"epsilon": tuple(map(float, pp["epsilon"])), "tau": tuple(map(float, pp["tau"]))}
     return FitResult(
-        message=" ".join([head] + notes), success=success, model=model, share=share, identified=identified,
+        message=" ".join([head] + notes), success=success, status=status, model=model, share=share, identified=identified,
         estimates={n: v for b in blocks for n, v in b.estimates.items()},
         std_errors={n: v for b in blocks for n, v in b.std_errors.items()},
         loglik=loglik, aic=2 * k - 2 * loglik, bic=float(k * np.log(total) - 2 * loglik), n_params=k, n_obs=total,

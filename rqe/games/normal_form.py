@@ -239,6 +239,15 @@ class NormalFormGame:
         return tuple(mats)
 
     @cached_property
+    def payoff_range(self) -> float:
+        """The unit of every tolerance in payoff units: ``max_i (max u_i - min u_i)``, 1 for a constant game.
+
+        Regret tolerances are relative to it, as pygambit's ``maxregret`` is (docs/results.md).
+        """
+        spread = max(float(np.ptp(p)) for p in self._payoffs)
+        return spread if spread > 0 else 1.0
+
+    @cached_property
     def is_zero_sum(self) -> bool:
         """True when the payoffs sum to a constant over all action profiles."""
         total = self._payoffs.sum(axis=0)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rqe import risk as risks
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, positive_float, positive_int
 from rqe.analysis import tractability
@@ -43,7 +44,6 @@ __all__ = ["mirror_descent", "DynamicsResult"]
 
 _FUNC = "rqe.learning.mirror_descent"
 METHODS = ("mmd", "omwu")
-RISKS = ("kl", "reverse_kl")
 _STALL = 5e-15          # stop once no block moves by more than this (L1)
 
 
@@ -150,7 +150,7 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
     """
     system, _, _ = build_system(game, tau=tau, epsilon=epsilon, risk=risk, regularizer="entropy", func=_FUNC)
     choice(method, METHODS, name="method", func=_FUNC)
-    choice(risk, RISKS, name="risk", func=_FUNC)
+    choice(risk, tuple(risks.BUILTIN), name="risk", func=_FUNC)
     lr = positive_float(lr, name="lr", func=_FUNC)
     iters = positive_int(iters, name="iters", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
@@ -173,7 +173,7 @@ def mirror_descent(game: NormalFormGame, *, tau=0.0, epsilon, method: str = "mmd
 
     lp = [others(lx, i) for i in range(N)]
     records = set(np.unique(np.round(np.linspace(0, iters, min(history, iters + 1)))).astype(int).tolist())
-    hist = {"iteration": [], "residual": [], "gap": []}
+    hist: dict[str, list] = {"iteration": [], "residual": [], "gap": []}
 
     def certify(lxs):
         state = system.evaluate(system.normalize(np.concatenate(lxs)))

@@ -98,7 +98,7 @@ def anneal(system: RQESystem, *, tol: float, max_iter: int, deadline: float | No
     first = newton(_stage(system, 0.0, eps0), system.uniform(), tol=_STAGE_TOL,
                    max_iter=min(_STAGE_ITER, max_iter), deadline=deadline)
     nit, stages, status = first.nit, 1, 3
-    z, z_prev, h_prev = first.state.z, None, None
+    z, z_prev, h_prev = first.state.z, None, 1.0      # h_prev is read only once z_prev is set
     if first.status != 0:
         status = first.status
     else:

@@ -33,10 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rqe import regularizers, risk as risks
 from rqe.solvers._system import joint_sum
 
-BUILTIN_RISKS = ("kl", "reverse_kl")
-BUILTIN_REGULARIZERS = ("entropy", "log_barrier")
+BUILTIN_RISKS = tuple(risks.BUILTIN)
+BUILTIN_REGULARIZERS = tuple(regularizers.BUILTIN)
 VALUES = ("regularized", "risk_adjusted", "expected")
 
 _HALVINGS = 10            # line-search halvings before a damped fixed-point step is taken
@@ -184,9 +185,9 @@ class Batch:
     z: np.ndarray              # (B, m) normalised log strategies
     strategies: list           # strategies[i]: (B, n_i)
     adversaries: list          # adversaries[i]: (B, A_-i), others' joint actions in increasing order
-    regularized: np.ndarray    # (B, N): U_i^tau - epsilon_i nu(x_i)
-    risk_adjusted: np.ndarray  # (B, N): U_i^tau
-    expected: np.ndarray       # (B, N): x^T Q_i x (actual play)
+    regularized: np.ndarray | None    # (B, N): U_i^tau - epsilon_i nu(x_i), when asked for in ``values``
+    risk_adjusted: np.ndarray | None  # (B, N): U_i^tau
+    expected: np.ndarray | None       # (B, N): x^T Q_i x (actual play)
     residual: np.ndarray       # (B,): max_i ||x_i - QR_i(x)||_1 over the free players
     gap: np.ndarray            # (B, N): duality gap of each free player's max-min problem (0 if fixed)
     converged: np.ndarray      # (B,) bool

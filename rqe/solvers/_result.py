@@ -1,8 +1,8 @@
 """The result family: one base, one status enumeration, and the normal-form solvers' results.
 
 Every public result of ``rqe`` is a frozen dataclass deriving from :class:`Result`, with
-``message`` first, then ``success`` and ``status`` (a :class:`Status`), the answer, its
-certificate, ``method`` and ``params``, and a ``to_dict()`` of plain Python types.  The
+``message`` first, then ``success``, the answer, its certificate, ``status`` (a
+:class:`Status`), ``nit``, ``method`` and ``params``, and a ``to_dict()`` of plain Python types.  The
 convention and the vocabulary (``strategies``/``policies``, ``payoffs``, ``residual``,
 ``gap``, ``regret``, ``exploitability``, ``complete``) are written down in ``docs/results.md``.
 """
@@ -27,7 +27,8 @@ class Status(IntEnum):
     limit was reached; ``NUMERICAL`` (2) a numerical failure (singular system, non-finite
     iterate, a sub-solver that failed); ``PATH_FAILED`` (3) path tracing failed (step-size
     underflow); ``OUT_OF_RANGE`` (4) a path left its parameter range; ``MAX_TIME`` (5) the
-    time budget ``max_time`` was spent.  Each result's docstring says which codes it uses.
+    time budget ``max_time`` was spent; ``INTERRUPTED`` (6) a ``KeyboardInterrupt`` stopped
+    a long run, which kept what it had computed.  Each result's docstring says which codes it uses.
     ``repr`` is the integer, so printed results read as before.
 
     Examples
@@ -43,6 +44,7 @@ class Status(IntEnum):
     PATH_FAILED = 3
     OUT_OF_RANGE = 4
     MAX_TIME = 5
+    INTERRUPTED = 6
 
     def __repr__(self) -> str:
         return int.__repr__(self)
@@ -52,9 +54,9 @@ class Status(IntEnum):
 class Result:
     """Base of every public result: a frozen dataclass with ``message`` first.
 
-    Subclasses declare their fields in the order ``message``, ``success``, ``status``, the
-    answer (``strategies``, ``policies``, ...), its certificate (``residual``, ``gap``,
-    ``regret``, ``exploitability``), ``nit``, ``method``, ``params`` (see
+    Subclasses declare their fields in the order ``message``, ``success``, the answer
+    (``strategies``, ``policies``, ...), its certificate (``residual``, ``gap``, ``regret``,
+    ``exploitability``), ``status``, ``nit``, ``method``, ``params`` (see
     ``docs/results.md``).  The base converts an integer ``status`` into a :class:`Status`
     and provides :meth:`to_dict`.
 
@@ -78,16 +80,43 @@ class Result:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _deprecated(cls_name: str, old: str, new: str) -> property:
-    """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``."""
+def _deprecated(cls_name: str, old: str, new: str, convert=None, *, hint: str = "") -> property:
+    """A read-only property ``old`` that returns ``self.new`` with a ``DeprecationWarning``.
+
+    ``convert``, when given, maps ``self.new`` to what ``old`` used to hold (for a field whose
+    rename also changed its shape), and ``hint`` then says how to get it from ``new``.
+    """
+    use = f"{cls_name}.{new}{hint}"
 
     def getter(self):
         warnings.warn(f"{cls_name}.{old} is deprecated and will be removed in the next release; "
-                      f"use {cls_name}.{new}.", DeprecationWarning, stacklevel=2)
-        return getattr(self, new)
+                      f"use {use}.", DeprecationWarning, stacklevel=2)
+        value = getattr(self, new)
+        return value if convert is None else convert(value)
 
-    getter.__doc__ = f"Deprecated alias of ``{new}``."
+    getter.__doc__ = f"Deprecated alias of ``{new}{hint}``."
     return property(getter)
+
+
+def grid_verdict(converged, finished: bool, *, out_of_time: bool, advice: str) -> tuple[str, Status]:
+    """The ``message`` and ``status`` of a table of solves (a sweep) from its points' flags.
+
+    ``finished`` is False when the run stopped early, because ``max_time`` was spent
+    (``out_of_time``) or a ``KeyboardInterrupt`` came; ``advice`` says what to try for points that
+    did not converge.
+    """
+    flags = np.asarray(converged, dtype=bool)
+    done, failed = flags.size, int(np.count_nonzero(~flags))
+    if not finished:
+        why = "max_time was spent" if out_of_time else "it was interrupted"
+        again = "with a larger max_time, or on the remaining grid" if out_of_time else "on the remaining grid"
+        return (f"The sweep stopped after {done} points because {why}; the rows hold the points solved "
+                f"({failed} did not converge). Run it again {again}.",
+                Status.MAX_TIME if out_of_time else Status.INTERRUPTED)
+    if failed:
+        return (f"{failed} of {done} points did not converge to tol (their converged flag is False): {advice}.",
+                Status.MAX_ITER)
+    return f"All {done} points converged.", Status.SUCCESS
 
 
 def _plain(value):

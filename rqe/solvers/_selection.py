@@ -47,7 +47,7 @@ from scipy.optimize import nnls
 from rqe._validation import choice, positive_float
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import EquilibriumSet, Result, _plain
+from rqe.solvers._result import EquilibriumSet, Result, Status, _plain
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import trace
 from rqe.solvers._tractability import tractability
@@ -113,6 +113,9 @@ class NashSelection(Result):
         True when the selected point's ``regret`` is within tolerance (for ``"logit"`` and
         ``"rqe"``, also when the branch was traced to its end and its last point lies within
         ``distance <= 1e-5`` of an equilibrium of the set or of a maximal Nash subset).
+    status : Status
+        ``SUCCESS``; ``PATH_FAILED`` when the branch was not traced to its end; ``NUMERICAL``
+        when its end is near no equilibrium of the set or the selection's regret is above ``tol``.
     equilibrium : NashEquilibrium
         The selected equilibrium with its certificate.
     criterion : str
@@ -145,6 +148,7 @@ class NashSelection(Result):
 
     message: str
     success: bool
+    status: Status
     equilibrium: object
     criterion: str
     value: float
@@ -305,7 +309,7 @@ class NashSet(EquilibriumSet):
         if criterion != "rqe" and (tau_ratio != 1.0 or risk != "kl" or regularizer != "entropy"):
             raise ValueError(f"The 'tau_ratio', 'risk' and 'regularizer' parameters of {func} apply to "
                              f"criterion='rqe' only. Got criterion={criterion!r} instead.")
-        from rqe.solvers.nash import _equilibrium, _scale  # cycle: rqe.solvers.nash imports this module
+        from rqe.solvers.nash import _equilibrium  # cycle: rqe.solvers.nash imports this module
 
         func = "rqe.NashSet.select"
         choice(criterion, CRITERIA, name="criterion", func=func)
@@ -317,7 +321,7 @@ class NashSet(EquilibriumSet):
         if self.game is None:
             raise ValueError("rqe.NashSet.select needs the game; this set was built without one.")
         tol = self.params.get("tol", 1e-9)
-        scale = _scale(self.game)
+        scale = self.game.payoff_range
         two = self.game.n_players == 2
         if criterion in ("logit", "rqe"):
             return self._select_traced(criterion, tol, scale, tau_ratio=tau_ratio, risk=risk, regularizer=regularizer)
@@ -347,8 +351,9 @@ class NashSet(EquilibriumSet):
                    + ("" if self.complete or (two and self.method == "vertex_enumeration") else
                       f" The set was found by {self.method!r} and may miss equilibria."))
         index = self._match(eq.strategies)[0]
-        return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion=criterion,
-                             value=value, component=component, index=index, params={"tol": tol})
+        return NashSelection(message=message, success=bool(success),
+                             status=Status.SUCCESS if success else Status.NUMERICAL, equilibrium=eq,
+                             criterion=criterion, value=value, component=component, index=index, params={"tol": tol})
 
     def _max_entropy(self):
         best = None
@@ -419,9 +424,10 @@ class NashSet(EquilibriumSet):
                             "rqe.solve_nash(game, method='vertex_enumeration') for two players.")
         params = {"tol": tol, "approach_tol": _APPROACH_TOL, "approach": approach,
                   **{k: v for k, v in trace.items() if k not in ("success", "message")}}
-        return NashSelection(message=message, success=bool(success), equilibrium=eq, criterion=criterion,
-                             value=float(trace["parameter"][-1]), component=component, index=index,
-                             distance=float(distance), params=params)
+        status = (Status.SUCCESS if success else Status.PATH_FAILED if not trace["success"] else Status.NUMERICAL)
+        return NashSelection(message=message, success=bool(success), status=status, equilibrium=eq,
+                             criterion=criterion, value=float(trace["parameter"][-1]), component=component,
+                             index=index, distance=float(distance), params=params)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -549,7 +555,7 @@ def _rqe_branch(game, *, tau_ratio: float, risk, regularizer, regret_tol: float 
     from rqe.solvers.nash import _equilibrium  # cycle: rqe.solvers.nash imports this module
 
     n = game.n_players
-    spread = float(np.ptp(game.payoffs)) or 1.0
+    spread = game.payoff_range
     eps0 = 10.0 * spread
     ones = np.ones(n)
 

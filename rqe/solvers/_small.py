@@ -42,8 +42,8 @@ import time
 import numpy as np
 
 from rqe.games.normal_form import NormalFormGame
-from rqe.regularizers import Entropy, LogBarrier
-from rqe.risk import KL, ReverseKL
+from rqe import regularizers, risk as risks
+from rqe._validation import builtin_name
 from rqe.solvers._iterate import _ARMIJO, _MIN_STEP, _STALL
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import normalised_rows
@@ -51,10 +51,6 @@ from rqe.solvers._system import normalised_rows
 _TINY = 1e-300
 _LOG_C_MIN = -700.0      # below, exp underflows: leave the case to the general (log-coordinate) code
 _CACHE = "_rqe_small_2x2"
-_RISKS = {"kl": "kl", "reverse_kl": "reverse_kl"}
-_REGULARIZERS = {"entropy": "entropy", "log_barrier": "log_barrier"}
-_RISK_TYPES = {KL: "kl", ReverseKL: "reverse_kl"}
-_REGULARIZER_TYPES = {Entropy: "entropy", LogBarrier: "log_barrier"}
 
 
 class OutOfScope(Exception):
@@ -301,8 +297,8 @@ class Kernel:
 def kernel_for(system) -> Kernel | None:
     """The scalar kernel of a 2x2 :class:`~rqe.solvers._system.RQESystem` at payoff scale 1, or ``None``
     when its risk measure or regulariser is not a built-in one."""
-    risk = _RISK_TYPES.get(type(system.risk))
-    reg = _REGULARIZER_TYPES.get(type(system.regularizer))
+    risk = builtin_name(system.risk, risks.BUILTIN)
+    reg = builtin_name(system.regularizer, regularizers.BUILTIN)
     if risk is None or reg is None or system.scale != 1.0 or tuple(system.n) != (2, 2):
         return None
     try:
@@ -325,20 +321,15 @@ def _pair(value, positive: bool) -> tuple | None:
     if f is not None:
         vals = (f, f)
     elif (isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)) and len(value) == 2:
-        vals = (_number(value[0]), _number(value[1]))
-        if None in vals:
+        a, b = _number(value[0]), _number(value[1])
+        if a is None or b is None:
             return None
+        vals = (a, b)
     else:
         return None
     if any(v < 0 or (positive and v == 0) for v in vals):
         return None
     return vals
-
-
-def _name(value, names: dict, types: dict) -> str | None:
-    if isinstance(value, str):
-        return names.get(value)
-    return types.get(type(value))
 
 
 def _start(x0) -> tuple | None:
@@ -366,8 +357,8 @@ def solve_2x2(game, *, tau, epsilon, risk, regularizer, method, tol, max_iter, x
     """
     if method not in ("auto", "newton") or not isinstance(game, NormalFormGame) or game.n_actions != (2, 2):
         return None
-    risk_name = _name(risk, _RISKS, _RISK_TYPES)
-    reg_name = _name(regularizer, _REGULARIZERS, _REGULARIZER_TYPES)
+    risk_name = builtin_name(risk, risks.BUILTIN)
+    reg_name = builtin_name(regularizer, regularizers.BUILTIN)
     taus, epss = _pair(tau, False), _pair(epsilon, True)
     tol_f = _number(tol)
     if (None in (risk_name, reg_name, taus, epss, tol_f) or tol_f <= 0 or isinstance(max_iter, bool)
@@ -429,12 +420,16 @@ class SmallSystem:
         self.M = tuple(_entries(*(self.scale * v for v in m[:4])) for m in M)
         self.tau_n = tuple(float(t) * u for t, u in zip(self.tau, unit))
         self.eps_n = tuple(float(e) / u for e, u in zip(self.epsilon, unit))
-        self.names = (_RISK_TYPES[type(risk)], _REGULARIZER_TYPES[type(regularizer)])
+        risk_name, reg_name = builtin_name(risk, risks.BUILTIN), builtin_name(regularizer, regularizers.BUILTIN)
+        if risk_name is None or reg_name is None:
+            raise OutOfScope("the scalar kernel has only the built-in risk measures and regularisers")
+        self.names = (risk_name, reg_name)
 
     @staticmethod
     def supports(game, risk, regularizer) -> bool:
-        return (isinstance(game, NormalFormGame) and game.n_actions == (2, 2) and type(risk) in _RISK_TYPES
-                and type(regularizer) in _REGULARIZER_TYPES)
+        return (isinstance(game, NormalFormGame) and game.n_actions == (2, 2) and not isinstance(risk, str)
+                and builtin_name(risk, risks.BUILTIN) is not None
+                and builtin_name(regularizer, regularizers.BUILTIN) is not None)
 
     def uniform(self) -> np.ndarray:
         return np.full(4, -math.log(2.0))

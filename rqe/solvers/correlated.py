@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import choice, finite_array, per_player, positive_float, positive_int
+from rqe._validation import choice, finite_array, game_of, per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import KL, ReverseKL, get_risk
@@ -320,7 +320,7 @@ def build_program(game: NormalFormGame, *, kind: str, objective, solver) -> _Pro
     import cvxpy as cp  # optional and slow to import: on first use
 
     U = np.stack([np.asarray(p, float).ravel() for p in game.payoffs])          # (N, A)
-    scale = max(float(np.ptp(U)), 1e-300)
+    scale = game.payoff_range
     mu = cp.Variable(U.shape[1], nonneg=True)
     target, name, conic = _objective(cp, objective, mu, game, U, scale)
     used = _pick_solver(cp, solver, conic)
@@ -392,9 +392,7 @@ def solve_correlated(game: NormalFormGame, *, kind: str = "ce", objective: str |
     """
     import cvxpy as cp  # optional and slow to import: on first use
 
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. Got "
-                        f"{type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=_FUNC)
     choice(kind, KINDS, name="kind", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
     n = game.n_actions
@@ -668,9 +666,7 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     True 1.077 True
     """
     func = _PA_FUNC
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame. Got {type(game).__name__} "
-                        "instead.")
+    game_of(game, NormalFormGame, func=func)
     if game.n_players != 2:
         raise ValueError(f"The 'game' parameter of {func} must be a two-player game (its player-adversary game has "
                          f"four agents). Got a game with {game.n_players} players.")
@@ -699,7 +695,7 @@ def player_adversary_cce(game: NormalFormGame, *, tau, epsilon, risk="kl", regul
     star = [eq.strategies[0], eq.adversaries[0], eq.strategies[1], eq.adversaries[1]]
     support = tuple(np.vstack([simplex_grid(len(s), resolution), s[None]]) for s in star)
     agents = _AgentGame(game, tau, epsilon, risk_obj, reg_obj, support)
-    scale = max(float(np.ptp(game.payoffs)), 1e-300)
+    scale = game.payoff_range
     spread = 0.5 * (np.abs(support[0] - star[0]).sum(axis=1)[:, None, None, None]
                     + np.abs(support[2] - star[2]).sum(axis=1)[None, None, :, None])
     cost = -np.broadcast_to(spread, agents.shape).ravel()

@@ -21,6 +21,13 @@ Finite horizon: MPS Algorithm 1 (Mazumdar, Panaganti and Shi, ICLR 2025), with `
 the last step.  Discounted: a stationary RQE, the fixed point of the same map, computed by value
 iteration with warm starts and then damped (Krasnoselskii-Mann) iteration; no contraction is
 assumed: the Bellman residual ``max |B(W) - W|`` is reported.
+
+Exploitability (the certificate of ``value="regularized"``): a profile is evaluated with nobody
+free in the stage problem, a best response is the same dynamic programme with one player free
+against the others' fixed policies, and a player's exploitability is its best-response value
+minus its value of the profile at the initial law (zero exactly at an equilibrium, by the
+one-shot deviation principle).  These programmes, on the stage games of :class:`Stages`, also
+serve the public tools of :mod:`rqe.markov`, which validate the arguments and wrap them in results.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._validation import choice, per_player, positive_float, positive_int
@@ -41,6 +49,7 @@ from rqe.risk import get_risk
 from rqe.solvers._batch import BUILTIN_REGULARIZERS, BUILTIN_RISKS, solve_batch
 from rqe.solvers._iterate import expired
 from rqe.solvers._result import Result
+from rqe.solvers.rqe import solve
 from rqe.uncertainty import get_env_risk
 
 __all__ = ["solve_markov", "MarkovResult", "VALUES"]
@@ -51,6 +60,7 @@ VALUES = ("regularized", "risk_adjusted", "expected")
 _FUNC = "rqe.solve_markov"
 _DAMPING = 0.5          # weight of the new iterate in the damped value iteration
 _LONG = 50_000          # steps x states above which the progress bar is shown by default
+_EVAL_TOL = 1e-12       # discounted evaluation by iteration stops at this sup-norm change
 
 
 @dataclass(frozen=True)
@@ -213,8 +223,6 @@ class Stages:
     def _fallback(self, Qb, zb, free, legal, partners, kw):
         """Stage games the batch missed: :func:`rqe.solve` (all free, no fixed partners) or a longer batched
         Newton run."""
-        from rqe.solvers.rqe import solve
-
         out = np.array(zb)
         for b, (Q1, z1, f, ok) in enumerate(zip(Qb, zb, free, legal)):
             if not np.all(f) or partners is not None:
@@ -356,10 +364,8 @@ def solve_markov(game: MarkovGame, *, tau=1.0, epsilon=0.1, risk: str = "kl", re
         status = 2
     expl = None
     if value == "regularized" and exploitability and status != 5:
-        from rqe.markov import _exploitability_from
-
-        expl = _exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
-                                    max_iter)
+        expl = exploitability_from(stages, policies, None if game.horizon is not None else values, bellman_tol,
+                                   max_iter)
     success = status == 0
     worst = float(np.max(residual))
     if success:
@@ -463,3 +469,154 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
         W = out.values[value]
     return ((out.strategies, out.adversaries, W, out.residual, out.gap, n_fallback + out.n_fallback), bellman,
             nit, status, method)
+
+
+# ---------------------------------------------------------------------------------------- exploitability
+def evaluate_values(stages: Stages, policies, max_iter: int, init=None) -> np.ndarray:
+    """Values ``(H + 1, N, S)`` or ``(N, S)`` of a fixed profile (the stage value with nobody free)."""
+    game = stages.game
+    free = np.zeros(stages.N, bool)
+    if game.horizon is not None:
+        V = np.zeros((game.horizon + 1, stages.N, stages.S))
+        for h in reversed(range(game.horizon)):
+            z = stages.z_from_policies([p[h] for p in policies])
+            V[h] = stages.solve(stages.q_values(V[h + 1], h), z, free=free).values["regularized"]
+        return V
+    z = stages.z_from_policies(policies)
+    linear = np.all(stages.tau == 0) and stages.env.name == "expectation"
+    if linear:
+        r = stages.solve(stages.q_values(np.zeros((stages.N, stages.S))), z, free=free).values["regularized"]
+        joint = _joint_policy(policies)                                    # (S, A)
+        rows = np.arange(stages.S).repeat(stages.A)
+        D = sp.csr_array((joint.ravel(), (rows, np.arange(stages.S * stages.A))),
+                         shape=(stages.S, stages.S * stages.A))
+        P_pi = sp.csc_array(sp.eye(stages.S) - game.discount * (D @ game.transitions))
+        return np.asarray(spla.spsolve(P_pi, r.T)).reshape(stages.S, stages.N).T
+    V = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
+    for _ in range(max_iter):
+        new = stages.solve(stages.q_values(V), z, free=free).values["regularized"]
+        change = float(np.max(np.abs(new - V)))
+        V = new
+        if change <= _EVAL_TOL * max(1.0, float(np.max(np.abs(V)))):
+            break
+    return V
+
+
+def _joint_policy(policies) -> np.ndarray:
+    """``(..., S, A)``: the product of the players' policies over joint actions (C order)."""
+    joint = policies[0]
+    for pol in policies[1:]:
+        joint = (joint[..., :, None] * pol[..., None, :]).reshape(*pol.shape[:-1], -1)
+    return joint
+
+
+@dataclass(frozen=True)
+class BestResponseOutcome:
+    """One player's best response: what :class:`rqe.markov.BestResponse` reports.
+
+    ``policy`` ``(H, S, n_i)`` or ``(S, n_i)``; ``payoff`` the best-response value at the
+    initial law; ``values`` per step and state ``(H + 1, S)`` or per state ``(S,)``;
+    ``residual`` the worst stage residual; ``status`` 0 converged, 1 iteration limit, 2 a stage
+    problem missed ``tol``.
+    """
+
+    policy: np.ndarray
+    payoff: float
+    values: np.ndarray
+    residual: float
+    status: int
+
+
+def best_response_values(stages: Stages, policies, player: int, max_iter: int, tol: float,
+                         init=None) -> BestResponseOutcome:
+    """Player ``player``'s best response to the others' policies, by dynamic programming.
+
+    Backwards for a finite horizon; value iteration for a discounted game, warm-started at the
+    values ``init`` ``(N, S)`` when given, stopped when a sweep changes the player's values by at
+    most ``tol`` (at most ``max_iter`` sweeps).
+    """
+    game = stages.game
+    free = np.zeros(stages.N, bool)
+    free[player] = True
+
+    def start(p):
+        return _br_start(game, player, p)
+
+    status, worst = 0, 0.0
+    if game.horizon is not None:
+        H = game.horizon
+        W = np.zeros((H + 1, stages.N, stages.S))
+        policy = np.zeros((H, stages.S, game.n_actions[player]))
+        for h in reversed(range(H)):
+            z = stages.z_from_policies([p[h] if j != player else start(p[h]) for j, p in enumerate(policies)])
+            out = stages.solve(stages.q_values(W[h + 1], h), z, free=free)
+            W[h, player] = out.values["regularized"][player]
+            policy[h] = out.strategies[player]
+            worst = max(worst, float(out.residual.max()))
+        values = W[:, player]
+        payoff = float(game.initial @ values[0])
+    else:
+        W = np.zeros((stages.N, stages.S)) if init is None else np.array(init, dtype=float)
+        z = stages.z_from_policies([p if j != player else start(p) for j, p in enumerate(policies)])
+        status, out = 1, None
+        for _ in range(max_iter):
+            out = stages.solve(stages.q_values(W), z, free=free, jinv=None if out is None else out.jinv)
+            z = out.z
+            new = out.values["regularized"][player]
+            change = float(np.max(np.abs(new - W[player])))
+            W[player] = new
+            if change <= tol:
+                status = 0
+                break
+        policy, values = out.strategies[player], W[player]
+        worst = float(out.residual.max())
+        payoff = float(game.initial @ values)
+    if status == 0 and worst > stages.tol:
+        status = 2
+    return BestResponseOutcome(policy=policy, payoff=payoff, values=values, residual=worst, status=status)
+
+
+def exploitability_from(stages: Stages, policies, values, tol: float, max_iter: int) -> np.ndarray:
+    """Best-response gains at the initial law (the certificate of :func:`rqe.solve_markov`).
+
+    The profile is re-evaluated and every best response recomputed; for discounted games
+    ``values`` (the solver's, or ``None``) only warm-starts those fixed-point iterations.
+    """
+    if stages.game.horizon is not None:
+        return _exploitability_finite(stages, policies)
+    V = evaluate_values(stages, policies, max_iter, init=values)
+    base = stages.game.initial @ V.T
+    gains = np.array([best_response_values(stages, policies, i, max_iter, tol, init=V).payoff
+                      for i in range(stages.N)]) - base
+    return np.maximum(gains, 0.0)
+
+
+def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
+    """Finite horizon: the profile's values and every player's best response in one backward pass.
+
+    At each step one batch holds the evaluation of the profile (nobody free, ``Q`` from its
+    values) and, for every state, all players' best responses at once (each player free against
+    the others' fixed policies, ``Q_i`` from its own best-response values): the recursions of
+    :func:`evaluate_values` and :func:`best_response_values`, with the best responses of the
+    players solved side by side instead of one player at a time.
+    """
+    game = stages.game
+    N = stages.N
+    V = np.zeros((N, stages.S))            # the profile's values at the next step
+    W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
+    frees = [np.zeros(N, bool), np.ones(N, bool)]
+    for h in reversed(range(game.horizon)):
+        profile = stages.z_from_policies([p[h] for p in policies])
+        start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
+        outs = stages.solve_stack([stages.q_values(V, h), stages.q_values(W, h)], [profile, start], frees,
+                                  partners=profile)
+        V, W = outs[0].values["regularized"], outs[1].values["regularized"]
+    return np.maximum(game.initial @ W.T - game.initial @ V.T, 0.0)
+
+
+def _br_start(game, player, p):
+    """Warm start of the free player: its own policy where it is interior, else half-way to uniform."""
+    legal = game.legal[player]
+    uniform = legal / legal.sum(1, keepdims=True)
+    interior = np.all(np.where(legal, p, 1.0) > 0, axis=-1, keepdims=True)
+    return np.where(interior, p, 0.5 * p + 0.5 * uniform)

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import choice, positive_float, positive_int
+from rqe._validation import choice, game_of, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._exact import exact_equilibrium
 from rqe.solvers._lemke_howson import lemke_howson
@@ -139,12 +139,6 @@ def _action_values(game: NormalFormGame, xs, shifts) -> list[np.ndarray]:
     return out
 
 
-def _scale(game: NormalFormGame) -> float:
-    """The largest payoff range of any player (1 when every payoff is constant)."""
-    spread = max(float(np.ptp(p)) for p in game.payoffs)
-    return spread if spread > 0 else 1.0
-
-
 def _equilibrium(game: NormalFormGame, xs, tol: float, exact=None) -> NashEquilibrium:
     if exact is not None:
         xs = [np.array([float(q) for q in x]) for x in exact]
@@ -178,7 +172,7 @@ def _verify(game, candidates, tol, exact):
             rational = exact_equilibrium(A, B, xs[0], xs[1], tol)
             unverified += rational is None
         eq = _equilibrium(game, xs, tol, rational)
-        if eq.regret <= tol * _scale(game):
+        if eq.regret <= tol * game.payoff_range:
             accepted.append(eq)
         else:
             rejected += 1
@@ -232,7 +226,7 @@ def _components_with_continua(equilibria) -> int:
         return a
 
     for player in (0, 1):
-        first = {}
+        first: dict[tuple, int] = {}
         for k, eq in enumerate(equilibria):
             key = tuple(np.round(eq.strategies[player], 9))
             if key in first:
@@ -301,7 +295,7 @@ def _lp(game, tol, exact):
     raw = np.asarray(game.payoffs[0])
     shift = float(raw.min())
     A = raw - shift
-    scale = _scale(game)
+    scale = game.payoff_range
     first, second = _maxmin(A), _maxmin(-A.T)
     if first is None or second is None:
         message = "The linear program failed (HiGHS found no optimum); use method='vertex_enumeration'."
@@ -333,7 +327,7 @@ def _lp(game, tol, exact):
 
 def _pure(game, tol, exact):
     payoffs = game.payoffs
-    slack = 0.0 if exact else tol * _scale(game)
+    slack = 0.0 if exact else tol * game.payoff_range
     is_equilibrium = np.ones(game.n_actions, dtype=bool)
     for i in range(game.n_players):
         is_equilibrium &= payoffs[i] >= payoffs[i].max(axis=i, keepdims=True) - slack
@@ -355,7 +349,7 @@ def _qre_limit(game, tol):
     """The end of the principal logit-QRE branch, polished on its support (any number of players)."""
     strategies, _, path = nash_from_qre(game)
     eq = _equilibrium(game, strategies, tol, None)
-    if eq.regret <= tol * _scale(game):
+    if eq.regret <= tol * game.payoff_range:
         message = (f"Found one equilibrium as the limit of the principal logit-QRE branch (traced to "
                    f"lam = {path.parameter[-1]:.3g}), polished on its support; max regret {eq.regret:.1e}.")
         return (eq,), message
@@ -433,9 +427,7 @@ def solve_nash(
     >>> res.method, res.complete, [str(q) for q in res[0].exact[0]]
     ('lp', True, ['1/3', '1/3', '1/3'])
     """
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=_FUNC)
     choice(method, METHODS, name="method", func=_FUNC)
     tol = positive_float(tol, name="tol", func=_FUNC)
     if not isinstance(exact, (bool, np.bool_)):
@@ -460,7 +452,7 @@ def solve_nash(
     if method == "lp" and not game.is_zero_sum:
         raise ValueError(f"The 'method' parameter of {_FUNC} can be 'lp' only for zero-sum (constant-sum) games. "
                          "Got method='lp' for a game whose payoffs do not sum to a constant.")
-    params = {"tol": tol, "exact": bool(exact)}
+    params: dict = {"tol": tol, "exact": bool(exact)}
     if method == "vertex_enumeration":
         equilibria, complete, message = _vertex_enumeration(game, tol, exact)
     elif method == "lemke_howson":
