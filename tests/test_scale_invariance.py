@@ -109,15 +109,15 @@ def test_solve_nash(games, c, name, method):
 def test_qre_limit_warns_when_it_finds_nothing(monkeypatch):
     # A branch end that does not polish (here: moved off the equilibrium by 1e-3) is reported, not returned.
     # (Asking for tol=1e-300 instead depends on the rounding of the platform: the regret may come out exactly 0.)
-    import rqe.solvers.continuation as continuation
+    import rqe.solvers.nash as nash
 
-    trace = continuation.nash_from_qre
+    trace = nash.nash_from_qre
 
     def off_equilibrium(game, **options):
         strategies, lam, path = trace(game, **options)
         return tuple(np.abs(x - 1e-3 * (x - 0.5)) / np.abs(x - 1e-3 * (x - 0.5)).sum() for x in strategies), lam, path
 
-    monkeypatch.setattr(continuation, "nash_from_qre", off_equilibrium)
+    monkeypatch.setattr(nash, "nash_from_qre", off_equilibrium)
     rng = np.random.default_rng(1)
     game = rqe.NormalFormGame([rng.normal(size=(2, 2, 2)) for _ in range(3)])
     with pytest.warns(rqe.ConvergenceWarning, match="did not polish to an equilibrium: max regret"):
