@@ -65,7 +65,7 @@ def test_two_robots_is_example_2():
     v = [0.1, 0.2]
     for m in ([0.0, 0.0], [0.3, -0.2]):
         ER = -((m[0] + m[1] - 1.0) ** 2 + v[0] + v[1]) / 2
-        u = game.expected_utilities([np.array([m[0]]), np.array([m[1]])], [np.array([[v[0]]]), np.array([[v[1]]])])
+        u = game.expected_payoffs([np.array([m[0]]), np.array([m[1]])], [np.array([[v[0]]]), np.array([[v[1]]])])
         np.testing.assert_allclose(u, [ER - (m[0] ** 2 + v[0]) / 2, ER - (m[1] ** 2 + v[1]) / 2], atol=MATCH_TOL)
 
 

@@ -291,14 +291,14 @@ def test_game_properties_and_equality():
         game.foo = 1
 
 
-def test_expected_utilities_monte_carlo():
+def test_expected_payoffs_monte_carlo():
     rng = np.random.default_rng(2)
     game = random_game(rng, [2, 1])
     means = [np.array([0.3, -0.2]), np.array([0.5])]
     covs = [np.array([[0.4, 0.1], [0.1, 0.3]]), np.array([[0.2]])]
     draws = np.hstack([rng.multivariate_normal(m, S, size=400_000) for m, S in zip(means, covs)])
     mc = [np.mean(0.5 * np.einsum("ka,ab,kb->k", draws, H, draws) + draws @ h) for H, h in zip(game.H, game.h)]
-    assert np.allclose(game.expected_utilities(means, covs), mc, atol=0.02)
+    assert np.allclose(game.expected_payoffs(means, covs), mc, atol=0.02)
 
 
 def test_rqe_namespace_and_catalog():
@@ -380,7 +380,7 @@ def test_collaborative_errors(kwargs, match):
 ])
 def test_profile_errors(means, covs, match):
     with pytest.raises(ValueError, match=match):
-        two_robots().expected_utilities(means, covs)
+        two_robots().expected_payoffs(means, covs)
 
 
 def test_risk_adjusted_utility_errors():

@@ -135,3 +135,10 @@ def test_team_values_payoff_is_the_team_value_of_every_agent():
     assert np.all(res.payoffs == value)
     # the robust team value: the robust action value of the robust team-optimal joint action
     assert value == res.q[res.joint_action]
+
+
+def test_gaussian_game_expected_utilities_is_a_deprecated_alias():
+    game = rqe.games.catalog.two_robots()
+    with pytest.warns(DeprecationWarning, match="use GaussianGame.expected_payoffs"):
+        old = game.expected_utilities([1.0, 0.5], [0.3, 0.2])
+    np.testing.assert_array_equal(old, game.expected_payoffs([1.0, 0.5], [0.3, 0.2]))

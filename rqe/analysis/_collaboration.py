@@ -66,7 +66,7 @@ class CollaborationResult(Result):
 
 def _rewards(game: GaussianGame, covs, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``J`` and every ``E[u_i]`` at each row of stacked ``means`` (the closed forms of
-    :meth:`rqe.GaussianGame.expected_shared_reward` and :meth:`rqe.GaussianGame.expected_utilities`,
+    :meth:`rqe.GaussianGame.expected_shared_reward` and :meth:`rqe.GaussianGame.expected_payoffs`,
     broadcast over the rows)."""
     S = block_diagonal(list(covs))  # the joint covariance
     utilities = (0.5 * np.einsum("ka,iab,kb->ki", means, game.H, means) + 0.5 * np.einsum("iab,ab->i", game.H, S)

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import warnings
+
 import numpy as np
 
 from rqe._validation import finite_array, per_player, positive_int
@@ -70,7 +72,7 @@ class GaussianGame:
     >>> game = rqe.GaussianGame(H, h=[[1, 0], [0, 1]], dims=[1, 1])
     >>> game
     GaussianGame(2 players, action dimensions (1, 1))
-    >>> [round(float(u), 6) for u in game.expected_utilities([1.0, 1.0], [0.5, 0.5])]
+    >>> [round(float(u), 6) for u in game.expected_payoffs([1.0, 1.0], [0.5, 0.5])]
     [0.5, 0.5]
     """
 
@@ -237,16 +239,22 @@ class GaussianGame:
         return (Hi[np.ix_(own, own)], Hi[np.ix_(own, others)], Hi[np.ix_(others, others)], hi[own], hi[others])
 
     # ------------------------------------------------------------------ closed forms
-    def expected_utilities(self, means, covariances) -> np.ndarray:
+    def expected_payoffs(self, means, covariances) -> np.ndarray:
         """``E[u_i]`` for every player when ``a_j ~ N(means[j], covariances[j])`` independently.
 
         ``E[u_i] = 1/2 m^T H_i m + 1/2 tr(H_i Sigma) + h_i^T m + c_i`` with ``m`` the stacked
         means and ``Sigma`` the block-diagonal joint covariance.  For one-dimensional actions
         the entries of ``means`` and ``covariances`` may be scalars.
         """
-        m, S = self._joint(*check_profile(self._dims, means, covariances, "rqe.GaussianGame.expected_utilities"))
+        m, S = self._joint(*check_profile(self._dims, means, covariances, "rqe.GaussianGame.expected_payoffs"))
         return np.array([0.5 * m @ Hi @ m + 0.5 * np.sum(Hi * S) + hi @ m + c
                          for Hi, hi, c in zip(self._H, self._h, self._const)])
+
+    def expected_utilities(self, means, covariances) -> np.ndarray:
+        """Deprecated alias of :meth:`expected_payoffs` (removed in the next release)."""
+        warnings.warn("GaussianGame.expected_utilities is deprecated and will be removed in the next release; use "
+                      "GaussianGame.expected_payoffs.", DeprecationWarning, stacklevel=2)
+        return self.expected_payoffs(means, covariances)
 
     def expected_shared_reward(self, means, covariances) -> float:
         """``E[R]`` of a collaborative game at a profile of independent Gaussians.

@@ -206,7 +206,7 @@ def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-
         success=bool(success),
         means=means,
         covariances=tuple(covs),
-        payoffs=game.expected_utilities(means, covs),
+        payoffs=game.expected_payoffs(means, covs),
         shared_reward=game.expected_shared_reward(means, covs) if game.is_collaborative else None,
         residual=float(residual),
         gap=_gap(game, list(means), covs, tau_arr, eps_arr),
