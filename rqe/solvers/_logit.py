@@ -35,39 +35,44 @@ class LogitFamily:
         self.game = game
         self.N = N = game.n_players
         self.n = n = game.n_actions
-        self.offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
-        self.size = int(self.offsets[-1])
+        self.offsets = offsets = [0]
+        for k in n:
+            offsets.append(offsets[-1] + k)
+        self.size = size = offsets[-1]
         m = max(n)
-        self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
+        self.square = self.fast = min(n) == m
         self.w = np.asarray(weights, dtype=float)[:, None]
         P = np.asarray(game.payoffs, dtype=float)
         # Subtract each player's smallest payoff (the logit response ignores it): exact for
         # payoffs sharing a large offset (Sterbenz), so 1e9 + u keeps all of u's digits.
-        self.P = P - P.reshape(N, -1).min(axis=1).reshape((N,) + (1,) * N)
+        low = P.reshape(N, -1).min(axis=1)
+        self.P = P - low.reshape((N,) + (1,) * N)
+        self.bound = float((P.reshape(N, -1).max(axis=1) - low).max()) * float(self.w.max())
+        self.entries = self.P[0].size
+        self.cache = None
+        self._parts_at = None     # (y, parts) of the last evaluation, reused by jacobian(y, evaluated=True)
         if N == 2:
             S = np.zeros((2, m, m))
             S[0, :n[0], :n[1]] = self.P[0]
             S[1, :n[1], :n[0]] = self.P[1].T
             self.S = S            # S[i] = D_ij with j the other player, padded with zeros
-            self.other = np.array([1, 0])
-        self.pairs = {}           # (i, j) -> payoff of i with axes (i, j, the others flattened)
-        for i in range(N):
-            for j in range(N):
-                if j != i:
-                    rest = [k for k in range(N) if k not in (i, j)]
-                    arranged = np.moveaxis(self.P[i], [i, j], [0, 1])
-                    self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
-        self.eye = np.eye(self.size)
-        self.square = bool(self.mask.all())
-        self.fast = self.square
-        if self.fast:
-            self.ones = np.ones(m)
-            self.unit_weights = bool(np.all(self.w == 1.0))
-            self.players = np.arange(N)
-            self.template = np.zeros((self.size, self.size + 1))
-            self.template[:, :-1] = self.eye
-            self.neg_w = -self.w
-        if self.fast and N == 2:
+        else:
+            self.pairs = {}       # (i, j) -> payoff of i with axes (i, j, the others flattened)
+            for i in range(N):
+                for j in range(N):
+                    if j != i:
+                        rest = [k for k in range(N) if k not in (i, j)]
+                        arranged = np.moveaxis(self.P[i], [i, j], [0, 1])
+                        self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
+        if not self.fast:
+            self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
+            self.eye = np.eye(size)
+            return
+        self.ones = np.ones(m)
+        self.unit_weights = bool((self.w == 1.0).all())
+        self.template = np.eye(size, size + 1)
+        self.neg_w = -self.w
+        if N == 2:
             # [u_1; u_2] = block @ [x_1; x_2] with block = [[0, S_1], [S_2, 0]] (small games only:
             # it doubles the flops of the two products)
             self.block = None
@@ -75,23 +80,19 @@ class LogitFamily:
                 self.block = np.zeros((2 * m, 2 * m))
                 self.block[:m, m:] = S[0]
                 self.block[m:, :m] = S[1]
-        if self.fast and N > 2:
-            # Every ordered pair (i, j) at once: D_ij = stack[p] @ (product of the others' x).
-            order = [(i, j) for i in range(N) for j in range(N) if j != i]
-            self.pair_i = np.array([i for i, _ in order])
-            self.pair_j = np.array([j for _, j in order])
-            self.pair_rest = np.array([self.pairs[p][1] for p in order])
-            self.stack = np.stack([self.pairs[p][0] for p in order])
-            self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
-            self.first_j = self.pair_j[self.first]
-            ar, shape = np.arange(m), (len(order), m, m)
-            self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
-            self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
-            self.pair_w = self.w[self.pair_i]
-        self.bound = float(np.abs(self.P).max()) * float(self.w.max())
-        self.entries = int(self.P[0].size)
-        self.cache = None
-        self._parts_at = None     # (y, parts) of the last evaluation, reused by jacobian(y, evaluated=True)
+            return
+        # Every ordered pair (i, j) at once: D_ij = stack[p] @ (product of the others' x).
+        order = [(i, j) for i in range(N) for j in range(N) if j != i]
+        self.pair_i = np.array([i for i, _ in order])
+        self.pair_j = np.array([j for _, j in order])
+        self.pair_rest = np.array([self.pairs[p][1] for p in order])
+        self.stack = np.stack([self.pairs[p][0] for p in order])
+        self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
+        self.first_j = self.pair_j[self.first]
+        ar, shape = np.arange(m), (len(order), m, m)
+        self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
+        self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
+        self.pair_w = self.w[self.pair_i]
 
     def _pair(self, X, i, j):
         """``D_ij``: player i's payoff averaged over every player but i and j, an ``n_i x n_j`` matrix."""

@@ -421,18 +421,22 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
     return out
 
 
-def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvings: int = 20):
+def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvings: int = 20,
+              deadline: float | None = None):
     """Solve ``F(z; s) = 0`` at the fixed ``s = y[-1]`` by Newton's method in ``z`` with backtracking.
 
     Each step is halved at most ``halvings`` times until ``||F||`` decreases.  Returns
     ``(y, residual, converged, passes)``; ``passes`` counts the residual checks (at most ``iters``).
+    Past ``deadline`` (a :func:`time.monotonic` value) it stops unconverged.
     """
     F, res, floor = family.evaluate(y)
-    norm = float(np.linalg.norm(F))
+    norm = math.sqrt(F @ F)
     for passes in range(1, iters + 1):
         if res <= max(tol, floor):
             return y, res, True, passes
-        _, J, _, _ = family.jacobian(y)
+        if deadline is not None and time.monotonic() > deadline:
+            return y, res, False, passes
+        _, J, _, _ = family.jacobian(y, evaluated=True)
         try:
             delta = np.linalg.solve(J[:, :-1], -F)
         except np.linalg.LinAlgError:
@@ -442,7 +446,7 @@ def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvi
             trial = y.copy()
             trial[:-1] += a * delta
             F_t, res_t, floor_t = family.evaluate(trial)
-            norm_t = float(np.linalg.norm(F_t))
+            norm_t = math.sqrt(F_t @ F_t)
             if np.isfinite(norm_t) and norm_t < norm:
                 break
             a *= 0.5
