@@ -30,15 +30,16 @@ _SUPPORT = 1e-6
 
 def _package(n_actions, path, *, name: str, success: bool, message: str, params: dict) -> Path:
     n = tuple(n_actions)
-    blocks = [[] for _ in n]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
-    for z in path.z:
-        for i in range(len(n)):
-            b = z[offsets[i]:offsets[i + 1]]
-            blocks[i].append(np.exp(b - b.max()) / np.exp(b - b.max()).sum())
+    Z = np.array(path.z).reshape(len(path.z), offsets[-1])
+    blocks = []
+    for i in range(len(n)):
+        b = Z[:, offsets[i]:offsets[i + 1]]
+        e = np.exp(b - b.max(axis=1, keepdims=True))
+        blocks.append(e / e.sum(axis=1, keepdims=True))
     events = tuple(PathEvent(kind, float(s), int(k)) for kind, s, k in path.events)
     return Path(message=message, success=success, parameter=np.array(path.s),
-                strategies=tuple(np.array(b) for b in blocks), residual=np.array(path.residual),
+                strategies=tuple(blocks), residual=np.array(path.residual),
                 events=events, status=path.status, nit=path.nit, params={**params, "parameter": name})
 
 
@@ -80,6 +81,7 @@ _TAIL_MATCH = 1e-3        # largest change of a probability between the tail mod
 _TAIL_NEWTON = 8          # Newton passes allowed at the end of the jump
 _TAIL_SUPPORT = 1e-4      # probabilities above this at the last point are the support (log-probability a + d / lam)
 _TAIL_DROPPED = 1e-8      # ... and below this the dropped actions; none may lie in between
+_LOG_SUPPORT, _LOG_DROPPED = float(np.log(_TAIL_SUPPORT)), float(np.log(_TAIL_DROPPED))
 
 
 def _tail_jump(family, history, target: float, lam_max: float, tol: float):
@@ -106,17 +108,18 @@ def _tail_jump(family, history, target: float, lam_max: float, tol: float):
     if not (all(a[0] < b[0] and a[2] > b[2] for a, b in zip(last, last[1:])) and min(products) > 0
             and max(products) <= (1.0 + _TAIL_SPREAD) * min(products)):
         return None
-    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
-    products = np.array(products)
     lam_end = min(_TAIL_MARGIN * products[-1] / target, lam_max)
-    unsettled = (zs[-1] < np.log(_TAIL_SUPPORT)) & (zs[-1] > np.log(_TAIL_DROPPED))
-    if lam_end < _TAIL_GAIN * lams[-1] or unsettled.any():
+    if lam_end < _TAIL_GAIN * last[-1][0]:
         return None
+    z_last = last[-1][1]
+    if ((z_last < _LOG_SUPPORT) & (z_last > _LOG_DROPPED)).any():
+        return None                                   # unsettled: an action on its way out of the support
+    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
     scale = lams[-1]
     V = np.column_stack([np.ones(len(lams)), lams / scale, scale / lams])
     coef = np.linalg.solve(V, zs)
     guess = coef[0] + coef[1] * (lam_end / scale) + coef[2] * (scale / lam_end)
-    support = zs[-1] > np.log(_TAIL_SUPPORT)         # no linear term: a + d / lam, by least squares
+    support = zs[-1] > _LOG_SUPPORT                  # no linear term: a + d / lam, by least squares
     coef2 = np.linalg.lstsq(V[:, [0, 2]], zs[:, support], rcond=None)[0]
     guess[support] = coef2[0] + coef2[1] * (scale / lam_end)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -217,7 +220,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     history, jump, retry = [], [], [0.0]
 
     def nash_close(z, lam):
-        regret = family.regret(np.append(z, lam))
+        regret = family.regret((z, lam))
         if regret <= target:
             return True
         if tail_jump:
