@@ -328,7 +328,8 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
           h_max: float | None = None, max_accel: float | None = None, max_steps: int = 2000, ds: float = 1e-7,
           record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None,
           s_range: tuple[float, float] = (-np.inf, np.inf), locate_events: bool = True,
-          control: StepControl | None = None, deadline: float | None = None) -> Trace:
+          control: StepControl | None = None, deadline: float | None = None,
+          point_tol: float | None = None) -> Trace:
     """Follow the branch through ``(z0, s0)`` until ``s`` reaches ``s_end``.
 
     ``system_at`` is a callable ``s -> RQESystem`` or a family (module docstring).  ``z0``
@@ -338,7 +339,10 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     status 4.  ``locate_events=False`` skips detecting folds and branch points (faster when
     only the end point matters).  ``h0``, ``h_max`` and ``max_accel`` override the matching
     fields of ``control`` (a :class:`StepControl`).  Past ``deadline`` (a
-    :func:`time.monotonic` value) the trace stops with status 5.
+    :func:`time.monotonic` value) the trace stops with status 5.  ``point_tol`` (default
+    ``tol``) is the residual at which the points on the way are accepted: with ``record=False``
+    and no ``stop`` only the end is returned, which is always solved to ``tol``, so a looser
+    ``point_tol`` saves corrector iterations there.
     """
     ctl = control or StepControl()
     overrides = {k: v for k, v in (("first_step", h0), ("max_step", h_max), ("max_accel", max_accel))
@@ -349,11 +353,12 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     family.evaluate(np.append(np.asarray(z0, dtype=float), float(s0)))
     with hot_loop(family.entries):
         return _trace(family, z0, s0, s_end, tol=tol, max_steps=max_steps, record=record, stop=stop,
-                      s_range=s_range, locate_events=locate_events, ctl=ctl, deadline=deadline)
+                      s_range=s_range, locate_events=locate_events, ctl=ctl, deadline=deadline,
+                      point_tol=tol if point_tol is None else point_tol)
 
 
 def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, locate_events, ctl,
-           deadline=None) -> Trace:
+           deadline=None, point_tol) -> Trace:
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
     y = np.append(np.asarray(z0, dtype=float), float(s0))
@@ -376,7 +381,7 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
             return out
         out.nit = step + 1
         while True:
-            corrected = _correct(family, y + h * t + (0.5 * h * h) * bend, t, tol, ctl, locate_events)
+            corrected = _correct(family, y + h * t + (0.5 * h * h) * bend, t, point_tol, ctl, locate_events)
             if corrected is not None and corrected.decel <= ctl.max_accel:
                 break
             h /= ctl.max_accel if corrected is not None else 2.0

@@ -32,7 +32,7 @@ from rqe.solvers._logit import LogitFamily
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
-from rqe.solvers._tracer import newton_at, trace
+from rqe.solvers._tracer import StepControl, newton_at, trace
 from rqe.solvers.gaussian import GaussianResult, solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
@@ -387,7 +387,11 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
                  max_iter=max_iter, x0=x0, max_time=max_time)
 
 
-_QRE_NEWTON = 40          # Newton passes of the logit fast path of solve_qre (each halving its step at most 20 times)
+_QRE_NEWTON = 12          # Newton passes of the logit fast path of solve_qre ...
+_QRE_HALVINGS = 4         # ... each halving its step at most this many times
+_QRE_POLISH = 1e-3        # one more Newton step when the residual is above this fraction of tol
+_QRE_POINT_TOL = 1e-6     # residual of the points on the way to lam when the branch is traced (the end meets tol)
+_QRE_STEPS = StepControl(first_step=0.3, max_accel=3.0)   # that trace's steps, in lam * (payoff range)
 _TINY_BUDGET = 1e-9       # the budget left to the general path when the fast path spent it all
 
 
@@ -395,9 +399,11 @@ def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, ma
               start: float) -> EquilibriumResult | None:
     """:func:`solve_qre` on the logit equations of :mod:`rqe.solvers._logit` (Notes there), or ``None``.
 
-    Newton's method from ``x0`` at ``s = max_i lam_i`` (player ``i``'s precision is
-    ``s * lam_i / s``), plus one more step when it still reduces ``||F||`` (as :func:`solve`'s
-    Newton); for ``"auto"``, if it fails, the branch from ``s = 0``.  The point is certified
+    Newton's method from ``x0`` at ``s = max_i lam_i`` times the payoff range (player ``i``'s
+    precision is ``s w_i``); for ``"auto"``, if it fails, the branch from ``s = 0`` (its points on
+    the way to ``s`` corrected to ``_QRE_POINT_TOL``, its end to ``tol``).  Where the residual
+    ends above ``_QRE_POLISH * tol`` one more Newton step is taken if it reduces ``||F||`` (as
+    :func:`solve`'s Newton does).  The point is certified
     by :class:`RQESystem`'s residual.  Returns ``None`` when that misses ``tol`` with time left
     (the caller then runs :func:`solve`), a status-5 result once ``max_time`` is spent.
     """
@@ -408,23 +414,25 @@ def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, ma
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     deadline = None if max_time is None else start + positive_float(max_time, name="max_time", func=func)
     z0 = _initial_logs(system, x0, func)
+    # The equations in s = lam * (payoff range), free of the payoffs' unit: player i's precision is s w_i.
     lam = 1.0 / system.epsilon
-    s = float(lam.max())
+    unit = float(np.ptp(game.payoffs)) or 1.0
+    s = float(lam.max()) * unit
     family = LogitFamily(game, lam / s)
     tried, detail = ("newton",), "Newton on the logit equations"
     with hot_loop(family.entries), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        y, _, converged, nit = newton_at(family, np.append(z0, s), tol, min(max_iter, _QRE_NEWTON),
-                                         deadline=deadline)
-        if converged:
-            y = _polish(family, y)
-        elif method == "auto" and not expired(deadline):
+        y, res, converged, nit = newton_at(family, np.append(z0, s), tol, min(max_iter, _QRE_NEWTON),
+                                           halvings=_QRE_HALVINGS, deadline=deadline)
+        if not converged and method == "auto" and not expired(deadline):
             uniform = np.concatenate([np.full(k, -np.log(k)) for k in game.n_actions])
             path = trace(family, uniform, 0.0, s, tol=tol, max_steps=max_iter, record=False, locate_events=False,
-                         deadline=deadline)
+                         control=_QRE_STEPS, deadline=deadline, point_tol=max(tol, _QRE_POINT_TOL))
             tried, detail = ("newton", "homotopy"), "principal logit branch traced from lam = 0"
             nit += path.nit
             if path.status == 0:
-                y, converged = _polish(family, np.append(path.z[-1], s)), True
+                y, res, converged = np.append(path.z[-1], s), path.residual[-1], True
+        if converged and res > _QRE_POLISH * tol:
+            y = _polish(family, y)
         spent = expired(deadline)
         if not (converged or spent):
             return None
