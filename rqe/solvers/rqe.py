@@ -408,8 +408,8 @@ def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, ma
     (the caller then runs :func:`solve`), a status-5 result once ``max_time`` is spent.
     """
     func = "rqe.solve_qre"
-    system, risk_obj, reg_obj = build_system(game, tau=0.0, epsilon=epsilon, risk="kl", regularizer="entropy",
-                                             func=func)
+    risk_obj, reg_obj = get_risk("kl", func=func), get_regularizer("entropy", func=func)
+    system = RQESystem(game, np.zeros(game.n_players), epsilon, risk_obj, reg_obj)   # epsilon checked by the caller
     tol = positive_float(tol, name="tol", func=func)
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     deadline = None if max_time is None else start + positive_float(max_time, name="max_time", func=func)
