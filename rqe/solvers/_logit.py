@@ -49,7 +49,6 @@ class LogitFamily:
         self.P = P - low.reshape((N,) + (1,) * N)
         self.bound = float((P.reshape(N, -1).max(axis=1) - low).max()) * float(self.w.max())
         self.entries = self.P[0].size
-        self.cache = None
         self._parts_at = None     # (y, parts) of the last evaluation, reused by jacobian(y, evaluated=True)
         if N == 2:
             S = np.zeros((2, m, m))
@@ -68,6 +67,7 @@ class LogitFamily:
             self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
             self.eye = np.eye(size)
             return
+        self._parts = self._parts_square2 if N == 2 else self._parts_square_n
         self.ones = np.ones(m)
         self.unit_weights = bool((self.w == 1.0).all())
         self.template = np.eye(size, size + 1)
@@ -120,7 +120,13 @@ class LogitFamily:
         """:meth:`_parts` for two players with equally many actions, in as few numpy calls as possible."""
         lam = float(y[-1])
         Z = y[:-1].reshape(2, -1)
-        E, X = self._rows(Z)
+        E = np.exp(Z)                       # :meth:`_rows`, inline
+        sums = E @ self.ones
+        listed = sums.tolist()
+        if 0.0 < min(listed) and max(listed) < math.inf:
+            X = E / sums[:, None]
+        else:
+            E, X = self._rows(Z)
         if self.block is not None:
             U = (self.block @ X.ravel()).reshape(2, -1)
         else:
@@ -141,10 +147,8 @@ class LogitFamily:
         a -= np.log(total)[:, None]          # T = log sigma
         F = (Z - a).ravel()
         gaps = (np.abs(E - sigma) @ self.ones).tolist()
-        res = max(gaps) if sum(gaps) == sum(gaps) else math.nan
-        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
-        self.cache = (y, X, U)
-        parts = (F, res, floor, X, U, sigma)
+        total = sum(gaps)
+        parts = (F, max(gaps) if total == total else math.nan, _FLOOR * (1.0 + abs(lam) * self.bound), X, U, sigma)
         self._parts_at = (y, parts)
         return parts
 
@@ -163,8 +167,7 @@ class LogitFamily:
         return self._respond(y, Z, E, X, U, lam)
 
     def _parts(self, y):
-        if self.fast:
-            return self._parts_square2(y) if self.N == 2 else self._parts_square_n(y)
+        """``(F, residual, floor, X, U, sigma)`` at ``y`` (the fast cases bind their own method at construction)."""
         z, lam = y[:-1], y[-1]
         if self.square:
             Z = z.reshape(self.mask.shape)
@@ -198,15 +201,13 @@ class LogitFamily:
             F = z - T[self.mask]
             res = float(np.add.reduceat(np.abs(np.exp(z) - sigma[self.mask]), self.offsets[:-1]).max())
         floor = _FLOOR * (1.0 + abs(lam) * self.bound)
-        self.cache = (y, X, U)
         parts = (F, res, floor, X, U, sigma)
         self._parts_at = (y, parts)
         return parts
 
     def evaluate(self, y):
         """``(F, residual, floor)`` at ``y = (z, lam)``: the residual is ``max_i ||exp(z_i) - sigma_i||_1``."""
-        F, res, floor, *_ = self._parts(y)
-        return F, res, floor
+        return self._parts(y)[:3]
 
     def jacobian(self, y, evaluated: bool = False):
         """``(F, [F_z, F_lam], residual, floor)`` at ``y``; ``evaluated=True`` reuses the last
@@ -266,16 +267,15 @@ class LogitFamily:
         ``y`` may also be the pair ``(z, lam)`` of a stop callback of :func:`rqe.solvers._tracer.trace`,
         whose ``z`` is a view of the traced point: the cache is then recognised by that point.
         """
+        last = self._parts_at
         if isinstance(y, tuple):
             z, lam = y
-            cached = self.cache is not None and z.base is self.cache[0] and len(z) == self.size
+            cached = last is not None and z.base is last[0] and len(z) == self.size
             if not cached:
                 y = np.append(z, lam)
         else:
-            cached = self.cache is not None and np.array_equal(self.cache[0], y)
-        if not cached:
-            self._parts(y)
-        _, X, U = self.cache
+            cached = last is not None and np.array_equal(last[0], y)
+        X, U = last[1][3:5] if cached else self._parts(y)[3:5]
         if not self.square:
             U = np.where(self.mask, U, -np.inf)
             return float(np.max(U.max(axis=1) - (X * np.where(self.mask, U, 0.0)).sum(axis=1)))
