@@ -391,7 +391,7 @@ _QRE_NEWTON = 12          # Newton passes of the logit fast path of solve_qre ..
 _QRE_HALVINGS = 4         # ... each halving its step at most this many times
 _QRE_POLISH = 1e-3        # one more Newton step when the residual is above this fraction of tol
 _QRE_POINT_TOL = 1e-6     # residual of the points on the way to lam when the branch is traced (the end meets tol)
-_QRE_STEPS = StepControl(first_step=0.3, max_accel=3.0)   # that trace's steps, in lam * (payoff range)
+_QRE_STEPS = StepControl(first_step=0.1, max_angle=0.1)   # that trace's steps, in lam * (payoff range)
 _TINY_BUDGET = 1e-9       # the budget left to the general path when the fast path spent it all
 
 
