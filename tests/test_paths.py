@@ -311,3 +311,20 @@ def test_solve_qre_logit_fast_path_three_players_and_per_player_precision(rng):
             if j != i:
                 u = np.tensordot(u, xs[j], axes=([j], [0]))
         assert np.abs(xs[i] - softmax(lam[i] * u)).sum() <= CERT_TOL
+
+
+@pytest.mark.parametrize("lam", [10.0, 30.0])
+def test_solve_qre_branch_route_stays_on_the_principal_branch(lam):
+    # A 10x10 game whose principal branch turns sharply before lam = 10: a looser step control
+    # (first step 0.3, turns of 0.3 rad) landed on another QRE there.  The answer must be the
+    # general homotopy's and Gambit's.
+    gen = np.random.default_rng(3)
+    R1, R2 = gen.normal(size=(10, 10)), gen.normal(size=(10, 10))
+    game = rqe.NormalFormGame.from_bimatrix(R1, R2)
+    res = rqe.solve_qre(game, lam=lam)
+    assert res.success and res.method == "newton+homotopy"
+    assert _logit_residual(R1, R2, lam, *res.strategies) <= CERT_TOL
+    homotopy = rqe.solve(game, tau=0.0, epsilon=1.0 / lam, method="homotopy")
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, homotopy.strategies)) <= MATCH_TOL
+    theirs = _gambit_qre(np.array([R1, R2]), lam)
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, theirs)) <= MATCH_TOL
