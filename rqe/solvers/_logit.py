@@ -231,11 +231,15 @@ class LogitFamily:
             # C_i = (I - 1 sigma_i^T) D_ij and C_i x_j = u_i - sigma_i . u_i, so that
             # dT_i/dz_j = lam w_i (C_i - (C_i x_j) 1^T) diag(x_j) and dT_i/dlam = w_i C_i x_j.
             Cx = U - ((sigma * U) @ self.ones)[:, None]
-            B = (self.S - (sigma[:, None, :] @ self.S) - Cx[:, :, None]) * ((-lam) * self.w * X[::-1])[:, None, :]
+            scale = X[::-1] * (-lam) if self.unit_weights else ((-lam) * self.w) * X[::-1]
+            B = (self.S - (sigma[:, None, :] @ self.S) - Cx[:, :, None]) * scale[:, None, :]
             J = self.template.copy()
             J[o[0]:o[1], o[1]:o[2]] = B[0]
             J[o[1]:o[2], o[0]:o[1]] = B[1]
-            J[:, -1] = (self.neg_w * Cx).ravel()
+            if self.unit_weights:
+                np.negative(Cx.ravel(), out=J[:, -1])
+            else:
+                J[:, -1] = (self.neg_w * Cx).ravel()
             return F, J, res, floor
         J = np.empty((self.size, self.size + 1))
         J[:, :-1] = self.eye
