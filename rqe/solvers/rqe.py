@@ -351,12 +351,12 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     Notes
     -----
     With ``method="auto"`` or ``"newton"``, games other than 2x2 (which take :func:`solve`'s
-    scalar path) with up to ``DENSE_MAX`` unknowns are first solved on the logit equations
-    written out (:mod:`rqe.solvers._logit`, exact Jacobian): Newton's method from ``x0``
-    (uniform play by default) and, for ``"auto"``, if it fails, the principal logit branch
-    traced from ``lam = 0`` (the homotopy of :func:`solve` at ``tau = 0``).  The answer is
-    certified by the residual of :func:`solve`'s own system; anything that misses ``tol``
-    goes to :func:`solve` unchanged.
+    scalar path) with up to 500 unknowns are first solved on the logit equations written out
+    (:mod:`rqe.solvers._logit`, exact Jacobian): Newton's method from ``x0`` (uniform play by
+    default) for at most 12 steps and, for ``"auto"``, if it has not converged, the principal
+    logit branch traced from ``lam = 0`` (the homotopy of :func:`solve` at ``tau = 0``).  The
+    answer is certified by the residual of :func:`solve`'s own system; anything that misses
+    ``tol`` goes to :func:`solve` unchanged, with what is left of ``max_time``.
 
     Examples
     --------
