@@ -90,8 +90,9 @@ class LogitFamily:
         self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
         self.first_j = self.pair_j[self.first]
         ar, shape = np.arange(m), (len(order), m, m)
-        self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
-        self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
+        rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
+        cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
+        self.block_flat = np.ravel_multi_index((rows, cols), self.template.shape).ravel()   # where B goes in J
         self.pair_w = self.w[self.pair_i]
 
     def _pair(self, X, i, j):
@@ -224,7 +225,7 @@ class LogitFamily:
             B = ((D - sigma[pi][:, None, :] @ D - Cx[pi][:, :, None])
                  * ((-lam) * self.pair_w * X[self.pair_j])[:, None, :])
             J = self.template.copy()
-            J[self.block_rows, self.block_cols] = B
+            J.ravel()[self.block_flat] = B.ravel()    # J is a fresh C-ordered copy: ravel() is a view
             J[:, -1] = (self.neg_w * Cx).ravel()
             return F, J, res, floor
         if self.fast:
