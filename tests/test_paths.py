@@ -10,6 +10,7 @@ import oracles
 import rqe
 from rqe.games import catalog
 from rqe.solvers.continuation import nash_from_qre
+from tests.conftest import CERT_TOL, MATCH_TOL
 
 PATH_TOL = 1e-9       # path points satisfy their equations (issue: 1e-9)
 NASH_TOL = 1e-9       # polished Nash equilibria: max regret
@@ -263,3 +264,67 @@ def test_qre_path_tail_jump_ends_where_stepping_ends(seed, shape):
         lam = jumped.parameter[-1]
         floor = 64 * np.finfo(float).eps * (1 + lam * np.abs(U).max())   # the documented rounding floor
         assert _logit_residual(R1, R2, lam, *end) <= max(PATH_TOL, floor)
+
+
+def _gambit_qre(payoffs, lam):
+    """The principal-branch logit QRE at ``lam`` from pygambit (skipped when it is not installed)."""
+    gbt = pytest.importorskip("pygambit")
+    game = getattr(gbt, "StrategicGame", None) or gbt.Game
+    game = game.from_arrays(*payoffs)
+    found = gbt.qre.logit_solve_lambda(game, lam=lam)
+    profile = (found[0] if isinstance(found, list) else found).profile
+    if hasattr(next(iter(game.players)), "strategies"):          # pygambit 16.x
+        return [np.array([float(profile[s]) for s in player.strategies]) for player in game.players]
+    return [np.array([float(p) for _, p in profile[player]]) for player in game.players]
+
+
+@pytest.mark.parametrize("seed,n,lam,route", [(0, 3, 10.0, "newton+homotopy"), (1, 3, 10.0, "newton+homotopy"),
+                                              (0, 5, 100.0, "newton+homotopy"), (0, 5, 10.0, "newton")])
+def test_solve_qre_logit_fast_path_matches_the_homotopy_and_gambit(seed, n, lam, route):
+    # solve_qre solves the logit equations directly: Newton from uniform play, and the principal
+    # branch traced to lam where that fails (the games here are chosen to take both routes).  Its
+    # answer must satisfy the logit equations written here, equal the general solver's payoff-scale
+    # homotopy (a separate implementation of the same branch) and Gambit's logit_solve_lambda.
+    gen = np.random.default_rng(seed)
+    R1, R2 = gen.random((n, n)), gen.random((n, n))
+    game = rqe.NormalFormGame.from_bimatrix(R1, R2)
+    res = rqe.solve_qre(game, lam=lam)
+    assert res.success and res.method == route
+    assert res.residual <= CERT_TOL and _logit_residual(R1, R2, lam, *res.strategies) <= CERT_TOL
+    homotopy = rqe.solve(game, tau=0.0, epsilon=1.0 / lam, method="homotopy")
+    assert homotopy.success
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, homotopy.strategies)) <= MATCH_TOL
+    theirs = _gambit_qre(np.array([R1, R2]), lam)
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, theirs)) <= MATCH_TOL
+
+
+def test_solve_qre_logit_fast_path_three_players_and_per_player_precision(rng):
+    # Three players, one precision each: the logit equations written out with tensordot.
+    U = rng.normal(size=(3, 3, 3, 3))
+    lam = np.array([2.0, 0.7, 1.3])
+    res = rqe.solve_qre(rqe.NormalFormGame(U), lam=lam)
+    assert res.success and res.method.startswith("newton")
+    xs = res.strategies
+    for i in range(3):
+        u = U[i]
+        for j in reversed(range(3)):
+            if j != i:
+                u = np.tensordot(u, xs[j], axes=([j], [0]))
+        assert np.abs(xs[i] - softmax(lam[i] * u)).sum() <= CERT_TOL
+
+
+@pytest.mark.parametrize("lam", [10.0, 30.0])
+def test_solve_qre_branch_route_stays_on_the_principal_branch(lam):
+    # A 10x10 game whose principal branch turns sharply before lam = 10: a looser step control
+    # (first step 0.3, turns of 0.3 rad) landed on another QRE there.  The answer must be the
+    # general homotopy's and Gambit's.
+    gen = np.random.default_rng(3)
+    R1, R2 = gen.normal(size=(10, 10)), gen.normal(size=(10, 10))
+    game = rqe.NormalFormGame.from_bimatrix(R1, R2)
+    res = rqe.solve_qre(game, lam=lam)
+    assert res.success and res.method == "newton+homotopy"
+    assert _logit_residual(R1, R2, lam, *res.strategies) <= CERT_TOL
+    homotopy = rqe.solve(game, tau=0.0, epsilon=1.0 / lam, method="homotopy")
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, homotopy.strategies)) <= MATCH_TOL
+    theirs = _gambit_qre(np.array([R1, R2]), lam)
+    assert max(np.abs(a - b).max() for a, b in zip(res.strategies, theirs)) <= MATCH_TOL

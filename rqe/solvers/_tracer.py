@@ -29,6 +29,7 @@ builds one from a callable ``s -> RQESystem`` (finite differences in ``s``).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -86,6 +87,7 @@ class SystemFamily:
         self._s = None
         self._system = None
         self.state = None
+        self._y = self._evaluated = None     # the last evaluated point and what evaluate returned there
 
     def _at(self, s: float) -> RQESystem:
         if s != self._s:
@@ -98,11 +100,19 @@ class SystemFamily:
         self.state = state = system.evaluate(y[:-1])
         F = state.F
         if not np.all(np.isfinite(F)):
-            return F, np.inf, 0.0
-        return F, system.residual(state), _FLOOR * (1.0 + float(np.max(np.abs(state.Tz))))
+            out = F, np.inf, 0.0
+        else:
+            out = F, system.residual(state), _FLOOR * (1.0 + float(np.max(np.abs(state.Tz))))
+        self._y, self._evaluated = y, out
+        return out
 
-    def jacobian(self, y: np.ndarray):
-        F, res, floor = self.evaluate(y)
+    def jacobian(self, y: np.ndarray, evaluated: bool = False):
+        """``(F, [F_z, F_s], residual, floor)`` at ``y``; ``evaluated=True`` reuses the last
+        evaluation, which must have been at this same (unmodified) array ``y``."""
+        if evaluated and self._y is y:
+            F, res, floor = self._evaluated
+        else:
+            F, res, floor = self.evaluate(y)
         state, system, s = self.state, self._system, float(y[-1])
         Fz = system.jacobian(state)
         ds = self.ds * max(1.0, abs(s))
@@ -141,11 +151,11 @@ class _Factor:
         self.rhs[:] = 0.0
         self.rhs[-1] = 1.0
         v = _GETRS(self.lu, self.piv, self.rhs)[0]
-        return v / np.linalg.norm(v)
+        return v / math.sqrt(v @ v)
 
     def sign(self) -> float:
         """Sign of ``det A``: the parity of the row swaps and of the negative pivots."""
-        flips = np.count_nonzero(np.diagonal(self.lu) < 0) + np.count_nonzero(self.piv != _arange(len(self.piv)))
+        flips = np.count_nonzero(self.lu.diagonal() < 0) + np.count_nonzero(self.piv != _arange(len(self.piv)))
         return -1.0 if flips % 2 else 1.0
 
     def det(self) -> tuple[float, float]:
@@ -164,16 +174,23 @@ def _arange(n: int) -> np.ndarray:
 
 
 def _factor(J: np.ndarray, t: np.ndarray, signed: bool):
-    """Factorise ``[J; t]``: ``(_Factor, det sign)``, or ``(None, 0)`` when it is singular."""
+    """Factorise ``[J; t]``: ``(_Factor, det sign)``, or ``(None, 0)`` when it is singular.
+
+    The matrix is assembled in Fortran order, which LAPACK factorises in place.
+    """
     global _GETRF, _GETRS
     if _GETRF is None:
         from scipy.linalg import lapack   # on first use: importing scipy.linalg costs ~0.3 s
 
         _GETRF, _GETRS = lapack.dgetrf, lapack.dgetrs
-    lu, piv, info = _GETRF(np.vstack([J, t]))
+    size = len(t)
+    A = np.empty((size, size), order="F")
+    A[:-1] = J
+    A[-1] = t
+    lu, piv, info = _GETRF(A, overwrite_a=1)
     if info != 0:
         return None, 0.0
-    factor = _Factor(lu, piv, len(t))
+    factor = _Factor(lu, piv, size)
     return factor, (factor.sign() if signed else 0.0)
 
 
@@ -193,32 +210,34 @@ def _correct(family, u: np.ndarray, t: np.ndarray, tol: float, ctl: StepControl,
         return None
     y, dist, contraction = u, 0.0, 0.0
     cap, max_rate = (_PATIENT_ITERS, 1.0) if patient else (_CORRECTOR_ITERS, _MAX_RATE)
+    target = max(tol, floor)
     for iters in range(cap + 1):
-        if res <= max(tol, floor):
+        if res <= target:
             tangent = factor.tangent()
-            angle = float(np.arccos(min(1.0, max(-1.0, float(tangent @ t)))))
-            decel = max(np.sqrt(dist / ctl.max_dist), np.sqrt(contraction / ctl.max_contraction),
+            angle = math.acos(min(1.0, max(-1.0, float(tangent @ t))))
+            decel = max(math.sqrt(dist / ctl.max_dist), math.sqrt(contraction / ctl.max_contraction),
                         angle / ctl.max_angle)
             return _Corrected(y, tangent, sign, decel, iters, res)
         if iters == cap:
             return None
         delta = factor.solve_F(F)
         if iters == 0:
-            dist = float(np.linalg.norm(delta))
+            dist = math.sqrt(delta @ delta)
             if not dist <= ctl.max_accel ** 2 * ctl.max_dist:
                 return None
         y = y - delta
         F, new_res, floor = family.evaluate(y)
-        if not np.isfinite(new_res):
+        if not math.isfinite(new_res):
             return None
+        target = max(tol, floor)
         rate = new_res / res
-        if iters == 0 and new_res > max(tol, floor):
+        if iters == 0 and new_res > target:
             contraction = rate     # one iteration that already lands within tolerance says nothing of the rate
-        if rate > max_rate and new_res > 16 * max(tol, floor):
+        if rate > max_rate and new_res > 16 * target:
             return None            # not contracting: the step was too long
         res = new_res
-        if (rate > _REFRESH or patient) and res > max(tol, floor):
-            F, J, res, floor = family.jacobian(y)
+        if (rate > _REFRESH or patient) and res > target:
+            F, J, res, floor = family.jacobian(y, evaluated=True)
             factor, sign = _factor(J, t, signed)
             if factor is None:
                 return None
@@ -309,7 +328,8 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
           h_max: float | None = None, max_accel: float | None = None, max_steps: int = 2000, ds: float = 1e-7,
           record: bool = True, stop: Callable[[np.ndarray, float], bool] | None = None,
           s_range: tuple[float, float] = (-np.inf, np.inf), locate_events: bool = True,
-          control: StepControl | None = None, deadline: float | None = None) -> Trace:
+          control: StepControl | None = None, deadline: float | None = None,
+          point_tol: float | None = None) -> Trace:
     """Follow the branch through ``(z0, s0)`` until ``s`` reaches ``s_end``.
 
     ``system_at`` is a callable ``s -> RQESystem`` or a family (module docstring).  ``z0``
@@ -319,7 +339,10 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     status 4.  ``locate_events=False`` skips detecting folds and branch points (faster when
     only the end point matters).  ``h0``, ``h_max`` and ``max_accel`` override the matching
     fields of ``control`` (a :class:`StepControl`).  Past ``deadline`` (a
-    :func:`time.monotonic` value) the trace stops with status 5.
+    :func:`time.monotonic` value) the trace stops with status 5.  ``point_tol`` (default
+    ``tol``) is the residual at which the points on the way are accepted: with ``record=False``
+    and no ``stop`` only the end is returned, which is always solved to ``tol``, so a looser
+    ``point_tol`` saves corrector iterations there.
     """
     ctl = control or StepControl()
     overrides = {k: v for k, v in (("first_step", h0), ("max_step", h_max), ("max_accel", max_accel))
@@ -330,11 +353,12 @@ def trace(system_at, z0: np.ndarray, s0: float, s_end: float, *, tol: float = 1e
     family.evaluate(np.append(np.asarray(z0, dtype=float), float(s0)))
     with hot_loop(family.entries):
         return _trace(family, z0, s0, s_end, tol=tol, max_steps=max_steps, record=record, stop=stop,
-                      s_range=s_range, locate_events=locate_events, ctl=ctl, deadline=deadline)
+                      s_range=s_range, locate_events=locate_events, ctl=ctl, deadline=deadline,
+                      point_tol=tol if point_tol is None else point_tol)
 
 
 def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, locate_events, ctl,
-           deadline=None) -> Trace:
+           deadline=None, point_tol) -> Trace:
     out = Trace()
     direction = 1.0 if s_end >= s0 else -1.0
     y = np.append(np.asarray(z0, dtype=float), float(s0))
@@ -357,7 +381,7 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
             return out
         out.nit = step + 1
         while True:
-            corrected = _correct(family, y + h * t + (0.5 * h * h) * bend, t, tol, ctl, locate_events)
+            corrected = _correct(family, y + h * t + (0.5 * h * h) * bend, t, point_tol, ctl, locate_events)
             if corrected is not None and corrected.decel <= ctl.max_accel:
                 break
             h /= ctl.max_accel if corrected is not None else 2.0
@@ -390,7 +414,8 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
             out = _land(family, y, y_new, edge, tol, out, record)
             out.status = 4 if out.status == 0 else out.status
             return out
-        bend = (new_t - t) / float(np.linalg.norm(y_new - y))
+        chord = y_new - y
+        bend = (new_t - t) / math.sqrt(chord @ chord)
         y, t, sign = y_new, new_t, new_sign
         if record:
             out.s.append(float(y[-1])), out.z.append(y[:-1].copy()), out.residual.append(corrected.residual)
@@ -401,18 +426,22 @@ def _trace(family, z0, s0, s_end, *, tol, max_steps, record, stop, s_range, loca
     return out
 
 
-def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvings: int = 20):
+def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvings: int = 20,
+              deadline: float | None = None):
     """Solve ``F(z; s) = 0`` at the fixed ``s = y[-1]`` by Newton's method in ``z`` with backtracking.
 
     Each step is halved at most ``halvings`` times until ``||F||`` decreases.  Returns
     ``(y, residual, converged, passes)``; ``passes`` counts the residual checks (at most ``iters``).
+    Past ``deadline`` (a :func:`time.monotonic` value) it stops unconverged.
     """
     F, res, floor = family.evaluate(y)
-    norm = float(np.linalg.norm(F))
+    norm = math.sqrt(F @ F)
     for passes in range(1, iters + 1):
         if res <= max(tol, floor):
             return y, res, True, passes
-        _, J, _, _ = family.jacobian(y)
+        if deadline is not None and time.monotonic() > deadline:
+            return y, res, False, passes
+        _, J, _, _ = family.jacobian(y, evaluated=True)
         try:
             delta = np.linalg.solve(J[:, :-1], -F)
         except np.linalg.LinAlgError:
@@ -422,7 +451,7 @@ def newton_at(family, y: np.ndarray, tol: float, iters: int = _LAND_ITERS, halvi
             trial = y.copy()
             trial[:-1] += a * delta
             F_t, res_t, floor_t = family.evaluate(trial)
-            norm_t = float(np.linalg.norm(F_t))
+            norm_t = math.sqrt(F_t @ F_t)
             if np.isfinite(norm_t) and norm_t < norm:
                 break
             a *= 0.5

@@ -18,27 +18,28 @@ from scipy.optimize import root
 from rqe._validation import per_player, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._result import Path, PathEvent
+from rqe.solvers._logit import LogitFamily
 from rqe.solvers._system import RQESystem
-from rqe.solvers._tracer import _FLOOR, StepControl, newton_at, trace
+from rqe.solvers._tracer import StepControl, newton_at, trace
 from rqe.solvers.rqe import _deadline, build_system, solve
 
 __all__ = ["qre_path", "rqe_path", "nash_from_qre"]
 
 _SUPPORT = 1e-6
-_EXP_SAFE = 700.0     # exp(a) neither overflows nor underflows to zero for |a| below this
 
 
 def _package(n_actions, path, *, name: str, success: bool, message: str, params: dict) -> Path:
     n = tuple(n_actions)
-    blocks = [[] for _ in n]
     offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
-    for z in path.z:
-        for i in range(len(n)):
-            b = z[offsets[i]:offsets[i + 1]]
-            blocks[i].append(np.exp(b - b.max()) / np.exp(b - b.max()).sum())
+    Z = np.array(path.z).reshape(len(path.z), offsets[-1])
+    blocks = []
+    for i in range(len(n)):
+        b = Z[:, offsets[i]:offsets[i + 1]]
+        e = np.exp(b - b.max(axis=1, keepdims=True))
+        blocks.append(e / e.sum(axis=1, keepdims=True))
     events = tuple(PathEvent(kind, float(s), int(k)) for kind, s, k in path.events)
     return Path(message=message, success=success, parameter=np.array(path.s),
-                strategies=tuple(np.array(b) for b in blocks), residual=np.array(path.residual),
+                strategies=tuple(blocks), residual=np.array(path.residual),
                 events=events, status=path.status, nit=path.nit, params={**params, "parameter": name})
 
 
@@ -53,231 +54,6 @@ def max_regret(game: NormalFormGame, strategies) -> float:
         u = M @ q
         worst = max(worst, float(u.max() - strategies[i] @ u))
     return worst
-
-
-class _LogitFamily:
-    """The logit-QRE equations ``F(z; lam) = z - T(z; lam)`` with their exact Jacobian in ``(z, lam)``.
-
-    ``T_i(z) = log softmax(lam w_i u_i)`` where ``u_i`` is player ``i``'s expected payoff of
-    each action against ``x_j = softmax(z_j)``, ``j != i`` (the system of
-    :mod:`rqe.solvers._system` at ``tau = 0`` with the entropy, written out for speed).  With
-    ``sigma_i = exp(T_i)`` and ``D_ij`` the payoff of player ``i`` contracted with every
-    ``x_k``, ``k != i, j`` (an ``n_i x n_j`` matrix),
-    ``dT_i/dz_j = lam w_i (I - 1 sigma_i^T) D_ij (diag x_j - x_j x_j^T)`` and
-    ``dT_i/dlam = w_i (u_i - sigma_i . u_i)``.
-
-    Players' vectors are stored as the rows of an ``N x max_i n_i`` array (``mask`` marks the
-    real entries), so that each operation is one numpy call for all players.
-    """
-
-    def __init__(self, game: NormalFormGame, weights: np.ndarray):
-        self.game = game
-        self.N = N = game.n_players
-        self.n = n = game.n_actions
-        self.offsets = np.concatenate([[0], np.cumsum(n)]).astype(int)
-        self.size = int(self.offsets[-1])
-        m = max(n)
-        self.mask = np.arange(m)[None, :] < np.array(n)[:, None]
-        self.w = np.asarray(weights, dtype=float)[:, None]
-        P = np.asarray(game.payoffs, dtype=float)
-        # Subtract each player's smallest payoff (the logit response ignores it): exact for
-        # payoffs sharing a large offset (Sterbenz), so 1e9 + u keeps all of u's digits.
-        self.P = P - P.reshape(N, -1).min(axis=1).reshape((N,) + (1,) * N)
-        if N == 2:
-            S = np.zeros((2, m, m))
-            S[0, :n[0], :n[1]] = self.P[0]
-            S[1, :n[1], :n[0]] = self.P[1].T
-            self.S = S            # S[i] = D_ij with j the other player, padded with zeros
-            self.other = np.array([1, 0])
-        self.pairs = {}           # (i, j) -> payoff of i with axes (i, j, the others flattened)
-        for i in range(N):
-            for j in range(N):
-                if j != i:
-                    rest = [k for k in range(N) if k not in (i, j)]
-                    arranged = np.moveaxis(self.P[i], [i, j], [0, 1])
-                    self.pairs[i, j] = (np.ascontiguousarray(arranged).reshape(n[i], n[j], -1), rest)
-        self.eye = np.eye(self.size)
-        self.square = bool(self.mask.all())
-        self.fast = self.square
-        if self.fast:
-            self.ones = np.ones(m)
-            self.unit_weights = bool(np.all(self.w == 1.0))
-            self.players = np.arange(N)
-            self.template = np.zeros((self.size, self.size + 1))
-            self.template[:, :-1] = self.eye
-        if self.fast and N > 2:
-            # Every ordered pair (i, j) at once: D_ij = stack[p] @ (product of the others' x).
-            order = [(i, j) for i in range(N) for j in range(N) if j != i]
-            self.pair_i = np.array([i for i, _ in order])
-            self.pair_j = np.array([j for _, j in order])
-            self.pair_rest = np.array([self.pairs[p][1] for p in order])
-            self.stack = np.stack([self.pairs[p][0] for p in order])
-            self.first = np.array([order.index((i, 1 if i == 0 else 0)) for i in range(N)])
-            ar, shape = np.arange(m), (len(order), m, m)
-            self.block_rows = np.broadcast_to((m * self.pair_i)[:, None, None] + ar[None, :, None], shape)
-            self.block_cols = np.broadcast_to((m * self.pair_j)[:, None, None] + ar[None, None, :], shape)
-        self.bound = float(np.abs(self.P).max()) * float(self.w.max())
-        self.entries = int(self.P[0].size)
-        self.cache = None
-
-    def _pair(self, X, i, j):
-        """``D_ij``: player i's payoff averaged over every player but i and j, an ``n_i x n_j`` matrix."""
-        arranged, rest = self.pairs[i, j]
-        q = X[rest[0], :self.n[rest[0]]]
-        for k in rest[1:]:
-            q = np.multiply.outer(q, X[k, :self.n[k]]).ravel()
-        return arranged @ q
-
-    def _parts_square2(self, y):
-        """:meth:`_parts` for two players with equally many actions, in as few numpy calls as possible.
-
-        On the branch ``z`` holds log-probabilities, so ``exp(z)`` needs no shift (and is the
-        ``exp(z)`` of the residual); the row sums are checked, and the shifted form is used
-        where they under- or overflow.  ``lam u`` is shifted by its row maxima only where
-        ``|lam u|`` can exceed ``_EXP_SAFE``.  Row sums are products with a vector of ones.
-        """
-        z, lam = y[:-1], float(y[-1])
-        Z = z.reshape(2, -1)
-        E, X = self._rows(Z)
-        U = (self.S @ X[::-1, :, None])[:, :, 0]
-        return self._respond(y, Z, E, X, U, lam)
-
-    def _rows(self, Z):
-        """``exp(Z)`` and its rows normalised (shifted by the row maxima only where the sums under- or overflow)."""
-        E = np.exp(Z)
-        sums = E @ self.ones
-        if np.all((sums > 0.0) & (sums < np.inf)):
-            return E, E / sums[:, None]
-        shifted = np.exp(Z - Z[self.players, Z.argmax(axis=1)][:, None])
-        return E, shifted / (shifted @ self.ones)[:, None]
-
-    def _respond(self, y, Z, E, X, U, lam):
-        """The logit response to the payoffs ``U`` and what :meth:`_parts` returns from it."""
-        a = U * lam if self.unit_weights else (lam * self.w) * U
-        if abs(lam) * self.bound > _EXP_SAFE:
-            a -= a[self.players, a.argmax(axis=1)][:, None]
-        ea = np.exp(a)
-        total = (ea @ self.ones)[:, None]
-        sigma = ea / total
-        F = (Z - a + np.log(total)).ravel()
-        gaps = np.abs(E - sigma) @ self.ones
-        res = float(gaps.max()) if np.all(gaps == gaps) else float("nan")
-        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
-        self.cache = (y, X, U)
-        return F, res, floor, X, U, sigma
-
-    def _parts_square_n(self, y):
-        """:meth:`_parts` for three or more players with equally many actions: every ``D_ij`` by one batched product."""
-        z, lam = y[:-1], float(y[-1])
-        Z = z.reshape(self.N, -1)
-        E, X = self._rows(Z)
-        rest = self.pair_rest
-        Q = X[rest[:, 0]]
-        for k in range(1, rest.shape[1]):
-            Q = (Q[:, :, None] * X[rest[:, k]][:, None, :]).reshape(len(Q), -1)
-        D = (self.stack @ Q[:, None, :, None])[..., 0]
-        self.pair_cache = D
-        U = (D[self.first] @ X[self.pair_j[self.first]][:, :, None])[:, :, 0]
-        return self._respond(y, Z, E, X, U, lam)
-
-    def _parts(self, y):
-        if self.fast:
-            return self._parts_square2(y) if self.N == 2 else self._parts_square_n(y)
-        z, lam = y[:-1], y[-1]
-        if self.square:
-            Z = z.reshape(self.mask.shape)
-        else:
-            Z = np.full(self.mask.shape, -np.inf)
-            Z[self.mask] = z
-        E = np.exp(Z - Z.max(axis=1, keepdims=True))
-        X = E / E.sum(axis=1, keepdims=True)
-        if self.N == 2:
-            U = np.einsum("pij,pj->pi", self.S, X[::-1])
-        else:
-            U = np.zeros(self.mask.shape)
-            D = {}
-            for i in range(self.N):
-                j = 1 if i == 0 else 0
-                D[i, j] = self._pair(X, i, j)
-                U[i, :self.n[i]] = D[i, j] @ X[j, :self.n[j]]
-            self.pair_cache = D
-        a = (lam * self.w) * U
-        if not self.square:
-            a[~self.mask] = -np.inf
-        a -= a.max(axis=1, keepdims=True)
-        ea = np.exp(a)
-        total = ea.sum(axis=1, keepdims=True)
-        T = a - np.log(total)
-        sigma = ea / total
-        if self.square:
-            F = z - T.ravel()
-            res = float(np.abs(np.exp(Z) - sigma).sum(axis=1).max())
-        else:
-            F = z - T[self.mask]
-            res = float(np.add.reduceat(np.abs(np.exp(z) - sigma[self.mask]), self.offsets[:-1]).max())
-        floor = _FLOOR * (1.0 + abs(lam) * self.bound)
-        self.cache = (y, X, U)
-        return F, res, floor, X, U, sigma
-
-    def evaluate(self, y):
-        F, res, floor, *_ = self._parts(y)
-        return F, res, floor
-
-    def jacobian(self, y):
-        F, res, floor, X, U, sigma = self._parts(y)
-        lam, o, n = y[-1], self.offsets, self.n
-        if self.fast and self.N > 2:
-            Cx = U - (sigma * U) @ self.ones[:, None]
-            D, pi = self.pair_cache, self.pair_i
-            B = ((D - sigma[pi][:, None, :] @ D - Cx[pi][:, :, None])
-                 * (-lam * self.w[pi] * X[self.pair_j])[:, None, :])
-            J = self.template.copy()
-            J[self.block_rows, self.block_cols] = B
-            J[:, -1] = (-self.w * Cx).ravel()
-            return F, J, res, floor
-        if self.fast:
-            # C_i = (I - 1 sigma_i^T) D_ij and C_i x_j = u_i - sigma_i . u_i, so that
-            # dT_i/dz_j = lam w_i (C_i - (C_i x_j) 1^T) diag(x_j) and dT_i/dlam = w_i C_i x_j.
-            Cx = U - (sigma * U) @ self.ones[:, None]
-            B = (self.S - (sigma[:, None, :] @ self.S) - Cx[:, :, None]) * (-lam * self.w * X[::-1])[:, None, :]
-            J = self.template.copy()
-            J[o[0]:o[1], o[1]:o[2]] = B[0]
-            J[o[1]:o[2], o[0]:o[1]] = B[1]
-            J[:, -1] = (-self.w * Cx).ravel()
-            return F, J, res, floor
-        J = np.empty((self.size, self.size + 1))
-        J[:, :-1] = self.eye
-        col = -self.w * (U - (sigma * U).sum(axis=1, keepdims=True))
-        J[:, -1] = col.ravel() if self.square else col[self.mask]
-        scale = lam * self.w[:, :, None]
-        if self.N == 2:
-            C = self.S - sigma[:, None, :] @ self.S
-            Xo = X[::-1, None, :]
-            B = -scale * (C * Xo - (C @ Xo.transpose(0, 2, 1)) * Xo)
-            J[o[0]:o[1], o[1]:o[2]] = B[0, :n[0], :n[1]]
-            J[o[1]:o[2], o[0]:o[1]] = B[1, :n[1], :n[0]]
-            return F, J, res, floor
-        for i in range(self.N):
-            s_i = sigma[i, :n[i]]
-            for j in range(self.N):
-                if j != i:
-                    D = self.pair_cache.get((i, j))
-                    if D is None:
-                        D = self._pair(X, i, j)
-                    C = D - s_i @ D
-                    x = X[j, :n[j]]
-                    J[o[i]:o[i + 1], o[j]:o[j + 1]] = -scale[i, 0, 0] * (C * x - np.outer(C @ x, x))
-        return F, J, res, floor
-
-    def regret(self, y) -> float:
-        """Nash max regret of ``softmax(z)``, from the last evaluation when it was at ``y``."""
-        if self.cache is None or not np.array_equal(self.cache[0], y):
-            self._parts(y)
-        _, X, U = self.cache
-        if not self.square:
-            U = np.where(self.mask, U, -np.inf)
-            return float(np.max(U.max(axis=1) - (X * np.where(self.mask, U, 0.0)).sum(axis=1)))
-        return float(np.max(U.max(axis=1) - (X * U).sum(axis=1)))
 
 
 def _accel(value, func: str) -> float:
@@ -305,6 +81,7 @@ _TAIL_MATCH = 1e-3        # largest change of a probability between the tail mod
 _TAIL_NEWTON = 8          # Newton passes allowed at the end of the jump
 _TAIL_SUPPORT = 1e-4      # probabilities above this at the last point are the support (log-probability a + d / lam)
 _TAIL_DROPPED = 1e-8      # ... and below this the dropped actions; none may lie in between
+_LOG_SUPPORT, _LOG_DROPPED = float(np.log(_TAIL_SUPPORT)), float(np.log(_TAIL_DROPPED))
 
 
 def _tail_jump(family, history, target: float, lam_max: float, tol: float):
@@ -331,17 +108,18 @@ def _tail_jump(family, history, target: float, lam_max: float, tol: float):
     if not (all(a[0] < b[0] and a[2] > b[2] for a, b in zip(last, last[1:])) and min(products) > 0
             and max(products) <= (1.0 + _TAIL_SPREAD) * min(products)):
         return None
-    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
-    products = np.array(products)
     lam_end = min(_TAIL_MARGIN * products[-1] / target, lam_max)
-    unsettled = (zs[-1] < np.log(_TAIL_SUPPORT)) & (zs[-1] > np.log(_TAIL_DROPPED))
-    if lam_end < _TAIL_GAIN * lams[-1] or unsettled.any():
+    if lam_end < _TAIL_GAIN * last[-1][0]:
         return None
+    z_last = last[-1][1]
+    if ((z_last < _LOG_SUPPORT) & (z_last > _LOG_DROPPED)).any():
+        return None                                   # unsettled: an action on its way out of the support
+    lams, zs = np.array([h[0] for h in last]), np.array([h[1] for h in last])
     scale = lams[-1]
     V = np.column_stack([np.ones(len(lams)), lams / scale, scale / lams])
     coef = np.linalg.solve(V, zs)
     guess = coef[0] + coef[1] * (lam_end / scale) + coef[2] * (scale / lam_end)
-    support = zs[-1] > np.log(_TAIL_SUPPORT)         # no linear term: a + d / lam, by least squares
+    support = zs[-1] > _LOG_SUPPORT                  # no linear term: a + d / lam, by least squares
     coef2 = np.linalg.lstsq(V[:, [0, 2]], zs[:, support], rcond=None)[0]
     guess[support] = coef2[0] + coef2[1] * (scale / lam_end)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -430,7 +208,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     weights = per_player(1.0 if weights is None else weights, game.n_players, name="weights", func=func,
                          low_inclusive=False)
     deadline = _deadline(max_time, func)
-    family = _LogitFamily(game, weights)
+    family = LogitFamily(game, weights)
     offsets = family.offsets
     spread = _payoff_range(game)
 
@@ -442,7 +220,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     history, jump, retry = [], [], [0.0]
 
     def nash_close(z, lam):
-        regret = family.regret(np.append(z, lam))
+        regret = family.regret((z, lam))
         if regret <= target:
             return True
         if tail_jump:

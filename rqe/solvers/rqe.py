@@ -28,9 +28,11 @@ from rqe.risk import get_risk
 from rqe.solvers._anneal import anneal, representable
 from rqe.solvers._homotopy import homotopy
 from rqe.solvers._iterate import DENSE_MAX, Outcome, expired, fixed_point, newton
+from rqe.solvers._logit import LogitFamily
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
+from rqe.solvers._tracer import StepControl, newton_at, trace
 from rqe.solvers.gaussian import GaussianResult, solve_gaussian
 
 __all__ = ["solve", "solve_qre"]
@@ -346,6 +348,16 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     method, tol, max_iter, x0, max_time
         As for :func:`solve`.
 
+    Notes
+    -----
+    With ``method="auto"`` or ``"newton"``, games other than 2x2 (which take :func:`solve`'s
+    scalar path) with up to 500 unknowns are first solved on the logit equations written out
+    (:mod:`rqe.solvers._logit`, exact Jacobian): Newton's method from ``x0`` (uniform play by
+    default) for at most 12 steps and, for ``"auto"``, if it has not converged, the principal
+    logit branch traced from ``lam = 0`` (the homotopy of :func:`solve` at ``tau = 0``).  The
+    answer is certified by the residual of :func:`solve`'s own system; anything that misses
+    ``tol`` goes to :func:`solve` unchanged, with what is left of ``max_time``.
+
     Examples
     --------
     >>> import rqe
@@ -354,6 +366,7 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     [0.5713, 0.4287]
     """
     func = "rqe.solve_qre"
+    start = time.monotonic()
     if (epsilon is None) == (lam is None):
         raise ValueError(f"{func} needs exactly one of 'epsilon' and 'lam'. "
                          f"Got epsilon={epsilon!r} and lam={lam!r}.")
@@ -363,5 +376,86 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
         epsilon = 1.0 / per_player(lam, game.n_players, name="lam", func=func, low_inclusive=False)
     else:
         epsilon = per_player(epsilon, game.n_players, name="epsilon", func=func, low_inclusive=False)
+    if method in ("auto", "newton") and game.n_actions != (2, 2) and sum(game.n_actions) <= DENSE_MAX:
+        result = _logit_at(game, epsilon, method=method, tol=tol, max_iter=max_iter, x0=x0, max_time=max_time,
+                           start=start)
+        if result is not None:
+            return result
+        if max_time is not None:
+            max_time = max(start + max_time - time.monotonic(), _TINY_BUDGET)
     return solve(game, tau=0.0, epsilon=epsilon, risk="kl", regularizer="entropy", method=method, tol=tol,
                  max_iter=max_iter, x0=x0, max_time=max_time)
+
+
+_QRE_NEWTON = 12          # Newton passes of the logit fast path of solve_qre ...
+_QRE_HALVINGS = 4         # ... each halving its step at most this many times
+_QRE_POLISH = 1e-3        # one more Newton step when the residual is above this fraction of tol
+_QRE_POINT_TOL = 1e-6     # residual of the points on the way to lam when the branch is traced (the end meets tol)
+_QRE_STEPS = StepControl(first_step=0.1, max_angle=0.1)   # that trace's steps, in lam * (payoff range)
+_TINY_BUDGET = 1e-9       # the budget left to the general path when the fast path spent it all
+
+
+def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, max_iter, x0, max_time,
+              start: float) -> EquilibriumResult | None:
+    """:func:`solve_qre` on the logit equations of :mod:`rqe.solvers._logit` (Notes there), or ``None``.
+
+    Newton's method from ``x0`` at ``s = max_i lam_i`` times the payoff range (player ``i``'s
+    precision is ``s w_i``); for ``"auto"``, if it fails, the branch from ``s = 0`` (its points on
+    the way to ``s`` corrected to ``_QRE_POINT_TOL``, its end to ``tol``).  Where the residual
+    ends above ``_QRE_POLISH * tol`` one more Newton step is taken if it reduces ``||F||`` (as
+    :func:`solve`'s Newton does).  The point is certified
+    by :class:`RQESystem`'s residual.  Returns ``None`` when that misses ``tol`` with time left
+    (the caller then runs :func:`solve`), a status-5 result once ``max_time`` is spent.
+    """
+    func = "rqe.solve_qre"
+    risk_obj, reg_obj = get_risk("kl", func=func), get_regularizer("entropy", func=func)
+    system = RQESystem(game, np.zeros(game.n_players), epsilon, risk_obj, reg_obj)   # epsilon checked by the caller
+    tol = positive_float(tol, name="tol", func=func)
+    max_iter = positive_int(max_iter, name="max_iter", func=func)
+    deadline = None if max_time is None else start + positive_float(max_time, name="max_time", func=func)
+    z0 = _initial_logs(system, x0, func)
+    # The equations in s = lam * (payoff range), free of the payoffs' unit: player i's precision is s w_i.
+    lam = 1.0 / system.epsilon
+    unit = float(np.ptp(game.payoffs)) or 1.0
+    s = float(lam.max()) * unit
+    family = LogitFamily(game, lam / s)
+    tried, detail = ("newton",), "Newton on the logit equations"
+    with hot_loop(family.entries), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        y, res, converged, nit = newton_at(family, np.append(z0, s), tol, min(max_iter, _QRE_NEWTON),
+                                           halvings=_QRE_HALVINGS, deadline=deadline)
+        if not converged and method == "auto" and not expired(deadline):
+            uniform = np.concatenate([np.full(k, -np.log(k)) for k in game.n_actions])
+            path = trace(family, uniform, 0.0, s, tol=tol, max_steps=max_iter, record=False, locate_events=False,
+                         control=_QRE_STEPS, deadline=deadline, point_tol=max(tol, _QRE_POINT_TOL))
+            tried, detail = ("newton", "homotopy"), "principal logit branch traced from lam = 0"
+            nit += path.nit
+            if path.status == 0:
+                y, res, converged = np.append(path.z[-1], s), path.residual[-1], True
+        if converged and res > _QRE_POLISH * tol:
+            y = _polish(family, y)
+        spent = expired(deadline)
+        if not (converged or spent):
+            return None
+        state = system.evaluate(system.normalize(y[:-1]))
+        outcome = Outcome(state, nit, 0 if converged else 5, detail)
+        result = result_from_state(system, outcome, method="+".join(tried), tol=tol, max_iter=max_iter,
+                                   risk=risk_obj, regularizer=reg_obj, tried=tried, max_time=max_time)
+    if result.success:
+        return result
+    if not spent:
+        return None
+    warnings.warn(result.message, ConvergenceWarning, stacklevel=3)
+    return result
+
+
+def _polish(family: LogitFamily, y: np.ndarray) -> np.ndarray:
+    """One more Newton step in ``z`` at fixed ``s``, kept if it reduces ``||F||``."""
+    F, J, _, _ = family.jacobian(y, evaluated=True)
+    try:
+        delta = np.linalg.solve(J[:, :-1], -F)
+    except np.linalg.LinAlgError:
+        return y
+    trial = y.copy()
+    trial[:-1] += delta
+    F_t = family.evaluate(trial)[0]
+    return trial if np.all(np.isfinite(F_t)) and F_t @ F_t < F @ F else y
