@@ -8,6 +8,7 @@ the first iteration that starts after it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,10 @@ _FP_STALL = 200          # the fixed point gives up when its best residual has n
 _ETA_MAX = 0.1           # Eisenstat-Walker forcing terms of inexact Newton-GMRES
 _ETA_MIN = 1e-12
 _GAMMA = 0.9
+_TOL_SHARE = 0.3         # Newton-GMRES solves each step to the share of tol it predicts the step leaves
+_SINGLE_PROGRESS = 0.5   # ... with single-precision products while each full step at least halves ||F||
+_RESTART = 60            # Krylov vectors per GMRES cycle
+_CYCLES = 20             # GMRES cycles per Newton step
 
 
 @dataclass
@@ -85,8 +90,80 @@ def _fixed_point(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int
     return Outcome(state, max_iter, status, f"damped fixed point (final damping {a:.2g})")
 
 
-def _newton_direction(system: RQESystem, state: State, rtol: float = 1e-12) -> np.ndarray | None:
-    """Solve ``F'(z) step = -F(z)``: exactly (dense LU) or to relative residual ``rtol`` (GMRES)."""
+def _gmres(apply: Callable[[np.ndarray], np.ndarray], b: np.ndarray, rtol: float) -> np.ndarray | None:
+    """Restarted GMRES for ``A x = b`` from ``x = 0``, stopped at ``||b - A x|| <= rtol ||b||``.
+
+    Arnoldi with classical Gram-Schmidt applied twice, and Givens rotations of the Hessenberg
+    matrix, whose rotated right-hand side gives the residual norm without a product (Saad and
+    Schultz 1986, *SIAM J. Sci. Stat. Comput.* 7:856-869).  From ``x = 0`` the first residual
+    is ``b``, so a cycle costs one product per Krylov vector and a restart one more; at most
+    ``_CYCLES`` cycles of ``_RESTART`` vectors.  Returns the last iterate when the cap is hit
+    (the line search judges it), ``None`` when a product or the iterate is not finite.
+    """
+    target = rtol * float(np.linalg.norm(b))
+    x = np.zeros_like(b)
+    r = b
+    for cycle in range(_CYCLES):
+        beta = float(np.linalg.norm(r))
+        if not np.isfinite(beta):
+            return None
+        if beta <= target or beta == 0.0:
+            return x
+        V = np.empty((_RESTART + 1, b.size))
+        H = np.zeros((_RESTART + 1, _RESTART))
+        cs, sn = np.zeros(_RESTART), np.zeros(_RESTART)
+        g = np.zeros(_RESTART + 1)
+        g[0] = beta
+        V[0] = r / beta
+        k = 0
+        for j in range(_RESTART):
+            w = apply(V[j])
+            if not np.all(np.isfinite(w)):
+                return None
+            h = V[:j + 1] @ w
+            w = w - h @ V[:j + 1]
+            again = V[:j + 1] @ w            # second pass: orthogonal to rounding
+            w -= again @ V[:j + 1]
+            column = np.append(h + again, np.linalg.norm(w))
+            for i in range(j):               # earlier rotations
+                column[i], column[i + 1] = (cs[i] * column[i] + sn[i] * column[i + 1],
+                                            cs[i] * column[i + 1] - sn[i] * column[i])
+            d = float(np.hypot(column[j], column[j + 1]))
+            if d == 0.0:                     # singular Hessenberg: keep the first j vectors
+                break
+            cs[j], sn[j] = column[j] / d, column[j + 1] / d
+            H[:j + 1, j] = column[:j + 1]
+            H[j, j] = d
+            g[j + 1] = -sn[j] * g[j]
+            g[j] *= cs[j]
+            k = j + 1
+            if abs(g[k]) <= target or column[j + 1] == 0.0:
+                break
+            V[j + 1] = w / column[j + 1]
+        if k == 0:
+            return x
+        y = _back_substitute(H[:k, :k], g[:k])
+        x = x + y @ V[:k]
+        if not np.all(np.isfinite(x)):
+            return None
+        if abs(g[k]) <= target or cycle == _CYCLES - 1:
+            return x
+        r = b - apply(x)
+    return x
+
+
+def _back_substitute(R: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve the upper-triangular system ``R y = g`` (``R`` has a nonzero diagonal)."""
+    y = np.empty_like(g)
+    for i in range(len(g) - 1, -1, -1):
+        y[i] = (g[i] - R[i, i + 1:] @ y[i + 1:]) / R[i, i]
+    return y
+
+
+def _newton_direction(system: RQESystem, state: State, rtol: float = 1e-12,
+                      single: bool = False) -> np.ndarray | None:
+    """Solve ``F'(z) step = -F(z)``: exactly (dense LU) or to relative residual ``rtol`` (GMRES,
+    with the payoff products in single precision when ``single``)."""
     if system.size <= DENSE_MAX:
         # numpy's solver, not scipy's: the two wheels bundle separate OpenBLAS thread pools that
         # contend on small machines (scipy/scipy#15129), and the Jacobian is built with numpy.
@@ -98,12 +175,8 @@ def _newton_direction(system: RQESystem, state: State, rtol: float = 1e-12) -> n
         except np.linalg.LinAlgError:
             return None
         return step if np.all(np.isfinite(step)) else None
-    from scipy.sparse.linalg import LinearOperator, gmres  # on first use: scipy costs ~0.3 s at import
-
-    op = LinearOperator((system.size, system.size), dtype=float,
-                        matvec=lambda v: v - system.jvp(state, v[None, :])[0])
-    step, info = gmres(op, -state.F, rtol=rtol, atol=0.0, restart=60, maxiter=20)
-    return step if np.all(np.isfinite(step)) else None
+    precision = np.float32 if single else float
+    return _gmres(lambda v: v - system.jvp(state, v[None, :].astype(precision, copy=False))[0], -state.F, rtol)
 
 
 def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
@@ -132,6 +205,7 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     history = [norm]
     inexact = system.size > DENSE_MAX
     eta, previous = _ETA_MAX, None
+    single = inexact and system.analytic
     for k in range(1, max_iter + 1):
         done = converged(system, state, tol)
         if inexact:
@@ -148,7 +222,15 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
         window = _STALL_INEXACT if inexact else _STALL
         if not done and k > window and norm > 0.5 * history[-window - 1]:
             return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {window} steps)")
-        step = _newton_direction(system, state, eta if inexact else 1e-12)
+        if inexact:
+            # no more accuracy than tol needs: the residual is nearly proportional to ||F||
+            rtol = min(_ETA_MAX, max(eta, _TOL_SHARE * tol / system.residual(state)))
+            step = _newton_direction(system, state, rtol, single)
+            if step is None and single:
+                single = False
+                step = _newton_direction(system, state, rtol)
+        else:
+            step = _newton_direction(system, state)
         if step is None:
             return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
         a = 1.0
@@ -162,6 +244,8 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
                 return Outcome(state, k - 1, 0, "Newton")
             if a < _MIN_STEP:
                 return Outcome(state, k - 1, 2, "Newton (line search stalled)")
+        if single and (a < 1.0 or trial_norm > _SINGLE_PROGRESS * norm):
+            single = False       # the rounded products may be what holds the step back
         state, norm = trial, trial_norm
         history.append(norm)
         if done:
