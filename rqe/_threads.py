@@ -13,7 +13,8 @@ against 0.36 s.  numpy's and scipy's wheels each bundle their own OpenBLAS with 
 
 The loops therefore run with one BLAS thread, whatever ``OPENBLAS_NUM_THREADS`` or
 ``OMP_NUM_THREADS`` say; the previous counts are restored on exit.  Small problems skip
-the limit (about 0.05 ms once threadpoolctl has scanned the loaded libraries).
+the limit (about 0.05 ms once threadpoolctl has scanned the loaded libraries), and a hot loop
+inside another one keeps the limit already in force (``rqe.solve`` around ``newton``).
 """
 
 from __future__ import annotations

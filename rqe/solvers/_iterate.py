@@ -185,12 +185,18 @@ def newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
 
     Dense LU for up to ``DENSE_MAX`` unknowns: once the residual is below ``tol`` one more
     step is taken when it still reduces ``||F||`` (quadratic convergence makes it cheap).
-    Above, inexact Newton: restarted GMRES with exact Jacobian-vector products, solved to the
-    relative residual ``eta_k`` of Eisenstat and Walker (1996, *SIAM J. Sci. Comput.*
-    17:16-32, choice 2 with ``gamma = 0.9``, ``alpha = 2`` and their safeguard), and no extra
-    step after convergence: each Krylov iteration costs a Jacobian-vector product (four
-    products with the payoff matrices for two players).  Large games run with one BLAS
-    thread (:mod:`rqe._threads`).
+    Above, inexact Newton: restarted GMRES (:func:`_gmres`) with analytic Jacobian-vector
+    products, solved to the relative residual ``eta_k`` of Eisenstat and Walker (1996, *SIAM J.
+    Sci. Comput.* 17:16-32, choice 2 with ``gamma = 0.9``, ``alpha = 2`` and their safeguard),
+    but never below ``_TOL_SHARE * tol / residual``: the residual is nearly proportional to
+    ``||F||``, so a step solved further would only overshoot ``tol``.  No extra step after
+    convergence: each Krylov iteration costs a Jacobian-vector product (four products with the
+    payoff matrices for two players).  The Krylov products are formed in single precision
+    (half the memory traffic; their relative error, about ``1e-7``, only perturbs the step,
+    while ``F`` and the certificate stay in double precision) as long as every full step at
+    least halves ``||F||`` (``_SINGLE_PROGRESS``) and the products stay finite; otherwise the
+    rest of the solve uses double precision.  Large games run with one BLAS thread
+    (:mod:`rqe._threads`).
     Gives up (status 2) when ``||F||`` has not halved over ``_STALL`` steps (``_STALL_INEXACT``
     for Newton-GMRES).
     """
