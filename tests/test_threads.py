@@ -19,6 +19,7 @@ ORACLE_ITERS = 200      # cap of the oracle's plain iteration (these games contr
 ORACLE_FP_RESIDUAL = 1e-13      # max |u - T(u)| the oracle iteration reaches
 ORACLE_NEWTON_RESIDUAL = 1e-12  # ... and the oracle's dense Newton
 SINGLE_JVP_RTOL = 1e-5  # single-precision products: relative error of a Jacobian-vector product
+SINGLE_MAP_ATOL = 1e-5  # ||F|| of a single-precision evaluation against the double one (50 x 50 game)
 FD_RTOL = 1e-6          # analytic Jacobian-vector product against central differences
 GMRES_SLACK = 1.01      # GMRES's rotated residual against the residual recomputed from x
 
@@ -205,6 +206,25 @@ def test_evaluate_reuses_its_last_state_only_for_an_equal_point():
     assert first.z[0] == system.uniform()[0]
     second = system.evaluate(z)
     assert second is not first and second.z[0] == z[0]
+    assert system.evaluate(z, single=True) is second           # a double-precision state serves both
+    rounded = system.evaluate(z + 0.1, single=True)
+    exact = system.evaluate(z + 0.1)
+    assert rounded.single and not exact.single and exact is not rounded
+    assert np.linalg.norm(rounded.F - exact.F) <= SINGLE_MAP_ATOL
+
+
+def test_newton_returns_a_double_precision_state():
+    # Early trials may be evaluated in single precision; the outcome (and so the certificate) never is.
+    game, _, _ = _game(600, 11)
+    system = RQESystem(game, np.ones(2), np.full(2, 0.1), get_risk("kl", func="t"), get_regularizer("entropy", func="t"))
+    seen = []
+    real = system.evaluate
+    system.evaluate = lambda z, single=False: seen.append(single) or real(z, single)
+    for max_iter in (1, 2, 50):
+        outcome = _iterate.newton(system, system.uniform(), tol=SOLVE_TOL, max_iter=max_iter)
+        assert not outcome.state.single
+    assert any(seen)
+    assert outcome.status == 0 and system.residual(outcome.state) <= SOLVE_TOL
 
 
 def test_nested_hot_loops_keep_the_limit_and_restore_on_exit():

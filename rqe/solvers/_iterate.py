@@ -27,6 +27,7 @@ _ETA_MIN = 1e-12
 _GAMMA = 0.9
 _TOL_SHARE = 0.5         # Newton-GMRES solves each step to the share of tol it predicts the step leaves
 _SINGLE_PROGRESS = 0.5   # ... with single-precision products while each full step at least halves ||F||
+_SINGLE_MAP = 1e-6       # ... and single-precision trial maps while the next step aims above this residual
 _RESTART = 60            # Krylov vectors per GMRES cycle
 _CYCLES = 20             # GMRES cycles per Newton step
 
@@ -212,8 +213,15 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
     inexact = system.size > DENSE_MAX
     eta, previous = _ETA_MAX, None
     single = inexact and system.analytic
+    # an early trial may be evaluated in single precision when even the step after it aims far above
+    # the map's single-precision error (about 1e-9 in residual here; 1e4 rounding floors scales it)
+    map_floor = max(_SINGLE_MAP, 1e4 * system.rounding_floor()) if single else np.inf
     for k in range(1, max_iter + 1):
         done = converged(system, state, tol)
+        if state.single and (done or not single):
+            state = system.evaluate(state.z)      # certificates and late steps: double precision
+            norm = float(np.linalg.norm(state.F))
+            done = converged(system, state, tol)
         if inexact:
             if done:
                 return Outcome(state, k - 1, 0, "Newton-GMRES")
@@ -224,24 +232,27 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
                 eta = min(_ETA_MAX, max(eta, _ETA_MIN))
             previous = norm
         if not done and expired(deadline):
-            return Outcome(state, k - 1, 5, "Newton")
+            return _double(system, Outcome(state, k - 1, 5, "Newton"))
         window = _STALL_INEXACT if inexact else _STALL
         if not done and k > window and norm > 0.5 * history[-window - 1]:
-            return Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {window} steps)")
+            return _double(system, Outcome(state, k - 1, 2, f"Newton (||F|| fell by less than half in {window} steps)"))
+        map_single = False
         if inexact:
             # no more accuracy than tol needs: the residual is nearly proportional to ||F||
-            rtol = min(_ETA_MAX, max(eta, _TOL_SHARE * tol / system.residual(state)))
+            residual = system.residual(state)
+            rtol = min(_ETA_MAX, max(eta, _TOL_SHARE * tol / residual))
             step = _newton_direction(system, state, rtol, single)
             if step is None and single:
                 single = False
                 step = _newton_direction(system, state, rtol)
+            map_single = single and _GAMMA * rtol ** 3 * residual >= map_floor
         else:
             step = _newton_direction(system, state)
         if step is None:
-            return Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)")
+            return _double(system, Outcome(state, k - 1, 0 if done else 2, "Newton (singular Jacobian)"))
         a = 1.0
         while True:
-            trial = system.evaluate(system.normalize(state.z + a * step))
+            trial = system.evaluate(system.normalize(state.z + a * step), single=map_single)
             trial_norm = float(np.linalg.norm(trial.F))
             if np.isfinite(trial_norm) and trial_norm <= (1 - _ARMIJO * a) * norm:
                 break
@@ -249,12 +260,20 @@ def _newton(system: RQESystem, z0: np.ndarray, *, tol: float, max_iter: int,
             if done:
                 return Outcome(state, k - 1, 0, "Newton")
             if a < _MIN_STEP:
-                return Outcome(state, k - 1, 2, "Newton (line search stalled)")
+                return _double(system, Outcome(state, k - 1, 2, "Newton (line search stalled)"))
         if single and (a < 1.0 or trial_norm > _SINGLE_PROGRESS * norm):
             single = False       # the rounded products may be what holds the step back
         state, norm = trial, trial_norm
         history.append(norm)
         if done:
             return Outcome(state, k, 0, "Newton")
-    status = 0 if converged(system, state, tol) else 1
-    return Outcome(state, max_iter, status, "Newton-GMRES" if inexact else "Newton")
+    outcome = _double(system, Outcome(state, max_iter, 1, "Newton-GMRES" if inexact else "Newton"))
+    outcome.status = 0 if converged(system, outcome.state, tol) else 1
+    return outcome
+
+
+def _double(system: RQESystem, outcome: Outcome) -> Outcome:
+    """``outcome`` with its state evaluated in double precision (certificates are computed from it)."""
+    if outcome.state.single:
+        outcome.state = system.evaluate(outcome.state.z)
+    return outcome

@@ -102,6 +102,7 @@ class State:
     Tz: np.ndarray
     x: list              # exp(log_x): each player's strategy
     p: list              # exp(log_p): each player's adversary
+    single: bool = False  # payoff products in single precision (RQESystem.evaluate)
 
     @property
     def F(self) -> np.ndarray:
@@ -162,31 +163,38 @@ class RQESystem:
         return parts[others[0]] if len(others) == 1 else joint_sum(parts, others, self.n)
 
     # ------------------------------------------------------------------ the map
-    def evaluate(self, z: np.ndarray) -> State:
+    def evaluate(self, z: np.ndarray, single: bool = False) -> State:
         """The map at ``z``; the state of the last call is kept and returned again for an equal ``z``
-        (a solver's first evaluation often repeats its caller's check of the starting point)."""
+        (a solver's first evaluation often repeats its caller's check of the starting point).
+
+        ``single=True`` forms the products with the payoff matrices in single precision
+        (:func:`single_rows`; ``F`` is then off by about ``1e-7`` in norm), for the early steps
+        of inexact Newton; certificates need a state evaluated in double precision.
+        """
         last = self._last
-        if last is not None and np.array_equal(last.z, z):
+        if last is not None and (single or not last.single) and np.array_equal(last.z, z):
             return last
         z = np.array(z, dtype=float)     # a copy: the state must not change with the caller's array
+        mats = single_rows(self.game) if single else self.M
         log_x = [b - logsumexp(b) for b in self.blocks(z)]
         x = [np.exp(lx) for lx in log_x]
         log_q, log_p, p, G, out = [], [], [], [], []
         for i in range(self.N):
             lq = self._joint(log_x, i)
             if self.tau_n[i] > 0:
-                g = self.scale * (x[i] @ self.M[i])
+                g = self.scale * (_product(x[i], mats[i]) if single else x[i] @ mats[i])
                 lp = self.risk.adversary(g, lq, self.tau_n[i])
             else:
                 lp = lq
             pi = np.exp(lp)
-            Gi = self.scale * (self.M[i] @ pi)
+            Gi = self.scale * (_product(pi, mats[i].T) if single else mats[i] @ pi)
             log_q.append(lq)
             log_p.append(lp)
             p.append(pi)
             G.append(Gi)
             out.append(self.regularizer.response(Gi, self.eps_n[i]))
-        self._last = State(z=z, log_x=log_x, log_q=log_q, log_p=log_p, G=G, Tz=np.concatenate(out), x=x, p=p)
+        self._last = State(z=z, log_x=log_x, log_q=log_q, log_p=log_p, G=G, Tz=np.concatenate(out), x=x, p=p,
+                           single=single)
         return self._last
 
     def jvp(self, state: State, V: np.ndarray) -> np.ndarray:
