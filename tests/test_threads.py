@@ -236,3 +236,17 @@ def test_nested_hot_loops_keep_the_limit_and_restore_on_exit():
             between = _blas_threads()
         assert _blas_threads() == before
     assert set(inner.values()) == {1} and set(between.values()) == {1}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cached_spreads_equal_the_normalised_matrices_extremes(seed):
+    # rounding_floor reads the spread of each normalised matrix from the cache, derived from the payoff
+    # extremes without another pass: it must equal max - min of the matrix exactly, at any scale and offset.
+    rng = np.random.default_rng(seed)
+    U = rng.normal(size=(3, 7, 5, 6)) * 10.0 ** int(rng.integers(-200, 200)) + (1e12 if seed % 2 else 0.0)
+    game = rqe.NormalFormGame(U)
+    mats, shift, unit = _system.normalised_rows(game)
+    spreads = _system.normalised_spreads(game)
+    for i, M in enumerate(mats):
+        assert float(M.max()) - float(M.min()) == spreads[i]
+        assert np.array_equal(M, (game.own_rows[i] - shift[i]) / unit[i])

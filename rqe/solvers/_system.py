@@ -75,16 +75,19 @@ def _normalised(game: NormalFormGame) -> tuple:
     mats, shift, unit = [], np.zeros(game.n_players), np.ones(game.n_players)
     spreads = np.zeros(game.n_players)
     for i, R in enumerate(game.own_rows):
-        middle = 0.5 * float(R.max()) + 0.5 * float(R.min())
+        hi, lo = float(R.max()), float(R.min())
+        middle = 0.5 * hi + 0.5 * lo
         shift[i] = R.flat[int(np.argmin(np.abs(R - middle)))]
-        C = R - shift[i]
-        spread = float(C.max()) - float(C.min())
+        # Rounding is monotone, so the extremes of R - shift and of (R - shift) / unit are those of
+        # the same operations on hi and lo: no further passes over the matrix.
+        spread = (hi - shift[i]) - (lo - shift[i])
         if spread > 0 and np.isfinite(spread):
             unit[i] = 2.0 ** int(np.clip(np.round(np.log2(spread)), -_UNIT_EXP, _UNIT_EXP))
-        M = C / unit[i]
+        M = R - shift[i]
+        M /= unit[i]
         M.setflags(write=False)
         mats.append(M)
-        spreads[i] = float(M.max()) - float(M.min())
+        spreads[i] = (hi - shift[i]) / unit[i] - (lo - shift[i]) / unit[i]
     cached = (tuple(mats), shift, unit, spreads)
     game.__dict__[_CACHE] = cached
     return cached
