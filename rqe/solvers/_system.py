@@ -35,6 +35,7 @@ from rqe.games.normal_form import NormalFormGame
 _FD_STEP = 1e-7
 _UNIT_EXP = 900          # |log2 unit| cap, so that rescaled parameters stay finite
 _CACHE = "_rqe_normalised_rows"
+_SINGLE = "_rqe_normalised_rows_single"
 
 
 def normalised_rows(game: NormalFormGame) -> tuple[tuple, np.ndarray, np.ndarray]:
@@ -42,21 +43,52 @@ def normalised_rows(game: NormalFormGame) -> tuple[tuple, np.ndarray, np.ndarray
 
     Cached on the game (games are immutable).
     """
+    return _normalised(game)[:3]
+
+
+def normalised_spreads(game: NormalFormGame) -> np.ndarray:
+    """``max - min`` of each player's matrix ``M_i`` of :func:`normalised_rows` (cached with it)."""
+    return _normalised(game)[3]
+
+
+def single_rows(game: NormalFormGame) -> tuple:
+    """The matrices of :func:`normalised_rows` rounded to single precision (cached on the game)."""
+    cached = game.__dict__.get(_SINGLE)
+    if cached is None:
+        with np.errstate(over="ignore"):
+            cached = tuple(M.astype(np.float32) for M in normalised_rows(game)[0])
+        game.__dict__[_SINGLE] = cached
+    return cached
+
+
+def _product(a: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``a @ M`` in ``M``'s precision, returned in double precision."""
+    if M.dtype == a.dtype:
+        return a @ M
+    return (a.astype(M.dtype) @ M).astype(float)
+
+
+def _normalised(game: NormalFormGame) -> tuple:
     cached = game.__dict__.get(_CACHE)
     if cached is not None:
         return cached
     mats, shift, unit = [], np.zeros(game.n_players), np.ones(game.n_players)
+    spreads = np.zeros(game.n_players)
     for i, R in enumerate(game.own_rows):
-        middle = 0.5 * float(R.max()) + 0.5 * float(R.min())
+        hi, lo = float(R.max()), float(R.min())
+        middle = 0.5 * hi + 0.5 * lo
         shift[i] = R.flat[int(np.argmin(np.abs(R - middle)))]
-        C = R - shift[i]
-        spread = float(C.max()) - float(C.min())
+        # Rounding is monotone, so the extremes of R - shift and of (R - shift) / unit are those of
+        # the same operations on hi and lo: no further passes over the matrix.
+        spread = (hi - shift[i]) - (lo - shift[i])
         if spread > 0 and np.isfinite(spread):
             unit[i] = 2.0 ** int(np.clip(np.round(np.log2(spread)), -_UNIT_EXP, _UNIT_EXP))
-        M = C / unit[i]
+        M = R - shift[i]
+        M /= unit[i]
         M.setflags(write=False)
         mats.append(M)
-    cached = (tuple(mats), shift, unit)
+        spreads[i] = (hi - shift[i]) / unit[i] - (lo - shift[i]) / unit[i]
+    cached = (tuple(mats), shift, unit, spreads)
     game.__dict__[_CACHE] = cached
     return cached
 
@@ -71,6 +103,9 @@ class State:
     log_p: list
     G: list
     Tz: np.ndarray
+    x: list              # exp(log_x): each player's strategy
+    p: list              # exp(log_p): each player's adversary
+    single: bool = False  # payoff products in single precision (RQESystem.evaluate)
 
     @property
     def F(self) -> np.ndarray:
@@ -109,6 +144,7 @@ class RQESystem:
         self.scale = float(scale)
         self.others = [[j for j in range(self.N) if j != i] for i in range(self.N)]
         self.analytic = hasattr(risk, "adversary_jvp") and hasattr(regularizer, "response_jvp")
+        self._last: State | None = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -126,51 +162,71 @@ class RQESystem:
         return np.concatenate([np.full(k, -np.log(k)) for k in self.n])
 
     def _joint(self, parts: list, i: int) -> np.ndarray:
-        return joint_sum(parts, self.others[i], self.n)
+        others = self.others[i]
+        return parts[others[0]] if len(others) == 1 else joint_sum(parts, others, self.n)
 
     # ------------------------------------------------------------------ the map
-    def evaluate(self, z: np.ndarray) -> State:
+    def evaluate(self, z: np.ndarray, single: bool = False) -> State:
+        """The map at ``z``; the state of the last call is kept and returned again for an equal ``z``
+        (a solver's first evaluation often repeats its caller's check of the starting point).
+
+        ``single=True`` forms the products with the payoff matrices in single precision
+        (:func:`single_rows`; ``F`` is then off by about ``1e-7`` in norm), for the early steps
+        of inexact Newton; certificates need a state evaluated in double precision.
+        """
+        last = self._last
+        if last is not None and (single or not last.single) and np.array_equal(last.z, z):
+            return last
+        z = np.array(z, dtype=float)     # a copy: the state must not change with the caller's array
+        mats = single_rows(self.game) if single else self.M
         log_x = [b - logsumexp(b) for b in self.blocks(z)]
-        log_q, log_p, G, out = [], [], [], []
+        x = [np.exp(lx) for lx in log_x]
+        log_q, log_p, p, G, out = [], [], [], [], []
         for i in range(self.N):
             lq = self._joint(log_x, i)
             if self.tau_n[i] > 0:
-                g = self.scale * (np.exp(log_x[i]) @ self.M[i])
+                g = self.scale * (_product(x[i], mats[i]) if single else x[i] @ mats[i])
                 lp = self.risk.adversary(g, lq, self.tau_n[i])
             else:
                 lp = lq
-            Gi = self.scale * (self.M[i] @ np.exp(lp))
+            pi = np.exp(lp)
+            Gi = self.scale * (_product(pi, mats[i].T) if single else mats[i] @ pi)
             log_q.append(lq)
             log_p.append(lp)
+            p.append(pi)
             G.append(Gi)
             out.append(self.regularizer.response(Gi, self.eps_n[i]))
-        return State(z=z, log_x=log_x, log_q=log_q, log_p=log_p, G=G, Tz=np.concatenate(out))
+        self._last = State(z=z, log_x=log_x, log_q=log_q, log_p=log_p, G=G, Tz=np.concatenate(out), x=x, p=p,
+                           single=single)
+        return self._last
 
     def jvp(self, state: State, V: np.ndarray) -> np.ndarray:
-        """Derivative of ``T`` at ``state.z`` along the rows of ``V`` (shape ``(K, size)``)."""
+        """Derivative of ``T`` at ``state.z`` along the rows of ``V`` (shape ``(K, size)``), in double precision.
+
+        When ``V`` is in single precision (``float32``) the products with the payoff matrices are
+        formed in single precision too (:func:`single_rows`: half the memory traffic, relative
+        error about ``1e-7``), for Krylov solves that need only a few digits.
+        """
         if not self.analytic:
             return self._jvp_fd(state, V)
+        mats = single_rows(self.game) if V.dtype == np.float32 else self.M
         dz = self.blocks(V)
-        du = []  # derivative of the normalised log x_j
-        for j in range(self.N):
-            x = np.exp(state.log_x[j])
-            du.append(dz[j] - (dz[j] @ x)[:, None])
-        out = []
+        du = [d - (d @ x)[:, None] for d, x in zip(dz, state.x)]   # derivative of the normalised log x_j
+        out = np.empty(V.shape)
         # An adversary weight beyond the double range makes some derivatives infinite: they are
         # returned as non-finite (the solvers treat such a Jacobian as singular), without warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(self.N):
                 dlogq = self._joint(du, i)
-                p = np.exp(state.log_p[i])
                 if self.tau_n[i] > 0:
-                    dg = self.scale * ((du[i] * np.exp(state.log_x[i])) @ self.M[i])
+                    dg = self.scale * _product(du[i] * state.x[i], mats[i])
                     dp = self.risk.adversary_jvp(state.log_p[i], state.log_q[i], self.tau_n[i], dlogq, dg)
                 else:
-                    dp = p * dlogq
-                dG = self.scale * (dp @ self.M[i].T)
-                out.append(self.regularizer.response_jvp(state.Tz[self.offsets[i]:self.offsets[i + 1]],
-                                                         self.eps_n[i], dG))
-        return np.concatenate(out, axis=1)
+                    dp = state.p[i] * dlogq
+                dG = self.scale * _product(dp, mats[i].T)
+                lo, hi = self.offsets[i], self.offsets[i + 1]
+                out[:, lo:hi] = self.regularizer.response_jvp(state.Tz[lo:hi], self.eps_n[i], dG)
+        return out
 
     def scale_derivative(self, state: State) -> np.ndarray:
         """``dT/ds`` at ``state.z``: the derivative of the map in the payoff scale ``s``.
@@ -220,7 +276,7 @@ class RQESystem:
         Moving a probability by one unit in the last place moves a response by about
         ``u (1 + tau_n) / epsilon_n`` in normalised units; the factor 100 covers sums over actions.
         """
-        live = np.array([float(np.ptp(M)) > 0 for M in self.M])
+        live = normalised_spreads(self.game) > 0
         if not live.any():
             return 0.0
         with np.errstate(over="ignore", divide="ignore"):
