@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
@@ -155,6 +156,16 @@ def game_of(game, kind: type[_G], *, func: str, accepted: str | None = None) -> 
         accepted = f"a rqe.{kind.__name__}" if accepted is None else accepted
         raise TypeError(f"The 'game' parameter of {func} must be {accepted}. Got {type(game).__name__} instead.")
     return game
+
+
+def is_gaussian(game) -> bool:
+    """``isinstance(game, rqe.GaussianGame)`` without importing the Gaussian game module.
+
+    No ``GaussianGame`` can exist before ``rqe.games.gaussian`` is imported, so front doors that
+    dispatch on it (``rqe.solve``, the CLI) need not load it, nor scipy.linalg, for other games.
+    """
+    module = sys.modules.get("rqe.games.gaussian")
+    return module is not None and isinstance(game, module.GaussianGame)
 
 
 def builtin_name(value, registry: dict) -> str | None:

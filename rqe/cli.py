@@ -35,8 +35,8 @@ import numpy as np
 
 import rqe
 from rqe import io
+from rqe._validation import is_gaussian
 from rqe.games import catalog
-from rqe.games.gaussian import GaussianGame
 
 __all__ = ["main"]
 
@@ -118,10 +118,6 @@ def _writable_dir(text: str) -> Path:
     return out
 
 
-def _is_gaussian(game) -> bool:
-    return isinstance(game, GaussianGame)
-
-
 def _print_gaussian(game, result) -> None:
     for i, (m, c) in enumerate(zip(result.means, result.covariances)):
         mean = " ".join(f"{v:.6f}" for v in np.ravel(m))
@@ -139,7 +135,7 @@ def _cmd_solve(args) -> None:
     game = _load_game(args.game)
     kw = dict(tau=_scalar_or_players(_numbers(args.tau, allow_range=False, name="tau")),
               epsilon=_scalar_or_players(_numbers(args.epsilon, allow_range=False, name="epsilon")))
-    if _is_gaussian(game):
+    if is_gaussian(game):
         given = [f"--{n}" for n in ("risk", "regularizer") if getattr(args, n) is not None]
         if args.all:
             given.append("--all")

@@ -59,7 +59,7 @@ class Tractability(Result):
     conditions: tuple
 
 
-def tractability(tau, epsilon, *, risk: str = "kl", regularizer: str = "log_barrier") -> Tractability:
+def tractability(tau, epsilon, *, risk: object = "kl", regularizer: object = "log_barrier") -> Tractability:
     """Evaluate the known tractability and uniqueness conditions for a two-player RQE.
 
     Parameters

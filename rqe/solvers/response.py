@@ -266,7 +266,7 @@ def _strategies(game: NormalFormGame, strategies, player: int) -> list:
                                                 else "")
         raise ValueError(f"The 'strategies' parameter of {_FUNC} must be a sequence of {N} mixed strategies, one "
                          f"per player (None allowed at the responding player). Got {got} instead.")
-    out = []
+    out: list[np.ndarray | None] = []
     for j, x in enumerate(strategies):
         if j == player and x is None:
             out.append(None)

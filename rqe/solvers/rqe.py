@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._frontdoor import gaussian_options
 from rqe._threads import hot_loop
-from rqe._validation import choice, per_player, positive_float, positive_int
-from rqe.games.gaussian import GaussianGame
+from rqe._validation import choice, is_gaussian, per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
@@ -33,7 +33,11 @@ from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._small import solve_2x2
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import StepControl, newton_at, trace
-from rqe.solvers.gaussian import GaussianResult, solve_gaussian
+from rqe.solvers._tractability import tractability
+
+if TYPE_CHECKING:
+    from rqe.games.gaussian import GaussianGame
+    from rqe.solvers.gaussian import GaussianResult
 
 __all__ = ["solve", "solve_qre"]
 
@@ -184,7 +188,7 @@ def _deadline(max_time, func: str) -> float | None:
 
 def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[RQESystem, object, object]:
     """Validate the common arguments and build the fixed-point system."""
-    if isinstance(game, GaussianGame):      # rqe.solve sends these to solve_gaussian before this point
+    if is_gaussian(game):      # rqe.solve sends these to solve_gaussian before this point
         raise TypeError(f"{func} does not apply to a rqe.GaussianGame: its RQE is in closed form and unique "
                         f"on the admissible domain; use rqe.solve(game, tau=..., epsilon=...).")
     if not isinstance(game, NormalFormGame):
@@ -196,6 +200,18 @@ def build_system(game, *, tau, epsilon, risk, regularizer, func: str) -> tuple[R
     risk_obj = get_risk(risk, func=func)
     reg_obj = get_regularizer(regularizer, func=func)
     return RQESystem(game, tau, epsilon, risk_obj, reg_obj), risk_obj, reg_obj
+
+
+@overload
+def solve(game: NormalFormGame, *, tau=..., epsilon=..., risk=..., regularizer=..., method: str = ...,
+          tol: float = ..., max_iter: int = ..., x0=..., check_tractability: bool = ...,
+          max_time: float | None = ...) -> EquilibriumResult: ...
+
+
+@overload
+def solve(game: GaussianGame, *, tau=..., epsilon=..., risk=..., regularizer=..., method: str = ...,
+          tol: float = ..., max_iter: int = ..., x0=..., check_tractability: bool = ...,
+          max_time: float | None = ...) -> GaussianResult: ...
 
 
 def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", method: str = "auto",
@@ -285,7 +301,9 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     >>> res.residual < 1e-10 and res.gap < 1e-10
     True
     """
-    if isinstance(game, GaussianGame):
+    if is_gaussian(game):
+        from rqe.solvers.gaussian import solve_gaussian   # loaded with its game only (scipy.linalg)
+
         gaussian_options("rqe.solve", risk=risk, regularizer=regularizer, method=method, x0=x0,
                          check_tractability=check_tractability, max_time=max_time)
         return solve_gaussian(game, tau=tau, epsilon=epsilon, tol=tol, max_iter=max_iter)
@@ -323,8 +341,6 @@ def solve(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", metho
     if not result.success:
         warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
     if check_tractability and game.n_players == 2:
-        from rqe.solvers._tractability import tractability
-
         verdict = tractability(system.tau, system.epsilon, risk=risk_obj, regularizer=reg_obj)
         if verdict.holds is not True:   # None: no known condition applies to this risk and regulariser
             warnings.warn(verdict.message, TractabilityWarning, stacklevel=2)
@@ -419,7 +435,8 @@ def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, ma
     unit = float(np.ptp(game.payoffs)) or 1.0
     s = float(lam.max()) * unit
     family = LogitFamily(game, lam / s)
-    tried, detail = ("newton",), "Newton on the logit equations"
+    tried: tuple[str, ...] = ("newton",)
+    detail = "Newton on the logit equations"
     with hot_loop(family.entries), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         y, res, converged, nit = newton_at(family, np.append(z0, s), tol, min(max_iter, _QRE_NEWTON),
                                            halvings=_QRE_HALVINGS, deadline=deadline)
