@@ -242,7 +242,9 @@ class NormalFormGame:
     def payoff_range(self) -> float:
         """The unit of every tolerance in payoff units: ``max_i (max u_i - min u_i)``, 1 for a constant game.
 
-        Regret tolerances are relative to it, as pygambit's ``maxregret`` is (docs/results.md).
+        Regret tolerances are relative to it, as pygambit's ``maxregret`` is relative to the span of
+        all payoffs together (docs/results.md); unlike that span, it does not change when a constant
+        is added to one player's payoffs, which changes no equilibrium.
         """
         spread = max(float(np.ptp(p)) for p in self._payoffs)
         return spread if spread > 0 else 1.0

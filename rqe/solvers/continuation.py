@@ -63,11 +63,6 @@ def _accel(value, func: str) -> float:
     return float(value)
 
 
-def _payoff_range(game: NormalFormGame) -> float:
-    """``max - min`` of all payoffs: the unit of the relative regret (as in Gambit's ``maxregret``)."""
-    return float(np.ptp(game.payoffs))
-
-
 def _budget_spent(path, name: str, max_time: float) -> str:
     return (f"Time budget max_time={max_time:g} s spent at {name} = {path.s[-1]:.4g} after {path.nit} steps; the "
             "points traced so far are kept. Try a larger max_time.")
@@ -141,9 +136,10 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     """Trace the principal branch of logit QRE from ``lam = 0`` towards a Nash equilibrium.
 
     Player ``i`` uses precision ``lam_i = lam * weights[i]``.  The trace stops when ``lam``
-    reaches ``lam_max`` or when the QRE's Nash max regret, relative to the range of the
-    payoffs (``max - min`` over all players and profiles, as Gambit's ``maxregret``), falls
-    below ``regret_tol``.  The branch is followed in ``(log x, lam)`` by pseudo-arclength
+    reaches ``lam_max`` or when the QRE's Nash max regret, relative to the payoff range
+    (:attr:`rqe.NormalFormGame.payoff_range`, the largest ``max - min`` of any player's payoffs;
+    Gambit's ``maxregret`` takes the span of all players' payoffs together), falls below
+    ``regret_tol``.  The branch is followed in ``(log x, lam)`` by pseudo-arclength
     continuation with the exact Jacobian (:mod:`rqe.solvers._tracer`).
 
     Parameters
@@ -210,7 +206,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     deadline = _deadline(max_time, func)
     family = LogitFamily(game, weights)
     offsets = family.offsets
-    spread = _payoff_range(game)
+    spread = game.payoff_range
 
     def softmax_blocks(z):
         return [np.exp(b - b.max()) / np.exp(b - b.max()).sum()
@@ -365,7 +361,7 @@ def rqe_path(game: NormalFormGame, *, tau_span=(0.0, 10.0), epsilon=0.1, risk="k
     tol = positive_float(tol, name="tol", func=func)
     deadline = _deadline(max_time, func)
     # The trace runs in r = tau * (payoff range), free of the payoffs' unit (docs/results.md).
-    unit = max(float(np.ptp(p)) for p in game.payoffs) or 1.0
+    unit = game.payoff_range
     span = max(abs(t1 - t0) * unit, 1e-3)
     first_step = 0.02 * span if first_step is None else positive_float(first_step, name="first_step", func=func) * unit
     max_step = 0.05 * span if max_step is None else positive_float(max_step, name="max_step", func=func) * unit

@@ -432,7 +432,7 @@ def _logit_at(game: NormalFormGame, epsilon: np.ndarray, *, method: str, tol, ma
     z0 = _initial_logs(system, x0, func)
     # The equations in s = lam * (payoff range), free of the payoffs' unit: player i's precision is s w_i.
     lam = 1.0 / system.epsilon
-    unit = float(np.ptp(game.payoffs)) or 1.0
+    unit = game.payoff_range
     s = float(lam.max()) * unit
     family = LogitFamily(game, lam / s)
     tried: tuple[str, ...] = ("newton",)
