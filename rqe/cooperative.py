@@ -86,7 +86,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._validation import finite_array, positive_float, positive_int
+from rqe._validation import finite_array, game_of, positive_float, positive_int
 from rqe.games.markov import MarkovGame
 from rqe.solvers._result import Result, Status, _deprecated, _plain
 from rqe.uncertainty import get_env_risk
@@ -426,9 +426,7 @@ def _team_game_q(game: TeamGame, op) -> np.ndarray:
 
 
 def _check_cooperative(game, func):
-    if not isinstance(game, MarkovGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.cooperative.TeamGame or a rqe.MarkovGame. "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, MarkovGame, func=func, accepted="a rqe.cooperative.TeamGame or a rqe.MarkovGame")
     R = game.rewards
     R = R if not game.time_indexed else np.moveaxis(R, 1, 0)
     if not np.all(R == R[0]):
@@ -684,9 +682,7 @@ def naive_individual_values(game: TeamGame, *, env_risk, behaviour=None) -> tupl
     [[2.4, -12.0, -12.0], [2.4, -12.0, -12.0]]
     """
     func = f"{_MOD}.naive_individual_values"
-    if not isinstance(game, TeamGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.cooperative.TeamGame (one-step games only). "
-                        f"Got {type(game).__name__} instead.")
+    game_of(game, TeamGame, func=func, accepted="a rqe.cooperative.TeamGame (one-step games only)")
     op = get_env_risk(env_risk, func=func)
     N, n = game.n_players, game.n_actions
     if behaviour is None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rqe._validation import choice, finite_array, per_player, positive_int
+from rqe._validation import choice, finite_array, game_of, per_player, positive_int
 from rqe.analysis import tractability
 from rqe.analysis._sweep import SweepResult
 from rqe.games.catalog import ExperimentalGame, experimental_games
@@ -183,9 +183,7 @@ def best_response_curves(game, *, tau, epsilon, risk="kl", regularizer="entropy"
     (['BR of P1', 'BR of P2'], 3)
     """
     func = "rqe.plotting.best_response_curves"
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame with 2 players and 2 "
-                        f"actions each. Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=func, accepted="a rqe.NormalFormGame with 2 players and 2 actions each")
     if game.n_actions != (2, 2):
         raise ValueError(f"The 'game' parameter of {func} must have 2 players with 2 actions each. "
                          f"Got a game with actions {game.n_actions} instead.")

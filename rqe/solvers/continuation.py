@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import root
 
-from rqe._validation import per_player, positive_float, positive_int, renamed
+from rqe._validation import game_of, per_player, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._logit import LogitFamily
@@ -192,8 +192,7 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
     ['branch_point']
     """
     func = "rqe.qre_path"
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame. Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=func)
     lam_max = positive_float(lam_max, name="lam_max", func=func)
     regret_tol = positive_float(regret_tol, name="regret_tol", func=func)
     max_steps = positive_int(max_steps, name="max_steps", func=func)

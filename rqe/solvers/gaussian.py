@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
-from rqe._validation import per_player, positive_float, positive_int
+from rqe._validation import game_of, per_player, positive_float, positive_int
 from rqe.games._gaussian_kernel import (
     block_diagonal,
     check_profile,
@@ -160,8 +160,7 @@ def solve_gaussian(game: GaussianGame, *, tau=1.0, epsilon=0.1, tol: float = 1e-
     ...
     ValueError: The 'tau' parameter of rqe.solvers.gaussian.solve_gaussian must keep every player's risk finite (P_{-i} positive definite, SRPO eq. 14): tau < 2 for a common tau (tau*epsilon < 2), per player tau_i < [2.0, 2.0]. Got 2.5 instead.
     """
-    if not isinstance(game, GaussianGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a GaussianGame. Got {type(game).__name__} instead.")
+    game_of(game, GaussianGame, func=_FUNC)
     n = game.n_players
     tau_arr = per_player(tau, n, name="tau", func=_FUNC)
     eps_arr = per_player(epsilon, n, name="epsilon", func=_FUNC, low_inclusive=False)
@@ -235,8 +234,7 @@ def tau_bounds(game: GaussianGame, epsilon) -> np.ndarray:
     [4.0, 4.0]
     """
     func = "rqe.solvers.gaussian.tau_bounds"
-    if not isinstance(game, GaussianGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a GaussianGame. Got {type(game).__name__} instead.")
+    game_of(game, GaussianGame, func=func)
     eps_arr = per_player(epsilon, game.n_players, name="epsilon", func=func, low_inclusive=False)
     return _bounds(game, _quantal_covariances(game, eps_arr))
 
@@ -266,8 +264,7 @@ def gaussian_gap(game: GaussianGame, means, covariances, *, tau=1.0, epsilon=0.1
     0.015
     """
     func = "rqe.solvers.gaussian.gaussian_gap"
-    if not isinstance(game, GaussianGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a GaussianGame. Got {type(game).__name__} instead.")
+    game_of(game, GaussianGame, func=func)
     n = game.n_players
     tau_arr = per_player(tau, n, name="tau", func=func)
     eps_arr = per_player(epsilon, n, name="epsilon", func=func, low_inclusive=False)

@@ -45,7 +45,7 @@ import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
 from rqe._numeric import logsumexp
-from rqe._validation import per_player, plain, positive_float, positive_int
+from rqe._validation import game_of, per_player, plain, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
@@ -351,9 +351,7 @@ def best_response(game: NormalFormGame, strategies, *, player: int, tau=1.0, eps
     >>> rqe.best_response(game, [None, [0.6, 0.4]], player=0, tau=0.0, epsilon=0.0).strategy.tolist()
     [1.0, 0.0]
     """
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {_FUNC} must be a rqe.NormalFormGame. Got "
-                        f"{type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=_FUNC)
     N = game.n_players
     if isinstance(player, bool) or not isinstance(player, (int, np.integer)) or not 0 <= player < N:
         raise ValueError(f"The 'player' parameter of {_FUNC} must be an int in [0, {N - 1}]. Got {plain(player)!r} "

@@ -21,7 +21,7 @@ import numpy as np
 from rqe._exceptions import ConvergenceWarning, TractabilityWarning
 from rqe._frontdoor import gaussian_options
 from rqe._threads import hot_loop
-from rqe._validation import choice, is_gaussian, per_player, positive_float, positive_int
+from rqe._validation import choice, game_of, is_gaussian, per_player, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
@@ -386,8 +386,7 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
     if (epsilon is None) == (lam is None):
         raise ValueError(f"{func} needs exactly one of 'epsilon' and 'lam'. "
                          f"Got epsilon={epsilon!r} and lam={lam!r}.")
-    if not isinstance(game, NormalFormGame):
-        raise TypeError(f"The 'game' parameter of {func} must be a rqe.NormalFormGame. Got {type(game).__name__} instead.")
+    game_of(game, NormalFormGame, func=func)
     if lam is not None:
         epsilon = 1.0 / per_player(lam, game.n_players, name="lam", func=func, low_inclusive=False)
     else:
