@@ -63,7 +63,8 @@ def panel_free_riding(ax, n_grid: int) -> dict:
     """Figure 1(ii): P(collaborate) at every RQE of Example 5 against tau.
 
     The two free-riding RQE mirror each other (players swapped), so one curve shows the
-    player who collaborates more and one the free-rider, whichever player it is.
+    player who collaborates more and one the free-rider, whichever player it is; the branch
+    is the one :func:`rqe.analysis.free_riding` traced to measure ``tau*``.
     """
     game = catalog.free_riding_game(cost=COST)
     grid = np.linspace(0.0, TAU_MAX_EXAMPLE5, n_grid)
@@ -71,8 +72,7 @@ def panel_free_riding(ax, n_grid: int) -> dict:
     sets = analysis.equilibria
     symmetric = rqe.rqe_path(game, tau_span=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5,
                              x0=max(sets[0], key=lambda e: -abs(e.strategies[0][0] - e.strategies[1][0])).strategies)
-    free = max(sets[0], key=lambda e: e.strategies[1][0] - e.strategies[0][0]).strategies
-    branch = rqe.rqe_path(game, tau_span=(0.0, TAU_MAX_EXAMPLE5), epsilon=EPS_EXAMPLE5, x0=free)
+    branch = analysis.branch            # traced from tau = 0 by the analysis (its fold is tau*)
     ax.plot(symmetric.parameter, symmetric.strategies[0][:, 0], color="tab:blue", lw=2.2,
             label="symmetric RQE (both players)")
     low = np.minimum(branch.strategies[0][:, 0], branch.strategies[1][:, 0])

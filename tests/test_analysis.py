@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CERT_TOL, MATCH_TOL
+from conftest import CERT_TOL, MATCH_TOL, ORACLE_TOL
 from scipy.special import softmax
 
 import oracles
@@ -344,6 +344,23 @@ def test_free_riding_measurement_against_brute_force():
                                                                           grid=ROOT_GRID))
     assert before > row["delta"] > after
     assert all(r["bound"] > r["measured"] for r in res.comparison)
+
+
+def test_free_riding_branch_is_the_traced_free_riding_rqe():
+    game = catalog.free_riding_game(cost=0.4)
+    res = free_riding(game, epsilon=EPS5, taus=np.linspace(0, 1.5, 4))
+    branch = res.branch
+    folds = [e.parameter for e in branch.events if e.kind == "fold"]
+    assert folds == [res.tau_star] and branch.parameter[0] == 0.0
+    R1, R2 = game.payoffs
+    free = np.flatnonzero(branch.parameter < 0.9 * res.tau_star)   # on the branch, before it folds back
+    for k in free[::max(1, len(free) // 4)]:
+        point = (branch.strategies[0][k, 0], branch.strategies[1][k, 0])
+        oracle = oracles.all_equilibria_2x2(R1, R2, branch.parameter[k], EPS5, grid=ROOT_GRID)
+        assert len(oracle) == 3
+        assert min(max(abs(point[0] - e[0]), abs(point[1] - e[1])) for e in oracle) <= ORACLE_TOL
+        assert 0.4 * abs(point[0] - point[1]) > 0.5 * res.max_delta.max()   # a free-riding RQE, not the symmetric one
+    assert free_riding(game, epsilon=EPS5, taus=[1.0, 1.5]).branch is None   # past tau*: nothing to trace
 
 
 def test_theorem4_bound_is_valid_where_it_applies():
