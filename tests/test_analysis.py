@@ -409,8 +409,10 @@ def test_tractability_warning_and_errors():
 def test_paper_figure_scripts_write_png_and_pdf(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["figure1.py", "--quick", "--out", str(tmp_path)])
     assert gc.isenabled()
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
     runpy.run_path(str(ROOT / "paper_figures" / "figure1.py"), run_name="__main__")
     assert gc.isenabled()        # the script pauses the collector while it runs, and switches it back on
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == threads   # numpy was loaded already: nothing to ask
     monkeypatch.setattr(sys, "argv", ["tractability_region.py", "--out", str(tmp_path)])
     runpy.run_path(str(ROOT / "paper_figures" / "tractability_region.py"), run_name="__main__")
     assert (tmp_path / "tractability_region.png").stat().st_size > 10_000
