@@ -1,5 +1,6 @@
 """Sweeps, free-riding (Theorem 4), tractability and the Figure 1 script."""
 
+import gc
 import os
 import runpy
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CERT_TOL, MATCH_TOL
+from conftest import CERT_TOL, MATCH_TOL, ORACLE_TOL
 from scipy.special import softmax
 
 import oracles
@@ -346,6 +347,23 @@ def test_free_riding_measurement_against_brute_force():
     assert all(r["bound"] > r["measured"] for r in res.comparison)
 
 
+def test_free_riding_branch_is_the_traced_free_riding_rqe():
+    game = catalog.free_riding_game(cost=0.4)
+    res = free_riding(game, epsilon=EPS5, taus=np.linspace(0, 1.5, 4))
+    branch = res.branch
+    folds = [e.parameter for e in branch.events if e.kind == "fold"]
+    assert folds == [res.tau_star] and branch.parameter[0] == 0.0
+    R1, R2 = game.payoffs
+    free = np.flatnonzero(branch.parameter < 0.9 * res.tau_star)   # on the branch, before it folds back
+    for k in free[::max(1, len(free) // 4)]:
+        point = (branch.strategies[0][k, 0], branch.strategies[1][k, 0])
+        oracle = oracles.all_equilibria_2x2(R1, R2, branch.parameter[k], EPS5, grid=ROOT_GRID)
+        assert len(oracle) == 3
+        assert min(max(abs(point[0] - e[0]), abs(point[1] - e[1])) for e in oracle) <= ORACLE_TOL
+        assert 0.4 * abs(point[0] - point[1]) > 0.5 * res.max_delta.max()   # a free-riding RQE, not the symmetric one
+    assert free_riding(game, epsilon=EPS5, taus=[1.0, 1.5]).branch is None   # past tau*: nothing to trace
+
+
 def test_theorem4_bound_is_valid_where_it_applies():
     game = catalog.free_riding_game(cost=0.4)
     delta = 0.2
@@ -390,7 +408,11 @@ def test_tractability_warning_and_errors():
 # ---------------------------------------------------------------- Figure 1
 def test_paper_figure_scripts_write_png_and_pdf(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["figure1.py", "--quick", "--out", str(tmp_path)])
+    assert gc.isenabled()
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
     runpy.run_path(str(ROOT / "paper_figures" / "figure1.py"), run_name="__main__")
+    assert gc.isenabled()        # the script pauses the collector while it runs, and switches it back on
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == threads   # numpy was loaded already: nothing to ask
     monkeypatch.setattr(sys, "argv", ["tractability_region.py", "--out", str(tmp_path)])
     runpy.run_path(str(ROOT / "paper_figures" / "tractability_region.py"), run_name="__main__")
     assert (tmp_path / "tractability_region.png").stat().st_size > 10_000

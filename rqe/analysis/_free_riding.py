@@ -21,7 +21,7 @@ from scipy.optimize import brentq
 
 from rqe._validation import finite_array, positive_float, renamed
 from rqe.games.normal_form import NormalFormGame
-from rqe.solvers._result import Result, _deprecated
+from rqe.solvers._result import Path, Result, _deprecated
 from rqe.solvers.all import solve_all
 from rqe.solvers.continuation import rqe_path
 from rqe.solvers.rqe import solve
@@ -87,6 +87,10 @@ class FreeRidingResult(Result):
         reward table ``R`` (``shared_reward`` is a deprecated alias of ``reward``; elsewhere
         ``shared_reward`` is the expected shared reward of a profile).
     epsilon : float
+    branch : Path or None
+        The free-riding branch traced by :func:`rqe.rqe_path` from the first grid point with a
+        free-riding RQE to the end of the grid (its fold is ``tau_star``); ``None`` when no RQE
+        on the grid free-rides.  Its mirror image (players swapped) is the other free-riding branch.
     message : str
     """
 
@@ -100,6 +104,7 @@ class FreeRidingResult(Result):
     cost: np.ndarray = field(repr=False)
     reward: np.ndarray = field(repr=False)
     epsilon: float = 0.1
+    branch: Path | None = field(default=None, repr=False)
 
     tau = _deprecated("FreeRidingResult", "tau", "taus")
     shared_reward = _deprecated("FreeRidingResult", "shared_reward", "reward")
@@ -213,4 +218,4 @@ def free_riding(game: NormalFormGame, *, epsilon: float, taus, levels=None) -> F
         message = "No RQE on the grid has free-riding."
     return FreeRidingResult(message=message, tau_star=float(tau_star), taus=grid, equilibria=sets, delta=delta,
                             max_delta=max_delta, comparison=tuple(comparison), cost=c, reward=R,
-                            epsilon=epsilon)
+                            epsilon=epsilon, branch=path)
