@@ -342,6 +342,8 @@ class MarkovSweep(Result):
     finished : bool
         False when the sweep was interrupted: the rows hold the points that finished
         (``complete`` is a deprecated alias).
+    method : str
+        ``"serial"`` (points solved here, in order) or ``"executor"``.
     params : dict
     """
 
@@ -357,6 +359,7 @@ class MarkovSweep(Result):
     converged: np.ndarray
     policies: tuple | None = field(repr=False)
     finished: bool = True
+    method: str = "serial"
     params: dict = field(default_factory=dict, repr=False)
 
     complete = _deprecated("MarkovSweep", "complete", "finished")
@@ -476,4 +479,5 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),
                        bellman_residual=col(3, (-1,)), converged=converged,
                        policies=tuple(r[5] for r in rows) if keep_policies else None, finished=finished,
+                       method="serial" if executor is None else "executor",
                        params={k: v for k, v in options.items()})

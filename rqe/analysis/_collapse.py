@@ -53,6 +53,8 @@ class CollapseResult(Result):
         ``epsilon_1 tau_1 epsilon_2 tau_2``, the quantity of the MPS condition (``>= 1``).
     collapsed : ndarray of bool
         ``spread <= collapse_tol``.
+    method : str
+        ``"cutting_plane/highs"``: each cell by :func:`rqe.player_adversary_cce`.
     params : dict
 
     Examples
@@ -74,6 +76,7 @@ class CollapseResult(Result):
     regret: np.ndarray = field(repr=False)
     product: np.ndarray = field(repr=False)
     collapsed: np.ndarray = field(repr=False)
+    method: str = "cutting_plane/highs"
     params: dict = field(default_factory=dict, repr=False)
 
     tau = _deprecated("CollapseResult", "tau", "taus")

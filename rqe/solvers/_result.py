@@ -275,6 +275,8 @@ class Path(Result):
     status : Status
         0 reached the end, 1 step limit, 3 step-size underflow, 4 left the parameter range.
     nit : int
+    method : str
+        ``"pseudo-arclength continuation"`` (:mod:`rqe.solvers._tracer`).
     params : dict
     """
 
@@ -286,6 +288,7 @@ class Path(Result):
     events: tuple = ()
     status: int = 0
     nit: int = 0
+    method: str = "pseudo-arclength continuation"
     params: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
