@@ -222,7 +222,7 @@ def _run_gambit_logit(payoffs, budget):
 
 def qre_branch(budget):
     """The principal logit-QRE branch traced to a Nash equilibrium: rqe.qre_path vs Gambit's logit_solve."""
-    from rqe.solvers.continuation import max_regret as regret_of
+    from rqe.solvers._regret import max_regret as regret_of
 
     cases = [("random 5x5", np.array(random_game(0, 5))), ("random 20x20", np.array(random_game(0, 20))),
              ("3-player 4x4x4", np.random.default_rng(0).random((3, 4, 4, 4)))]

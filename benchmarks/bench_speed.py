@@ -35,7 +35,7 @@ import numpy as np
 
 import rqe
 from rqe.games import catalog
-from rqe.solvers.continuation import max_regret
+from rqe.solvers._regret import max_regret
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = []

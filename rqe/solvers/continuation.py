@@ -17,6 +17,7 @@ from scipy.optimize import root
 
 from rqe._validation import game_of, per_player, positive_float, positive_int, renamed
 from rqe.games.normal_form import NormalFormGame
+from rqe.solvers._regret import max_regret
 from rqe.solvers._result import Path, PathEvent
 from rqe.solvers._logit import LogitFamily
 from rqe.solvers._system import RQESystem
@@ -41,19 +42,6 @@ def _package(n_actions, path, *, name: str, success: bool, message: str, params:
     return Path(message=message, success=success, parameter=np.array(path.s),
                 strategies=tuple(blocks), residual=np.array(path.residual),
                 events=events, status=path.status, nit=path.nit, params={**params, "parameter": name})
-
-
-def max_regret(game: NormalFormGame, strategies) -> float:
-    """Largest gain of a pure deviation for any player (the Nash certificate)."""
-    worst = 0.0
-    for i, M in enumerate(game.own_rows):
-        others = [strategies[j] for j in range(game.n_players) if j != i]
-        q = others[0]
-        for o in others[1:]:
-            q = np.multiply.outer(q, o).ravel()
-        u = M @ q
-        worst = max(worst, float(u.max() - strategies[i] @ u))
-    return worst
 
 
 def _accel(value, func: str) -> float:

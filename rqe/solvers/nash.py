@@ -44,6 +44,7 @@ from rqe._validation import choice, game_of, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._exact import exact_equilibrium
 from rqe.solvers._lemke_howson import lemke_howson
+from rqe.solvers._regret import action_values, shifts_of
 from rqe.solvers._result import Result, _deprecated
 from rqe.solvers._selection import NashSet
 from rqe.solvers._vertex_enum import enumerate_extreme_equilibria
@@ -127,28 +128,14 @@ def _rounded(x) -> list[float]:
 
 
 # --------------------------------------------------------------------------- certificates
-def _action_values(game: NormalFormGame, xs, shifts) -> list[np.ndarray]:
-    """Payoff less ``shifts[i]`` of each pure action of each player against the others' mixed strategies."""
-    out = []
-    for i in range(game.n_players):
-        values = game.payoffs[i] - shifts[i]
-        for j in reversed(range(game.n_players)):
-            if j != i:
-                values = np.tensordot(values, xs[j], axes=([j], [0]))
-        out.append(values)
-    return out
-
-
 def _equilibrium(game: NormalFormGame, xs, tol: float, exact=None) -> NashEquilibrium:
     if exact is not None:
         xs = [np.array([float(q) for q in x]) for x in exact]
     xs = tuple(np.asarray(x, dtype=float) for x in xs)
     for x in xs:
         x.setflags(write=False)
-    # Regrets from each player's payoffs less their smallest entry (exact for payoffs sharing a
-    # large offset, Sterbenz), so an offset of 1e9 does not swamp a regret tolerance of 1e-9.
-    shifts = [float(np.min(p)) for p in game.payoffs]
-    values = _action_values(game, xs, shifts)
+    shifts = shifts_of(game)                   # exact for payoffs sharing a large offset (rqe.solvers._regret)
+    values = action_values(game, xs, shifts)
     centred = [float(v @ x) for v, x in zip(values, xs)]
     payoffs = np.array([c + shift for c, shift in zip(centred, shifts)])
     regret = 0.0 if exact is not None else max(0.0, max(float(v.max()) - c for v, c in zip(values, centred)))
