@@ -39,8 +39,10 @@ __all__ = ["LemkeHowsonOutcome", "lemke_howson", "race_schedule"]
 PIVOT_TOL = 1e-12
 """Entries of the entering column at most this are treated as zero in the ratio test."""
 _CACHE_BYTES = 1 << 20
-"""Tableaux larger than this are raced in blocks of ``_BLOCK`` pivots per path (see :func:`race_schedule`)."""
+"""Tableaux larger than this start the other paths of a race late (``_START``)."""
 _BLOCK = 8
+"""Paths are raced in runs of ``3 _BLOCK`` and ``_BLOCK`` pivots (see :func:`race_schedule`): one run costs a Python
+call and, once the race's tableaux outgrow the cache, a reload of the path's tableaux."""
 _START = 32
 """Each other path of a race of large tableaux starts after ``3 _START`` extra pivots of the first: building
 a path's two tableaux in fresh memory (which the kernel zero-fills page by page) costs about 40 pivots."""
@@ -206,8 +208,9 @@ def race_schedule(n_paths: int, block: int = 1, start: int = 0):
     others in turn, so a race makes at most 4/3 of the pivots of the first path alone (plus
     ``block``), and it ends early when another path is shorter.  The margin to twice its time
     pays for building the other paths' tableaux and for the pivots slowed down when the
-    tableaux outgrow the cache; ``block > 1`` (used for large tableaux) keeps one path's
-    tableaux in the cache for several pivots in a row.  Each other path's first run waits for
+    tableaux outgrow the cache; ``block > 1`` keeps one path's tableaux in the cache for
+    several pivots in a row and makes fewer Python calls per pivot (measured on 100 x 100,
+    seed 0: race / label 0 alone 2.1 with ``block = 1``, 1.3 with 8).  Each other path's first run waits for
     ``3 start`` more pivots of the first path, which pay for building its tableaux.  A single
     path runs without a break.
 
@@ -252,7 +255,7 @@ def lemke_howson(A: np.ndarray, B: np.ndarray, *, labels: tuple[int, ...], max_i
     initial = _Tableau.initial(B.T), _Tableau.initial(A)      # copied by each path when it first pivots
     nit = 0
     with hot_loop(A.size), np.errstate(divide="ignore", invalid="ignore"):
-        for k, budget in race_schedule(len(labels), *((_BLOCK, _START) if large else (1, 0))):
+        for k, budget in race_schedule(len(labels), _BLOCK, _START if large else 0):
             if nit == max_iter:
                 break
             path = paths.get(k)
