@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from fractions import Fraction
 
 import nashpy
@@ -323,18 +324,38 @@ def test_lemke_howson_pivots_match_quantecon():
             assert max(np.abs(x - ours.x).max(), np.abs(y - ours.y).max()) < MATCH_TOL
 
 
-@pytest.mark.parametrize("n,seed", [(10, 0), (30, 1), (30, 4), (60, 2), (50, 1)])
+def _race_by_hand(lengths: list[float], block: int, start: int) -> tuple[int, int]:
+    """Winner and total pivots of a race of paths of the given lengths: rounds of 3 block pivots of the
+    first path and block pivots of the next other one, in turn (3 (block + start) for the first path in
+    the first round), until a path reaches its length."""
+    made = [0] * len(lengths)
+    for turn in itertools.count():
+        for k in range(1, len(lengths)):
+            for path, run in ((0, 3 * (block + (start if turn == 0 else 0))), (k, block)):
+                made[path] = min(lengths[path], made[path] + run)
+                if made[path] == lengths[path]:
+                    return path, sum(made)
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("n,seed", [(10, 0), (30, 1), (30, 4), (60, 2), (50, 1), (100, 0), (130, 1), (130, 3)])
 def test_lemke_howson_race_costs_at_most_four_thirds_of_label_zero(n, seed):
-    from rqe.solvers._lemke_howson import lemke_howson
+    from rqe.solvers._lemke_howson import _BLOCK, _LARGE_BYTES, _START, lemke_howson
 
     A, B = random_game(seed, n, n)
-    single = lemke_howson(A, B, labels=(0,), max_iter=100_000)
     race = lemke_howson(A, B, labels=tuple(range(8)), max_iter=100_000)
-    assert race.converged and race.nit <= 4 * single.nit / 3 + 3
-    # The winner is the equilibrium at the end of its own label's path (label 6 on 50 x 50, seed 1).
-    assert race.label == (6 if (n, seed) == (50, 1) else 0)
-    alone = lemke_howson(A, B, labels=(race.label,), max_iter=100_000)
-    assert max(np.abs(alone.x - race.x).max(), np.abs(alone.y - race.y).max()) < MATCH_TOL
+    assert race.converged
+    # A path longer than the whole race cannot have won it: each single path runs at most that long.
+    alone = [lemke_howson(A, B, labels=(label,), max_iter=race.nit) for label in range(8)]
+    lengths = [a.nit if a.converged else math.inf for a in alone]
+    assert race.nit <= 4 * lengths[0] / 3 + _BLOCK
+    # The winner and the pivot count follow from the single paths' lengths (tableaux over
+    # _LARGE_BYTES start the other paths late), and the winner's point is the equilibrium at the
+    # end of its own path.
+    start = _START if 8 * n * (n + 1) > _LARGE_BYTES else 0
+    assert (race.label, race.nit) == _race_by_hand(lengths, _BLOCK, start)
+    own = alone[race.label]
+    assert max(np.abs(own.x - race.x).max(), np.abs(own.y - race.y).max()) < MATCH_TOL
 
 
 # --------------------------------------------------------------------------- zero-sum LP
