@@ -41,7 +41,7 @@ def _controller():
     """
     key = "scipy.linalg" in sys.modules
     if key not in _CONTROLLERS:
-        from threadpoolctl import ThreadpoolController
+        from threadpoolctl import ThreadpoolController  # on first hot loop: it inspects the loaded BLAS libraries
 
         _CONTROLLERS[key] = ThreadpoolController()
     return _CONTROLLERS[key]

@@ -105,7 +105,7 @@ def figure1(out, *, quick: bool = False) -> dict:
     the utilities and whether ``J`` increases; for panel (ii), ``tau*`` and the Theorem-4
     comparison; and ``seconds``, the time taken.
     """
-    import matplotlib
+    import matplotlib  # on first use: matplotlib is slow to import and only drawing needs it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -150,7 +150,7 @@ def tractability_region(out) -> list[str]:
     Two panels, one per parameter set of the authors (KL + log-barrier; reverse KL + entropy),
     each game placed at ``(epsilon_1 tau_1, epsilon_2 tau_2)``.
     """
-    import matplotlib
+    import matplotlib  # on first use: matplotlib is slow to import and only drawing needs it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -439,7 +439,7 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     complete = True
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # on first use: a progress bar only when asked for
 
         bar = tqdm(total=len(points), desc=func, unit="pt")
     try:

@@ -271,7 +271,7 @@ def _bar(total: int | None, progress, desc: str, work: int, unit: str):
         progress = work >= _LONG
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # on first use: a progress bar only when asked for
 
     return tqdm(total=total, desc=desc, unit=unit, leave=False)
 
