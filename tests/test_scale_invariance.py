@@ -198,3 +198,58 @@ def test_player_adversary_cce(games, c):
     assert a.success and b.success, b.message
     assert b.spread == pytest.approx(a.spread, abs=1e-6)
     assert b.regret <= 1e-6 * c * game.payoff_range
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_fit(c):
+    # The maximum-likelihood lambda of the logit model maps to lambda / c; the likelihood does not move.
+    game = rqe.NormalFormGame.from_bimatrix([[9, 0], [6, 8]], [[4, 13], [7, 5]])
+    data = [[22, 78], [53, 47]]
+    a = _baseline("fit", lambda: rqe.fit(game, data, model="qre", share="all", rng=0))
+    b = rqe.fit(_scaled(game, c), data, model="qre", share="all", rng=0)
+    assert a.success and b.success, b.message
+    assert b.estimates["lambda"] * c == pytest.approx(a.estimates["lambda"], rel=1e-6)
+    assert b.loglik == pytest.approx(a.loglik, abs=1e-8)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_markov_sweep(c):
+    m = rqe.games.markov_catalog.random_markov_game(2, (2, 2), horizon=2, rng=np.random.default_rng(3))
+    big = rqe.MarkovGame(m.rewards * c, m.transitions, initial=m.initial, horizon=m.horizon)
+    taus, epsilons = np.array([0.2, 1.0]), np.array([0.5])
+    a = _baseline("markov_sweep", lambda: rqe.markov.sweep(m, taus=taus, epsilons=epsilons, progress=False))
+    b = rqe.markov.sweep(big, taus=taus / c, epsilons=epsilons * c, progress=False)
+    assert a.success and b.success, b.message
+    np.testing.assert_allclose(b.payoffs, c * a.payoffs, rtol=MATCH_TOL, atol=0)
+
+
+@pytest.mark.parametrize("c", SCALES)
+@pytest.mark.parametrize("method", ["mmd", "omwu"])
+def test_mirror_descent(games, c, method):
+    # Steps of lr on payoffs times c are steps of lr * c on the payoffs: lr maps to lr / c.
+    game = games["two"]
+    a = _baseline(("mirror", method), lambda: rqe.learning.mirror_descent(
+        game, tau=0.5, epsilon=0.6, method=method, lr=0.05, iters=4000))
+    b = rqe.learning.mirror_descent(_scaled(game, c), tau=0.5 / c, epsilon=0.6 * c, method=method, lr=0.05 / c,
+                                    iters=4000)
+    # The same iterates up to rounding: the stopping test may fire a few iterations apart.
+    assert a.success and b.success and abs(a.nit - b.nit) <= 0.01 * a.nit, (a.message, b.message)
+    _close(a.strategies, b.strategies, tol=PATH_TOL)
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_cooperative(c):
+    rng = np.random.default_rng(11)
+    values = rng.normal(size=(2, 3, 4)) * 3
+    probs = rng.random((2, 3, 4)) + 0.05
+    probs /= probs.sum(-1, keepdims=True)
+    team, big = rqe.cooperative.TeamGame(values, probs), rqe.cooperative.TeamGame(values * c, probs)
+    a = _baseline("team", lambda: rqe.cooperative.robust_team_values(team))
+    b = rqe.cooperative.robust_team_values(big)
+    assert a.success and b.success and a.joint_action == b.joint_action
+    np.testing.assert_allclose(b.q, c * a.q, rtol=MATCH_TOL, atol=0)
+    for fit in (rqe.cooperative.fit_vdn, rqe.cooperative.fit_igm):
+        fa, fb = fit(a), fit(b)
+        assert fa.success and fb.success and np.array_equal(fa.joint_action, fb.joint_action)
+        for ua, ub in zip(fa.utilities, fb.utilities):
+            np.testing.assert_allclose(ub, c * ua, rtol=1e-6, atol=1e-9 * c)
