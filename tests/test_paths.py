@@ -328,3 +328,30 @@ def test_solve_qre_branch_route_stays_on_the_principal_branch(lam):
     assert max(np.abs(a - b).max() for a, b in zip(res.strategies, homotopy.strategies)) <= MATCH_TOL
     theirs = _gambit_qre(np.array([R1, R2]), lam)
     assert max(np.abs(a - b).max() for a, b in zip(res.strategies, theirs)) <= MATCH_TOL
+
+
+def test_solve_qre_on_a_2x2_game_where_the_scalar_newton_fails_follows_the_principal_branch(monkeypatch):
+    # Seed 11 of uniform 2x2 games at lam = 10: Newton from uniform play misses, so solve_qre takes the
+    # logit route (Newton, then the branch from lam = 0) rather than solve's general homotopy.  Oracle:
+    # the two logit equations followed from lam = 0 in 4000 small steps of scipy's root, written here.
+    from scipy.optimize import root
+    from scipy.special import expit
+
+    import rqe.solvers.rqe as rqe_module
+
+    rng = np.random.default_rng(11)
+    A, B = rng.random((2, 2)), rng.random((2, 2))
+    lam = 10.0
+
+    def logit(v, s):
+        p, q = expit(v)
+        return [v[0] - s * (A[0] - A[1]) @ [q, 1 - q], v[1] - s * np.array([p, 1 - p]) @ (B[:, 0] - B[:, 1])]
+
+    v = np.zeros(2)
+    for s in np.linspace(0.0, lam, 4001)[1:]:
+        v = root(logit, v, args=(s,), tol=1e-14).x
+    p, q = expit(v)
+    monkeypatch.setattr(rqe_module, "solve", lambda *a, **k: pytest.fail("fell back to rqe.solve"))
+    res = rqe.solve_qre(rqe.NormalFormGame.from_bimatrix(A, B), lam=lam)
+    assert res.success and "homotopy" in res.method, res.message
+    np.testing.assert_allclose([res.strategies[0][0], res.strategies[1][0]], [p, q], atol=MATCH_TOL)

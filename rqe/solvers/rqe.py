@@ -366,8 +366,9 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
 
     Notes
     -----
-    With ``method="auto"`` or ``"newton"``, games other than 2x2 (which take :func:`solve`'s
-    scalar path) with up to 500 unknowns are first solved on the logit equations written out
+    With ``method="auto"`` or ``"newton"``, a 2x2 game is first solved by :func:`solve`'s scalar
+    Newton; games with up to 500 unknowns (2x2 games where that fails too) are then solved on the
+    logit equations written out
     (:mod:`rqe.solvers._logit`, exact Jacobian): Newton's method from ``x0`` (uniform play by
     default) for at most 12 steps and, for ``"auto"``, if it has not converged, the principal
     logit branch traced from ``lam = 0`` (the homotopy of :func:`solve` at ``tau = 0``).  The
@@ -391,7 +392,12 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
         epsilon = 1.0 / per_player(lam, game.n_players, name="lam", func=func, low_inclusive=False)
     else:
         epsilon = per_player(epsilon, game.n_players, name="epsilon", func=func, low_inclusive=False)
-    if method in ("auto", "newton") and game.n_actions != (2, 2) and sum(game.n_actions) <= DENSE_MAX:
+    if method in ("auto", "newton") and game.n_actions == (2, 2):
+        result = solve_2x2(game, tau=0.0, epsilon=epsilon, risk="kl", regularizer="entropy", method=method, tol=tol,
+                           max_iter=max_iter, x0=x0, max_time=max_time)
+        if result is not None:
+            return result
+    if method in ("auto", "newton") and sum(game.n_actions) <= DENSE_MAX:
         result = _logit_at(game, epsilon, method=method, tol=tol, max_iter=max_iter, x0=x0, max_time=max_time,
                            start=start)
         if result is not None:
