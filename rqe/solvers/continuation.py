@@ -51,7 +51,7 @@ def _accel(value, func: str) -> float:
     return float(value)
 
 
-def _budget_spent(path, name: str, max_time: float) -> str:
+def _budget_spent(path, name: str, max_time: float | None) -> str:
     return (f"Time budget max_time={max_time:g} s spent at {name} = {path.s[-1]:.4g} after {path.nit} steps; the "
             "points traced so far are kept. Try a larger max_time.")
 
@@ -223,7 +223,9 @@ def qre_path(game: NormalFormGame, *, lam_max: float = 1e9, weights=None, regret
                  s_range=(-1e-9, np.inf), control=control, deadline=deadline)
     if jump:
         y, res, passes = jump[0]
-        path.s.append(float(y[-1])), path.z.append(y[:-1].copy()), path.residual.append(res)
+        path.s.append(float(y[-1]))
+        path.z.append(y[:-1].copy())
+        path.residual.append(res)
         path.nit += passes
     done = path.status == 0
     regret = max_regret(game, softmax_blocks(path.z[-1])) if path.z else np.nan

@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -137,7 +138,9 @@ def deviation_matrix(game: NormalFormGame, *, kind: str = "ce") -> sp.csr_array:
     n = game.n_actions
     A = int(np.prod(n))
     joint = np.arange(A).reshape(n)
-    rows, cols, vals = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
     offset = 0
     for i, k in enumerate(n):
         U = np.asarray(game.own_rows[i], float)                                          # (n_i, A_-i)
@@ -151,14 +154,14 @@ def deviation_matrix(game: NormalFormGame, *, kind: str = "ce") -> sp.csr_array:
             vals.append(gain[ai, alt].ravel())
             offset += ai.size
         else:
-            alt, ai = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-            rows.append(np.repeat(offset + alt.ravel(), J.shape[1]))
-            cols.append(J[ai.ravel()].ravel())
-            vals.append(gain[ai.ravel(), alt.ravel()].ravel())
+            alt_grid, ai_grid = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+            rows.append(np.repeat(offset + alt_grid.ravel(), J.shape[1]))
+            cols.append(J[ai_grid.ravel()].ravel())
+            vals.append(gain[ai_grid.ravel(), alt_grid.ravel()].ravel())
             offset += k
-    vals, rows, cols = np.concatenate(vals), np.concatenate(rows), np.concatenate(cols)
-    keep = vals != 0
-    D = sp.csr_array((vals[keep], (rows[keep], cols[keep])), shape=(offset, A))
+    v, r, c = np.concatenate(vals), np.concatenate(rows), np.concatenate(cols)
+    keep = v != 0
+    D = sp.csr_array((v[keep], (r[keep], c[keep])), shape=(offset, A))
     D.sum_duplicates()
     return D
 
@@ -302,8 +305,8 @@ def _objective(cp, objective, mu, game, U, scale):
 
 @dataclass(frozen=True)
 class _Program:
-    problem: object
-    mu: object
+    problem: Any     # a cvxpy Problem and Variable (cvxpy is imported on first use)
+    mu: Any
     solver: str
     objective: str
     backend: str | None
