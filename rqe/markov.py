@@ -377,7 +377,7 @@ def _point(game, tau, epsilon, kwargs, keep):
         res = solve_markov(game, tau=tau, epsilon=epsilon, progress=False, **kwargs)
     expl = res.exploitability if res.exploitability is not None else np.full(game.n_players, np.nan)
     return (res.payoffs, expl, float(np.max(res.residual)), res.bellman_residual, res.success,
-            res.policies if keep else None)
+            res.policies if keep else None, res.status)
 
 
 def _grid(value, N: int, name: str, func: str) -> np.ndarray:
@@ -472,8 +472,8 @@ def sweep(game: MarkovGame, *, taus, epsilons=0.1, executor: cf.Executor | None 
     col = (lambda j, shape: np.array([r[j] for r in rows]).reshape(shape))
     converged = col(4, (-1,)).astype(bool)
     finished = complete and len(rows) == len(points)
-    message, status = grid_verdict(converged, finished, out_of_time=False,
-                                   advice="try a larger max_iter, or rqe.solve_markov at those points")
+    message, status = grid_verdict(converged, finished, out_of_time=False, statuses=[r[6] for r in rows],
+                                   advice="try a larger max_iter or max_time, or rqe.solve_markov at those points")
     return MarkovSweep(message=message, success=status == Status.SUCCESS, status=status, tau=np.array([points[k][0] for k in keys]).reshape(-1, N),
                        epsilon=np.array([points[k][1] for k in keys]).reshape(-1, N),
                        payoffs=col(0, (-1, N)), exploitability=col(1, (-1, N)), residual=col(2, (-1,)),

@@ -420,3 +420,13 @@ def test_paper_figure_scripts_write_png_and_pdf(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "figure1.pdf").stat().st_size > 5_000
     printed = capsys.readouterr().out
     assert "strictly increasing: True" in printed and "measured tau* = 0.8287" in printed
+
+
+def test_a_sweep_takes_the_worst_status_of_its_failed_points():
+    from rqe.solvers._result import grid_verdict
+
+    message, status = grid_verdict([True, False, False], True, out_of_time=False, advice="look",
+                                   statuses=[0, 1, 2])
+    assert status == rqe.Status.NUMERICAL and message.startswith("2 of 3 points") and "NUMERICAL" in message
+    assert grid_verdict([True, False], True, out_of_time=False, advice="look")[1] == rqe.Status.MAX_ITER
+    assert grid_verdict([True, True], False, out_of_time=True, advice="look")[1] == rqe.Status.MAX_TIME

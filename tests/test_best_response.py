@@ -247,3 +247,11 @@ def test_front_door():
         rqe.best_response(game, [None, y], player=0, tau=-1.0)
     with pytest.raises(ValueError, match="'risk' parameter"):
         rqe.best_response(game, [None, y], player=0, risk="cvar")
+
+
+def test_a_closed_form_that_is_not_finite_is_not_a_success():
+    # epsilon = 1e-310 overflows the logit response: the closed form must not claim success.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rqe.best_response(catalog.stag_hunt(), [None, [0.6, 0.4]], player=0, tau=0.0, epsilon=1e-310)
+    assert not res.success and res.status == rqe.Status.NUMERICAL and "Numerical failure" in res.message

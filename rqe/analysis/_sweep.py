@@ -98,7 +98,8 @@ class SweepResult(Result):
         False when the sweep was interrupted or ran out of ``max_time``: the rows hold what
         was computed (``complete`` is a deprecated alias).
     method : str
-        ``"batch"`` (every line solved as vectorised batches), ``"pointwise"`` or ``"executor"``.
+        ``"batch"`` (every line solved as vectorised batches), ``"pointwise"`` or ``"executor"``;
+        ``"unknown"`` for a file written before this field (:meth:`load`).
     params : dict
         ``risk``, ``regularizer``, ``tol``, ``max_iter``, ``players``, ``actions``.
     """
@@ -209,7 +210,7 @@ class SweepResult(Result):
             if "tol" in f.files:
                 params.update(tol=float(f["tol"]), max_iter=int(f["max_iter"]))
             columns = {c: f[c] for c in _COLUMNS if c in f.files}
-            if "converged" not in columns:                          # files written before 0.2
+            if "converged" not in columns:          # files written before the result convention (per-point success)
                 columns["converged"] = f["success"]
             finished = bool(f["finished"] if "finished" in f.files else f["complete"])
             if "message" in f.files:
@@ -218,7 +219,7 @@ class SweepResult(Result):
                 message, status = grid_verdict(columns["converged"], finished, out_of_time=False, advice=_ADVICE)
             return cls(message=message, success=status == Status.SUCCESS, status=status,
                        strategies=tuple(f[f"strategies_{i}"] for i in range(n)), finished=finished,
-                       method=str(f["method"]) if "method" in f.files else "pointwise", params=params, **columns)
+                       method=str(f["method"]) if "method" in f.files else "unknown", params=params, **columns)
 
 
 def _cell(value) -> str:
@@ -325,6 +326,7 @@ class _Row(NamedTuple):
     success: bool
     nit: int
     values: np.ndarray
+    status: int = 0
 
 
 def _batchable(game, risk, regularizer) -> bool:
@@ -579,7 +581,8 @@ def _assemble(game, taus, epss, lines, complete, risk, regularizer, *, out_of_ti
             line_ids.append(k)
     N = game.n_players
     converged = np.array([r.success for r in results], dtype=bool)
-    message, status = grid_verdict(converged, complete, out_of_time=out_of_time, advice=_ADVICE)
+    message, status = grid_verdict(converged, complete, out_of_time=out_of_time, advice=_ADVICE,
+                                   statuses=[r.status for r in results])
     return SweepResult(
         message=message, success=status == Status.SUCCESS, status=status,
         tau=np.array(tau_rows).reshape(-1, N), epsilon=np.array(eps_rows).reshape(-1, N),

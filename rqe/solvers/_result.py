@@ -98,12 +98,14 @@ def _deprecated(cls_name: str, old: str, new: str, convert=None, *, hint: str = 
     return property(getter)
 
 
-def grid_verdict(converged, finished: bool, *, out_of_time: bool, advice: str) -> tuple[str, Status]:
+def grid_verdict(converged, finished: bool, *, out_of_time: bool, advice: str,
+                 statuses=None) -> tuple[str, Status]:
     """The ``message`` and ``status`` of a table of solves (a sweep) from its points' flags.
 
     ``finished`` is False when the run stopped early, because ``max_time`` was spent
     (``out_of_time``) or a ``KeyboardInterrupt`` came; ``advice`` says what to try for points that
-    did not converge.
+    did not converge.  A finished table whose points failed takes the largest status of those
+    points (``statuses``, one per point; ``MAX_ITER`` when not given).
     """
     flags = np.asarray(converged, dtype=bool)
     done, failed = flags.size, int(np.count_nonzero(~flags))
@@ -114,8 +116,12 @@ def grid_verdict(converged, finished: bool, *, out_of_time: bool, advice: str) -
                 f"({failed} did not converge). Run it again {again}.",
                 Status.MAX_TIME if out_of_time else Status.INTERRUPTED)
     if failed:
-        return (f"{failed} of {done} points did not converge to tol (their converged flag is False): {advice}.",
-                Status.MAX_ITER)
+        worst = (Status.MAX_ITER if statuses is None else
+                 Status(max(int(s) for s, ok in zip(statuses, flags) if not ok)))
+        if worst == Status.SUCCESS:                      # a point short of tol with a status of 0
+            worst = Status.MAX_ITER
+        return (f"{failed} of {done} points did not converge to tol (their converged flag is False; worst status "
+                f"{worst.name}): {advice}.", worst)
     return f"All {done} points converged.", Status.SUCCESS
 
 

@@ -419,13 +419,12 @@ def best_response(game: NormalFormGame, strategies, *, player: int, tau=1.0, eps
     h_best = float(np.exp(pt.Tz) @ pt.G) - eps_n * reg_obj.value(pt.Tz)
     h_x = float(x @ pt.G) - eps_n * reg_obj.value(pt.log_x)
     success = status == 0 and residual <= tol
-    if method == "closed_form":
+    if method == "closed_form" and success:
         message = "Closed form (tau = 0): the quantal response to the others' strategies."
-        success, status = True, 0
     elif success:
         message = f"Converged: residual {residual:.2e} <= tol {tol:.0e} ({nit} steps{', ' + detail if detail else ''})."
     else:
-        status = status or 1
+        status = status or (1 if np.isfinite(residual) else 2)
         head = f"Iteration limit max_iter={max_iter} reached" if status == 1 else "Numerical failure"
         message = (f"{head} with residual {residual:.2e} > tol {tol:.0e}{' (' + detail + ')' if detail else ''}. "
                    "Try a larger max_iter or tol.")

@@ -351,8 +351,11 @@ def solve_qre(game, *, epsilon=None, lam=None, method: str = "auto", tol: float 
               max_iter: int = 1000, x0=None, max_time: float | None = None) -> EquilibriumResult:
     """Compute a logit quantal response equilibrium (McKelvey and Palfrey 1995).
 
-    ``x_i = softmax(lam_i * U_i(., x_-i))``; identical to
-    ``solve(game, tau=0, epsilon=1/lam, regularizer="entropy")`` (SRPO §3).
+    ``x_i = softmax(lam_i * U_i(., x_-i))``: an RQE of ``solve(game, tau=0, epsilon=1/lam,
+    regularizer="entropy")`` (SRPO §3).  Where a game has several QRE at ``lam`` the two may
+    return different ones: when Newton's method from ``x0`` does not converge within 12 steps,
+    ``solve_qre`` returns the end of the principal logit branch (Notes), ``solve`` the first
+    equilibrium its own Newton and homotopy reach.
 
     Parameters
     ----------
