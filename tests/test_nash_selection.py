@@ -129,17 +129,17 @@ def _check_against_oracle(A, B):
     assert found == expected
     sel = eqs.select("entropy")
     best = max(slsqp_max_entropy(S) + slsqp_max_entropy(T) for S, T in bicliques)
-    assert sel.success and abs(sel.value - best) < ENTROPY_TOL
-    assert sel.value >= best - 1e-12                       # never below the oracle's optimum
+    assert sel.success and abs(sel.criterion_value - best) < ENTROPY_TOL
+    assert sel.criterion_value >= best - 1e-12                       # never below the oracle's optimum
     x, y = sel.equilibrium.strategies
-    assert abs(_H(x) + _H(y) - sel.value) < 1e-12 and sel.equilibrium.regret < 1e-9
+    assert abs(_H(x) + _H(y) - sel.criterion_value) < 1e-12 and sel.equilibrium.regret < 1e-9
     comp = eqs.components[sel.component]
     for V, z in zip(comp.vertices, (x, y)):                 # the selection lies in the reported subset
         lam = np.linalg.lstsq(np.vstack([V.T, np.ones(len(V))]), np.append(z, 1.0), rcond=None)[0]
         assert np.allclose(V.T @ lam, z, atol=1e-9)
     welfare = max(sum((Fraction(int(A[i, j] + B[i, j])) * x[i] * y[j]
                        for i in range(A.shape[0]) for j in range(A.shape[1])), Fraction(0)) for x, y in pairs)
-    assert abs(eqs.select("welfare").value - float(welfare)) < 1e-12
+    assert abs(eqs.select("welfare").criterion_value - float(welfare)) < 1e-12
 
 
 @pytest.mark.parametrize("name", DEGENERATE)
@@ -159,7 +159,7 @@ def test_max_entropy_point_of_a_continuum():
     sel = eqs.select("entropy")
     for x in sel.equilibrium.strategies:                    # the centre of the continuum {y = (1/2, 1/2)} x [x]
         np.testing.assert_allclose(x, [0.5, 0.5], atol=POINT_TOL)
-    assert abs(sel.value - 2 * np.log(2)) < ENTROPY_TOL
+    assert abs(sel.criterion_value - 2 * np.log(2)) < ENTROPY_TOL
     assert len({c.connected for c in eqs.components}) == 1
 
 
@@ -399,7 +399,7 @@ def test_n_player_sets_select_among_the_equilibria_found_and_refuse_components()
     with pytest.raises(ValueError, match="two-player games only"):
         eqs.components
     sel = eqs.select("welfare")
-    assert sel.value == max(float(np.sum(e.payoffs)) for e in eqs) and sel.component is None
+    assert sel.criterion_value == max(float(np.sum(e.payoffs)) for e in eqs) and sel.component is None
     assert "may miss equilibria" in sel.message
 
 

@@ -142,3 +142,9 @@ def test_gaussian_game_expected_utilities_is_a_deprecated_alias():
     with pytest.warns(DeprecationWarning, match="use GaussianGame.expected_payoffs"):
         old = game.expected_utilities([1.0, 0.5], [0.3, 0.2])
     np.testing.assert_array_equal(old, game.expected_payoffs([1.0, 0.5], [0.3, 0.2]))
+
+
+def test_nash_selection_value_is_a_deprecated_alias():
+    sel = rqe.solve_nash(catalog.battle_of_the_sexes()).select("welfare")
+    with pytest.warns(DeprecationWarning, match="use NashSelection.criterion_value"):
+        assert sel.value == sel.criterion_value == 5.0

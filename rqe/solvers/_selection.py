@@ -47,7 +47,7 @@ from scipy.optimize import nnls
 from rqe._validation import choice, positive_float
 from rqe.regularizers import get_regularizer
 from rqe.risk import get_risk
-from rqe.solvers._result import EquilibriumSet, Result, Status, _plain
+from rqe.solvers._result import EquilibriumSet, Result, Status, _deprecated, _plain
 from rqe.solvers._system import RQESystem
 from rqe.solvers._tracer import trace
 from rqe.solvers._tractability import tractability
@@ -120,10 +120,11 @@ class NashSelection(Result):
         The selected equilibrium with its certificate.
     criterion : str
         ``"entropy"``, ``"welfare"``, ``"logit"`` or ``"rqe"``.
-    value : float
+    criterion_value : float
         Entropy of the product law ``H(x) + H(y)`` in nats, the welfare ``sum_i u_i``, for
         ``"logit"`` the precision ``lam`` at which the branch was left, for ``"rqe"`` the
-        temperature ``epsilon``.
+        temperature ``epsilon`` (``value`` is a deprecated alias: elsewhere ``values`` are the
+        players' regularised objectives).
     component : int or None
         Index in :attr:`NashSet.components` of a maximal Nash subset containing the selection
         (``None`` for games of three or more players, or when it lies in none).
@@ -142,7 +143,7 @@ class NashSelection(Result):
     --------
     >>> import rqe
     >>> sel = rqe.solve_nash(rqe.games.catalog.battle_of_the_sexes()).select("welfare")
-    >>> sel.success, sel.value, [x.tolist() for x in sel.equilibrium.strategies]
+    >>> sel.success, sel.criterion_value, [x.tolist() for x in sel.equilibrium.strategies]
     (True, 5.0, [[1.0, 0.0], [1.0, 0.0]])
     """
 
@@ -151,11 +152,13 @@ class NashSelection(Result):
     status: Status
     equilibrium: object
     criterion: str
-    value: float
+    criterion_value: float
     component: int | None = None
     index: int | None = None
     distance: float = 0.0
     params: dict = field(default_factory=dict, repr=False)
+
+    value = _deprecated("NashSelection", "value", "criterion_value")
 
     def to_dict(self) -> dict:
         """Plain Python types, ready for ``json.dumps``."""
@@ -185,7 +188,7 @@ class NashSet(EquilibriumSet):
     >>> len(eqs), len(eqs.components), [c.connected for c in eqs.components]
     (4, 3, [0, 0, 0])
     >>> sel = eqs.select("entropy")
-    >>> [x.round(6).tolist() for x in sel.equilibrium.strategies], round(sel.value, 6)
+    >>> [x.round(6).tolist() for x in sel.equilibrium.strategies], round(sel.criterion_value, 6)
     ([[0.5, 0.5], [0.5, 0.5]], 1.386294)
     """
 
@@ -353,7 +356,7 @@ class NashSet(EquilibriumSet):
         index = self._match(eq.strategies)[0]
         return NashSelection(message=message, success=bool(success),
                              status=Status.SUCCESS if success else Status.NUMERICAL, equilibrium=eq,
-                             criterion=criterion, value=value, component=component, index=index, params={"tol": tol})
+                             criterion=criterion, criterion_value=value, component=component, index=index, params={"tol": tol})
 
     def _max_entropy(self):
         best = None
@@ -426,7 +429,7 @@ class NashSet(EquilibriumSet):
                   **{k: v for k, v in trace.items() if k not in ("success", "message")}}
         status = (Status.SUCCESS if success else Status.PATH_FAILED if not trace["success"] else Status.NUMERICAL)
         return NashSelection(message=message, success=bool(success), status=status, equilibrium=eq,
-                             criterion=criterion, value=float(trace["parameter"][-1]), component=component,
+                             criterion=criterion, criterion_value=float(trace["parameter"][-1]), component=component,
                              index=index, distance=float(distance), params=params)
 
 
