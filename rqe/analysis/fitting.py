@@ -184,7 +184,7 @@ class _Block:
     params: list[Param]
     theta: np.ndarray
     lik: Likelihood
-    predicted: list
+    predicted: list | None          # None when some game has no equilibrium at the estimate
     start_logliks: list
     notes: list = field(default_factory=list)
     converged: bool = True
@@ -228,7 +228,7 @@ def _optimise(lik: Likelihood, params: list[Param], first: np.ndarray, n_starts:
     box_lo = np.array([p.log_box[0] for p in params])
     box_hi = np.array([p.log_box[1] for p in params])
     starts = [first] + [rng.uniform(box_lo, box_hi) for _ in range(n_starts - 1)]
-    runs = []
+    runs: list[OptimizeResult] = []
     for s in starts:
         if runs and deadline is not None and time.monotonic() > deadline:
             break
@@ -314,7 +314,8 @@ def _fit_block(games, counts, labels, model, params, *, risk, regularizer, first
 
 def _equilibrium_check(lik: Likelihood, theta: np.ndarray, game_ll: np.ndarray, labels) -> tuple[list, list]:
     """Count all equilibria of each 2x2 game at the estimate; note better-fitting ones."""
-    counts, notes = [], []
+    counts: list[int | None] = []
+    notes: list[str] = []
     for g, params in enumerate(lik.per_player(theta)):
         game = lik.games[g]
         if game.n_actions != (2, 2):
@@ -526,7 +527,7 @@ def fit(games, data, *, model: str = "rqe", risk="kl", regularizer="entropy", sh
             f"{'converged' if converged else 'NOT converged'}"
             + ("" if identified else ", NOT identified")
             + f"; starts reaching the best log-likelihood: {', '.join(spread) if len(spread) < 4 else 'per game ' + ' '.join(spread)}.")
-    game_params = [None] * len(game_list)
+    game_params: list[dict | None] = [None] * len(game_list)
     for block, (idx, _) in zip(blocks, blocks_spec):
         for g, pp in zip(idx, block.lik.per_player(block.theta)):
             game_params[g] = {"epsilon": tuple(map(float, pp["epsilon"])), "tau": tuple(map(float, pp["tau"]))}

@@ -107,8 +107,10 @@ class _TwoByTwo:
         self.s = system
         self.kernel = kernel_for(system)
         self.bounds = [self._range(i) for i in range(2)]
-        self._warm = [None, None]       # (l_partner, best response, its slope) at the last scalar best response
-        self._slope = [None, None]      # (l_partner, kernel output) at the last Newton point of each player
+        # (l_partner, best response, its slope) at the last scalar best response, and
+        # (l_partner, kernel output) at the last Newton point, of each player
+        self._warm: list[tuple[float, float, float] | None] = [None, None]
+        self._slope: list[tuple[float, tuple] | None] = [None, None]
 
     def _response_logit(self, i: int, G: np.ndarray) -> float:
         z = self.s.regularizer.response(G, self.s.eps_n[i])
@@ -145,14 +147,16 @@ class _TwoByTwo:
     def _newton_response(self, i: int, l_partner: float, lo: float, hi: float) -> float | None:
         """The root of ``k(l) = image(l) - l`` in ``[lo, hi]`` by Newton's method on the kernel's slope,
         safeguarded by bisection, from the tangent of the last root found (``None`` if the kernel fails)."""
+        kernel, warm = self.kernel, self._warm[i]
+        if kernel is None:
+            return None
         a, b = lo, hi
-        if self._warm[i] is None:
+        if warm is None:
             x = 0.5 * (lo + hi)
         else:
-            l_prev, x_prev, slope = self._warm[i]
+            l_prev, x_prev, slope = warm
             x = x_prev + slope * (l_partner - l_prev)
             x = x if lo < x < hi else x_prev
-        kernel = self.kernel
         m, tau, eps, risk, reg = kernel.M[i], kernel.tau_n[i], kernel.eps_n[i], kernel.risk, kernel.reg
         try:
             for _ in range(_BR_STEPS):
@@ -312,7 +316,7 @@ class _TwoByTwo:
 
 
 def _dedupe(results: list) -> list:
-    kept = []
+    kept: list = []
     for r in results:
         if not any(max(np.max(np.abs(a - b)) for a, b in zip(r.strategies, k.strategies)) <= _DEDUP for k in kept):
             kept.append(r)
@@ -367,7 +371,7 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
     max_iter = positive_int(max_iter, name="max_iter", func=func)
     n_starts = positive_int(n_starts, name="n_starts", func=func, low=0)
     deadline = _deadline(max_time, func)
-    pack = dict(tol=tol, max_iter=max_iter, risk=risk_obj, regularizer=reg_obj)
+    pack: dict = dict(tol=tol, max_iter=max_iter, risk=risk_obj, regularizer=reg_obj)
     if game.n_actions == (2, 2):
         tbt = _TwoByTwo(system)
         with np.errstate(over="ignore", under="ignore"):
