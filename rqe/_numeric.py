@@ -1,4 +1,4 @@
-"""Small numerical kernels: a fast 1-D log-sum-exp and the scalar root of ``sum_b c_b / (d_b + w) = 1`` for ``w > 0``, in log coordinates.
+"""Small numerical kernels: softplus, two-action log-probabilities, a fast 1-D log-sum-exp and the scalar root of ``sum_b c_b / (d_b + w) = 1`` for ``w > 0``, in log coordinates.
 
 Both the reverse-KL adversary and the log-barrier quantal response (docs/concepts.md, table of risk measures)
 reduce to this equation, with ``d_b >= 0`` and ``min_b d_b = 0``.  The left-hand side is
@@ -18,6 +18,16 @@ import math
 import numpy as np
 
 _MAX_STEPS = 200
+
+
+def softplus(t: float) -> float:
+    """``log(1 + e^t)`` without overflow."""
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
+
+
+def log_probs_of_odds(l: float) -> np.ndarray:
+    """Log-probabilities ``(-softplus(-l), -softplus(l))`` of a two-action strategy with log-odds ``l``."""
+    return np.array([-softplus(-l), -softplus(l)])
 
 
 def logsumexp(a: np.ndarray) -> float:

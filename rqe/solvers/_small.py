@@ -41,9 +41,10 @@ import time
 
 import numpy as np
 
-from rqe.games.normal_form import NormalFormGame
 from rqe import regularizers, risk as risks
+from rqe._numeric import softplus
 from rqe._validation import builtin_name
+from rqe.games.normal_form import NormalFormGame
 from rqe.solvers._iterate import _ARMIJO, _MIN_STEP, _STALL
 from rqe.solvers._result import EquilibriumResult
 from rqe.solvers._system import normalised_rows
@@ -58,11 +59,6 @@ class OutOfScope(Exception):
 
 
 SCALAR_FAILURES = (OutOfScope, OverflowError, ZeroDivisionError, ValueError)
-
-
-def _sp(t: float) -> float:
-    """``log(1 + e^t)`` without overflow."""
-    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
 
 
 def _probs(l: float) -> tuple[float, float]:
@@ -115,7 +111,7 @@ def player_map(li: float, lj: float, m: tuple, tau: float, eps: float, risk: str
             a = lj - tau * (x0 * r1 + x1 * r2)
             da_i, da_j = -tau * curv, 1.0
         else:
-            lq0, lq1 = -_sp(-lj), -_sp(lj)
+            lq0, lq1 = -softplus(-lj), -softplus(lj)
             log_tau = math.log(tau)
             if lq0 - log_tau <= _LOG_C_MIN or lq1 - log_tau <= _LOG_C_MIN:
                 raise OutOfScope
@@ -177,7 +173,7 @@ class Kernel:
         T1, j11, j10, _ = player_map(l1, l0, self.M[1], self.tau_n[1], self.eps_n[1], self.risk, self.reg)
         sq = 0.0
         for l, T in ((l0, T0), (l1, T1)):
-            d = _sp(-T) - _sp(-l)               # F in the first action; softplus(t) - softplus(-t) = t gives the second
+            d = softplus(-T) - softplus(-l)               # F in the first action; softplus(t) - softplus(-t) = t gives the second
             sq += d * d + (d + T - l) ** 2
         return T0, T1, (j00, j01, j10, j11), math.sqrt(sq)
 
@@ -239,17 +235,17 @@ class Kernel:
             li, lj = logits[i], logits[1 - i]
             T, _, _, a = player_map(li, lj, self.M[i], self.tau_n[i], self.eps_n[i], self.risk, self.reg)
             m11, m12, m21, m22 = self.M[i][:4]
-            lx = (-_sp(-li), -_sp(li))
+            lx = (-softplus(-li), -softplus(li))
             x = (math.exp(lx[0]), math.exp(lx[1]))
-            lp = (-_sp(-a), -_sp(a))
+            lp = (-softplus(-a), -softplus(a))
             p = (math.exp(lp[0]), math.exp(lp[1]))
-            lt = (-_sp(-T), -_sp(T))
+            lt = (-softplus(-T), -softplus(T))
             y = (math.exp(lt[0]), math.exp(lt[1]))
             G = (m11 * p[0] + m12 * p[1], m21 * p[0] + m22 * p[1])
             U = x[0] * G[0] + x[1] * G[1]
             tau, eps = self.tau_n[i], self.eps_n[i]
             if tau > 0:
-                lq = (-_sp(-lj), -_sp(lj))
+                lq = (-softplus(-lj), -softplus(lj))
                 if self.risk == "kl":
                     pen = sum(pb * (lpb - lqb) for pb, lpb, lqb in zip(p, lp, lq) if pb > 0)
                 else:
@@ -397,7 +393,7 @@ class SmallState:
 
 
 def _block(l: float) -> tuple[float, float]:
-    return -_sp(-l), -_sp(l)
+    return -softplus(-l), -softplus(l)
 
 
 class SmallSystem:

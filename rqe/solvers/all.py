@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from rqe._numeric import log_probs_of_odds
 from rqe._validation import positive_float, positive_int
 from rqe.solvers._iterate import DENSE_MAX, expired, newton
 from rqe.solvers._result import EquilibriumSet
@@ -48,16 +49,6 @@ _FD = 1e-5              # relative step of the central differences in the slopes
 _INDEX_ROUNDS = 8       # refinements of brackets that fail the index check
 _BR_STEPS = 200         # cap on the safeguarded Newton steps of one scalar best response
 _BR_XTOL = 1e-10        # its relative step tolerance: the error after that last (quadratic) step is ~1e-20
-
-
-def _softplus(t: float) -> float:
-    """``log(1 + e^t)`` without overflow."""
-    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
-
-
-def _log_probs(l: float) -> np.ndarray:
-    """Log-probabilities of a two-action strategy with log-odds ``l``."""
-    return np.array([-_softplus(-l), -_softplus(l)])
 
 
 def _hermite_critical_points(a: float, b: float, ha: float, hb: float, da: float, db: float) -> list:
@@ -136,9 +127,9 @@ class _TwoByTwo:
         if fast is not None:
             return fast[0]
         s = self.s
-        log_partner = _log_probs(l_partner)
+        log_partner = log_probs_of_odds(l_partner)
         if s.tau_n[i] > 0:
-            g = np.exp(_log_probs(l_own)) @ s.M[i]
+            g = np.exp(log_probs_of_odds(l_own)) @ s.M[i]
             lp = s.risk.adversary(g, log_partner, s.tau_n[i])
         else:
             lp = log_partner
@@ -384,7 +375,7 @@ def solve_all(game, *, tau=1.0, epsilon=0.1, risk="kl", regularizer="entropy", n
                 if fast is not None:
                     results.append(fast)
                     continue
-                z = np.concatenate([_log_probs(l1), _log_probs(l2)])
+                z = np.concatenate([log_probs_of_odds(l1), log_probs_of_odds(l2)])
                 outcome = newton(system, z, tol=tol, max_iter=max_iter, deadline=deadline)
                 results.append(result_from_state(system, outcome, method="root_bracketing", **pack))
         found = _dedupe(results)

@@ -37,14 +37,13 @@ certificate are reported in the game's units.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rqe._exceptions import ConvergenceWarning
-from rqe._numeric import logsumexp
+from rqe._numeric import log_probs_of_odds, logsumexp
 from rqe._validation import game_of, per_player, plain, positive_float, positive_int
 from rqe.games.normal_form import NormalFormGame
 from rqe.regularizers import get_regularizer
@@ -404,7 +403,7 @@ def best_response(game: NormalFormGame, strategies, *, player: int, tau=1.0, eps
                 scalar = _scalar_response(small, i, float(log_q[0] - log_q[1]), min(bounds), max(bounds))
             if scalar is not None:
                 l, nit = scalar
-                start = np.array([-_softplus(-l), -_softplus(l)])
+                start = log_probs_of_odds(l)
             else:
                 start, nit = reg_obj.response(M @ q, eps_n), 0       # the risk-neutral response
             pt = system.evaluate(start)
@@ -433,11 +432,6 @@ def best_response(game: NormalFormGame, strategies, *, player: int, tau=1.0, eps
         message=message, success=success, strategy=x, adversary=np.exp(pt.log_p).reshape(shape),
         value=float(unit[i] * system.objective(pt) + shift[i]), payoff=float(x @ R @ q), residual=residual,
         gap=float(unit[i] * max(h_best - h_x, 0.0)), status=status, nit=nit, method=method, params=params)
-
-
-def _softplus(t: float) -> float:
-    """``log(1 + e^t)`` without overflow."""
-    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
 
 
 class _Neutral:
