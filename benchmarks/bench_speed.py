@@ -212,6 +212,38 @@ def rows_qre(reps: int):
         note += f"; Gambit {len(branch)} points, regret {max_regret(game, theirs):.1e}"
         t, tg = alternate([lambda: rqe.qre_path(game), lambda: solve_branch(g)], reps)
         row(f"principal logit branch {label}", t, "Gambit logit_solve_branch", tg, 1.0, note)
+    solve_lambda = gambit_lambda(gbt) if gbt else None
+    if solve_lambda is not None:
+        for n in QRE_SIZES:
+            rows_qre_random(solve_lambda, gbt, n, reps)
+
+
+QRE_SIZES = (2, 3, 4, 5, 7, 10)
+QRE_GAMES = 15
+
+
+def rows_qre_random(solve_lambda, gbt, n: int, reps: int):
+    """``solve_qre`` at lam = 10 on ``QRE_GAMES`` random n x n games: the game with the median CPU ratio to Gambit.
+
+    "Any size" in the issue: the median over seeds says what a typical game costs; the note gives
+    the worst game and how many needed the traced branch (Newton from uniform play failed).
+    """
+    ratios, pairs, traced = [], [], 0
+    for seed in range(QRE_GAMES):
+        payoffs = np.array(random_game(seed, n))
+        game, g = rqe.NormalFormGame(payoffs), gambit_game(gbt, payoffs)
+        res = rqe.solve_qre(game, lam=10.0)
+        assert res.success and res.residual <= 1e-10, res.message
+        traced += "homotopy" in res.method
+        t, tg = alternate([lambda: rqe.solve_qre(game, lam=10.0), lambda: solve_lambda(g, lam=10.0)],
+                          max(1, reps // 2))
+        ratios.append(t.cpu / tg.cpu)
+        pairs.append((t, tg))
+    order = np.argsort(ratios)
+    median, worst = int(order[len(order) // 2]), int(order[-1])
+    t, tg = pairs[median]
+    row(f"logit QRE at lam = 10, {n}x{n}, median of {QRE_GAMES} random games", t, "Gambit logit_solve_lambda", tg,
+        1.0, f"worst {ratios[worst]:.2f} (seed {worst}); {traced} of {QRE_GAMES} traced the branch")
 
 
 def rows_lemke_howson(reps: int, seeds=(0, 1)):
