@@ -35,6 +35,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -201,8 +202,8 @@ class Stages:
         z0 = np.concatenate(z0s) if K > 1 else z0s[0]
         if partners is not None:
             partners = np.tile(partners, (K, 1))
-        kw = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg, tol=self.tol,
-                  values=(self.value,))
+        kw: dict[str, Any] = dict(tau=self.tau, epsilon=self.epsilon, risk=self.risk, regularizer=self.reg,
+                                  tol=self.tol, values=(self.value,))
         out = solve_batch(Qb, z0=z0, free=free, legal=legal, partners=partners, max_iter=self.max_iter, jinv0=jinv,
                           **kw)
         bad = np.flatnonzero(~out.converged)
@@ -217,7 +218,8 @@ class Stages:
             values = {self.value: getattr(out, self.value)[rows].T}
             n_fallback = int(np.sum((bad >= k * S) & (bad < (k + 1) * S)))
             results.append(_StageOut([x[rows] for x in out.strategies], [p[rows] for p in out.adversaries], values,
-                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback, out.jinv[rows]))
+                                     out.residual[rows], out.gap[rows], out.z[rows], n_fallback,
+                                     None if out.jinv is None else out.jinv[rows]))
         return results
 
     def _fallback(self, Qb, zb, free, legal, partners, kw):
@@ -399,6 +401,7 @@ def _backward(stages: Stages, value: str, progress, deadline: float | None):
     """Backward induction; returns the solution and the number of steps solved (all unless ``deadline`` passed)."""
     game = stages.game
     H, N, S = game.horizon, stages.N, stages.S
+    assert H is not None, "backward induction needs a finite horizon"
     policies = [np.zeros((H, S, k)) for k in stages.n]
     adversaries = [np.zeros((H, S, stages.A // k)) for k in stages.n]
     values = np.zeros((H + 1, N, S))
@@ -461,6 +464,7 @@ def _value_iteration(stages: Stages, value: str, bellman_tol: float, max_iter: i
         W = (1 - weight) * W + weight * new
     if bar is not None:
         bar.close()
+    assert out is not None, "max_iter >= 1 makes at least one sweep"
     status = 0 if bellman <= bellman_tol else 5 if timed_out else 1
     if status == 0:
         # policies and certificates at the final values (one more stage solve: B(W) = W up to bellman_tol)
@@ -568,6 +572,7 @@ def best_response_values(stages: Stages, policies, player: int, max_iter: int, t
             if change <= tol:
                 status = 0
                 break
+        assert out is not None, "max_iter >= 1 makes at least one sweep"
         policy, values = out.strategies[player], W[player]
         worst = float(out.residual.max())
         payoff = float(game.initial @ values)
@@ -605,6 +610,7 @@ def _exploitability_finite(stages: Stages, policies) -> np.ndarray:
     V = np.zeros((N, stages.S))            # the profile's values at the next step
     W = np.zeros((N, stages.S))            # W[i]: player i's best-response values at the next step
     frees = [np.zeros(N, bool), np.ones(N, bool)]
+    assert game.horizon is not None, "the finite-horizon recursion"
     for h in reversed(range(game.horizon)):
         profile = stages.z_from_policies([p[h] for p in policies])
         start = stages.z_from_policies([_br_start(game, i, p[h]) for i, p in enumerate(policies)])
